@@ -1,0 +1,67 @@
+# copycat's front door. `make` lists the targets.
+#
+# Optional C codecs are compiled in when their Debian libraries are
+# installed (see `make deps`): CharLS for JPEG-LS, OpenJPEG for JPEG 2000,
+# libjpeg-turbo for reduced-scale JPEG decoding. The pure-Go build is always
+# tested too.
+
+GO      ?= go
+BIN     := bin/copycat
+TAGS    := $(strip $(shell pkg-config --exists charls 2>/dev/null && echo charls) \
+                   $(shell pkg-config --exists libopenjp2 2>/dev/null && echo openjpeg) \
+                   $(shell pkg-config --exists libturbojpeg 2>/dev/null && echo turbojpeg))
+FUZZTIME ?= 10s
+DEMO_DIR ?= demo-out
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@echo "  build tags found here: $(if $(TAGS),$(TAGS),none (pure Go))"
+
+.PHONY: build
+build: ## build bin/copycat with every codec installed here
+	$(GO) build -tags '$(TAGS)' -o $(BIN) ./cmd/copycat
+
+.PHONY: test
+test: ## go vet and go test -race, pure-Go build and (when libraries are installed) the cgo codec build
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+ifneq ($(TAGS),)
+	$(GO) vet -tags '$(TAGS)' ./...
+	$(GO) test -race -count=1 -tags '$(TAGS)' ./...
+endif
+
+.PHONY: lint
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+.PHONY: bench
+bench: ## go test benchmarks of every package
+	$(GO) test -run '^$$' -bench . -benchmem -tags '$(TAGS)' ./...
+
+.PHONY: demo
+demo: build ## scan the project's own fixtures and print the summary
+	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	./$(BIN) scan --index $(DEMO_DIR)/index testdata/demo/original testdata/demo/upload.zip testdata/demo/broken
+
+.PHONY: deps
+deps: ## install the Debian packages the full test suite uses (needs root)
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	  pkg-config dcmtk libgdcm-tools imagemagick libcharls-dev libopenjp2-7-dev libturbojpeg0-dev
+
+.PHONY: clean
+clean: ## remove build and demo output
+	rm -rf bin $(DEMO_DIR) demo-report.html
