@@ -1,0 +1,56 @@
+package ingest
+
+import (
+	"bytes"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// sharedCorpus returns the shared real-image corpus (../shared/corpus beside
+// the checkout), or skips the test when it is absent: the project builds and
+// tests without it.
+func sharedCorpus(tb testing.TB) string {
+	tb.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared", "corpus")
+	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err != nil {
+		tb.Skipf("shared corpus not found at %s: skipping (it sits beside the checkout in CI)", dir)
+	}
+	return dir
+}
+
+// BenchmarkDecodeFormat measures decode throughput per format on real files:
+// the whole Decode call (sniff, header checks, decode, normalise).
+func BenchmarkDecodeFormat(b *testing.B) {
+	cases := []struct{ name, path string }{
+		{"PNG8_gray_256x256", "medical_png_jpeg/itk/FatMRISlice.png"},
+		{"PNG_rgb_photo", "natural/go-stdlib-variants/video-001.png"},
+		{"JPEG_baseline_photo", "natural/go-stdlib-variants/video-001.jpeg"},
+		{"JPEG_progressive_photo", "natural/go-stdlib-variants/video-001.progressive.jpeg"},
+		{"JPEG_gray", "natural/go-stdlib-variants/video-005.gray.jpeg"},
+		{"JPEG_US_800x600", "medical_png_jpeg/extracted_from_dicom/grailbio_I_000031_frame1.jpg"},
+	}
+	dir := sharedCorpus(b)
+	for _, c := range cases {
+		data, err := os.ReadFile(filepath.Join(dir, c.path))
+		if err != nil {
+			continue // not every corpus version has every file
+		}
+		b.Run(c.name, func(b *testing.B) { benchmarkDecode(b, data) })
+	}
+	// The corpus has no 16-bit PNG: encode a 512x512 16-bit gradient with
+	// noise, as CT exports look.
+	g := image.NewGray16(image.Rect(0, 0, 512, 512))
+	for i := range g.Pix {
+		g.Pix[i] = byte(i*7 + i/1024)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, g); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("PNG16_gray_512x512", func(b *testing.B) { benchmarkDecode(b, buf.Bytes()) })
+}

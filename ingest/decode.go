@@ -1,0 +1,51 @@
+package ingest
+
+import "fmt"
+
+// Decode decodes one file held in memory, whose format is detected from its
+// content. It calls emit once per frame, in order, and returns what the file
+// says about itself. Errors for bad input are *CorruptError,
+// *UnsupportedError or *TooLargeError; an error returned by emit is passed
+// through unchanged. A panic inside a decoder (ours or a third party's) is
+// recovered and reported as corrupt input, so one hostile file cannot stop a
+// scan.
+func Decode(data []byte, opts Options, emit func(Frame) error) (meta Meta, err error) {
+	head := data[:min(len(data), SniffLen)]
+	kind, name := Sniff(head)
+	if kind != KindImage {
+		return meta, notImage(kind, name)
+	}
+	meta.Format = Format(name)
+	defer func() {
+		if r := recover(); r != nil {
+			err = &CorruptError{Format: meta.Format, Err: fmt.Errorf("decoder panic: %v", r)}
+		}
+	}()
+	switch meta.Format {
+	case FormatPNG:
+		return decodePNG(data, opts, emit)
+	case FormatJPEG:
+		return decodeJPEG(data, opts, emit)
+	default:
+		return decodeDICOM(data, opts, func(f Frame) error {
+			f.Image = normalize(f.Image)
+			return emit(f)
+		})
+	}
+}
+
+// notImage explains why content that Sniff did not call an image was not
+// decoded.
+func notImage(kind Kind, name string) error {
+	switch kind {
+	case KindEmpty:
+		return corruptf("", "empty file")
+	case KindOtherImage:
+		return unsupportedf("unsupported image format %s", name)
+	case KindArchive:
+		return unsupportedf("%s archive where an image was expected", name)
+	case KindDocument, KindData:
+		return unsupportedf("not an image (%s)", name)
+	}
+	return corruptf("", "unrecognised binary content (not DICOM, PNG or JPEG)")
+}

@@ -1,0 +1,136 @@
+package ingest
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/suyashkumar/dicom/pkg/tag"
+)
+
+// decodeDICOM decodes a whole DICOM file held in memory. It fills Meta from
+// the header, refuses images over opts' pixel budget (Rows x Columns x
+// NumberOfFrames x SamplesPerPixel) with a *TooLargeError before decoding
+// any pixel data, and calls emit once per frame, in order, decoding one
+// frame at a time so memory stays at about one decoded frame. An error from
+// emit stops decoding and is returned as is.
+//
+// Meta is returned filled as far as the header could be read, also with an
+// error, so that a caller can still record which instance failed.
+func decodeDICOM(data []byte, opts Options, emit func(Frame) error) (meta Meta, err error) {
+	meta.Format = FormatDICOM
+	inEmit := false
+	defer func() {
+		if r := recover(); r != nil {
+			if inEmit {
+				panic(r) // the caller's bug, not hostile input
+			}
+			err = corruptf(FormatDICOM, "decoder panic: %v", r)
+		}
+	}()
+
+	h, err := parseDICOMHeader(data, opts.pixelBudget())
+	if err != nil {
+		return meta, err
+	}
+	fillDICOMMeta(&meta, h, opts.Salt)
+	switch {
+	case h.Pixel == nil:
+		return meta, unsupportedf("no pixel data")
+	case h.Pixel.Float:
+		return meta, unsupportedf("unsupported DICOM float pixel data")
+	}
+	img, err := newDICOMImage(h)
+	if err != nil {
+		return meta, err
+	}
+	meta.Width, meta.Height, meta.Frames = img.cols, img.rows, img.frames
+	meta.Bits = img.bitsStored
+	if meta.Photometric == "" {
+		meta.Photometric = img.photometric
+	}
+	if n, budget := img.samples(), opts.pixelBudget(); n > budget {
+		return meta, &TooLargeError{
+			What:  fmt.Sprintf("image %dx%dx%d with %d samples per pixel (%.1f megapixels)", img.cols, img.rows, img.frames, img.spp, float64(n)/1e6),
+			Limit: fmt.Sprintf("pixel budget of %g megapixels", float64(budget)/1e6),
+		}
+	}
+	if h.TS.Kind == dcmNoCodec && h.Pixel.Encapsulated {
+		return meta, h.TS.unsupported()
+	}
+	if err := img.prepare(); err != nil {
+		return meta, err
+	}
+	for i := range img.frames {
+		im, err := img.frame(i)
+		if err != nil {
+			return meta, err
+		}
+		inEmit = true
+		err = emit(Frame{Index: i, Image: im})
+		inEmit = false
+		if err != nil {
+			return meta, err
+		}
+	}
+	return meta, nil
+}
+
+// fillDICOMMeta copies the identifying attributes into meta. The patient ID
+// only ever leaves as a salted digest.
+func fillDICOMMeta(meta *Meta, h *dicomHeader, salt []byte) {
+	a := h.Attrs
+	meta.TransferSyntax = h.TS.UID
+	meta.SOPInstanceUID = a.str(tag.SOPInstanceUID)
+	meta.SeriesInstanceUID = a.str(tag.SeriesInstanceUID)
+	meta.StudyInstanceUID = a.str(tag.StudyInstanceUID)
+	meta.Modality = a.str(tag.Modality)
+	meta.Lossy = h.TS.Lossy || a.str(tagLossyImageCompression) == "01"
+	meta.Photometric = a.str(tag.PhotometricInterpretation)
+	meta.PatientIDDigest = patientIDDigest(salt, a.str(tag.PatientID))
+}
+
+// patientIDDigest is hex of the first 16 bytes of SHA-256(salt || 0x00 ||
+// id), or "" for an empty id.
+func patientIDDigest(salt []byte, id string) string {
+	if id == "" {
+		return ""
+	}
+	d := sha256.New()
+	d.Write(salt)
+	d.Write([]byte{0})
+	d.Write([]byte(id))
+	return hex.EncodeToString(d.Sum(nil)[:16])
+}
+
+// sniffDICOM reports whether head (the first up to 1024 bytes of a file)
+// looks like DICOM: "DICM" at offset 128, or a preamble-less file that starts
+// with a plausible (0002,xxxx) or (0008,xxxx) element in explicit or implicit
+// VR little endian.
+func sniffDICOM(head []byte) bool {
+	if len(head) >= 132 && string(head[128:132]) == "DICM" {
+		return true
+	}
+	if len(head) < 8 {
+		return false
+	}
+	group := binary.LittleEndian.Uint16(head)
+	if group != 0x0002 && group != 0x0008 {
+		return false
+	}
+	elem := binary.LittleEndian.Uint16(head[2:])
+	if _, err := tag.Find(tag.Tag{Group: group, Element: elem}); err != nil {
+		return false // not a standard element, nor a group length
+	}
+	vr := string(head[4:6])
+	switch {
+	case isDICOMVR(vr) && isLongDICOMVR(vr):
+		return len(head) >= 12 && head[6] == 0 && head[7] == 0
+	case isDICOMVR(vr):
+		return true
+	}
+	// Implicit VR: a short, even length, as these groups' elements have.
+	vl := binary.LittleEndian.Uint32(head[4:])
+	return vl%2 == 0 && vl <= 1024
+}

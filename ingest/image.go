@@ -1,0 +1,68 @@
+package ingest
+
+import (
+	"image"
+)
+
+// Format is an image container format detected from file content.
+type Format string
+
+// The formats ingest decodes.
+const (
+	FormatDICOM Format = "dicom"
+	FormatPNG   Format = "png"
+	FormatJPEG  Format = "jpeg"
+)
+
+// DefaultPixelBudget is the largest image, in pixels (rows x columns x frames
+// x samples for DICOM), that Decode accepts unless Options say otherwise: 100
+// megapixels keeps one decoded image within a few hundred MB.
+const DefaultPixelBudget = 100_000_000
+
+// Options control decoding. The zero value is usable.
+type Options struct {
+	// PixelBudget is the largest total pixel count accepted, checked from the
+	// header before any pixel is decoded. Zero means DefaultPixelBudget.
+	PixelBudget int64
+	// Salt keys the digest of patient identifiers. With no salt the digest
+	// is still one-way but comparable across indexes.
+	Salt []byte
+}
+
+func (o Options) pixelBudget() int64 {
+	if o.PixelBudget > 0 {
+		return o.PixelBudget
+	}
+	return DefaultPixelBudget
+}
+
+// Meta is what a file says about itself, shared by all its frames.
+type Meta struct {
+	Format      Format
+	Width       int
+	Height      int
+	Frames      int    // 1 for PNG and JPEG
+	Bits        int    // bits stored per sample in the source (DICOM Bits Stored, PNG bit depth, JPEG precision)
+	Photometric string // DICOM Photometric Interpretation, or for rasters: MONOCHROME2, RGB, PALETTE COLOR, YBR_FULL (JPEG colour), CMYK, with "+ALPHA" where an alpha channel is present
+	Lossy       bool   // the stored pixels went through lossy compression
+
+	// DICOM only.
+	TransferSyntax    string // UID
+	SOPInstanceUID    string
+	SeriesInstanceUID string
+	StudyInstanceUID  string
+	Modality          string
+	PatientIDDigest   string // hex of a salted SHA-256 of PatientID; never the ID itself; empty when absent
+}
+
+// Frame is one decoded image, normalised for comparison.
+//
+// Image is one of *image.Gray, *image.Gray16, *image.RGBA (opaque colour),
+// *image.NRGBA (colour with real transparency), *image.NRGBA64, or
+// *image.YCbCr (colour JPEG, kept as decoded so that hashing can work from
+// the luma plane). DICOM frames are rendered through the Modality LUT, VOI
+// LUT and photometric conversion into *image.Gray or *image.RGBA.
+type Frame struct {
+	Index int // 0-based frame number
+	Image image.Image
+}
