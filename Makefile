@@ -28,6 +28,8 @@ build: ## build bin/copycat with every codec installed here
 test: ## go vet and go test -race, pure-Go build and (when libraries are installed) the cgo codec build
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	@# The corpus-wide measurement studies sample under -race; run them whole.
+	$(GO) test -count=1 ./hash/
 ifneq ($(TAGS),)
 	$(GO) vet -tags '$(TAGS)' ./...
 	$(GO) test -race -count=1 -tags '$(TAGS)' ./...
@@ -52,9 +54,11 @@ bench: ## go test benchmarks of every package
 	$(GO) test -run '^$$' -bench . -benchmem -tags '$(TAGS)' ./...
 
 .PHONY: demo
-demo: build ## scan the project's own fixtures and print the summary
+demo: build ## scan the project's own sample datasets, then list the copies found
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	./$(BIN) scan --index $(DEMO_DIR)/index testdata/demo/original testdata/demo/upload.zip testdata/demo/broken
+	./$(BIN) datasets --index $(DEMO_DIR)/index
+	./$(BIN) clusters --index $(DEMO_DIR)/index
 
 .PHONY: deps
 deps: ## install the Debian packages the full test suite uses (needs root)

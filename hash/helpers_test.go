@@ -1,0 +1,168 @@
+package hash
+
+import (
+	"bufio"
+	"flag"
+	"image"
+	_ "image/jpeg" // corpus and PDQ vectors
+	_ "image/png"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+// sharedDir returns ../shared/<sub> next to the module root, or skips the
+// test when it is absent (the corpus is not shipped with the project).
+func sharedDir(tb testing.TB, sub string) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Skip("module root not found")
+		}
+		dir = parent
+	}
+	p := filepath.Join(filepath.Dir(dir), "shared", sub)
+	if _, err := os.Stat(p); err != nil {
+		tb.Skipf("shared test data %s absent: %v", p, err)
+	}
+	return p
+}
+
+// decodeFile decodes a PNG or JPEG with the standard library.
+func decodeFile(tb testing.TB, path string) image.Image {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(bufio.NewReader(f))
+	if err != nil {
+		tb.Fatalf("decode %s: %v", path, err)
+	}
+	return img
+}
+
+// corpusImages lists the PNG and JPEG files under the shared corpus (DICOM
+// is ingest's business), relative to the corpus root, sorted.
+func corpusImages(tb testing.TB, subdirs ...string) (root string, rel []string) {
+	tb.Helper()
+	root = sharedDir(tb, "corpus")
+	if len(subdirs) == 0 {
+		subdirs = []string{"."}
+	}
+	for _, sd := range subdirs {
+		err := filepath.WalkDir(filepath.Join(root, sd), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			switch strings.ToLower(filepath.Ext(p)) {
+			case ".png", ".jpg", ".jpeg":
+				r, _ := filepath.Rel(root, p)
+				rel = append(rel, r)
+			}
+			return nil
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	slices.Sort(rel)
+	if raceEnabled {
+		// Under the race detector a spread-out tenth of the corpus checks the
+		// code paths; the plain run (make test does one) measures them all.
+		sample := rel[:0]
+		for i, r := range rel {
+			if i%10 == 0 {
+				sample = append(sample, r)
+			}
+		}
+		rel = sample
+	}
+	return root, rel
+}
+
+// tryDecode is decodeFile that reports failure instead of failing: a few
+// corpus JPEGs (streams cut from DICOM without EOI) are undecodable by the
+// standard library, which is ingest's concern, not this package's.
+func tryDecode(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	img, _, err := image.Decode(bufio.NewReader(f))
+	return img, err
+}
+
+// distStats summarises a list of Hamming distances.
+type distStats struct {
+	n, max int
+	sum    int
+	hist   map[int]int
+}
+
+func (s *distStats) add(d int) {
+	if s.hist == nil {
+		s.hist = map[int]int{}
+	}
+	s.n++
+	s.sum += d
+	s.max = max(s.max, d)
+	s.hist[d]++
+}
+
+func (s *distStats) mean() float64 {
+	if s.n == 0 {
+		return 0
+	}
+	return float64(s.sum) / float64(s.n)
+}
+
+func (s *distStats) histString() string {
+	var b strings.Builder
+	for d := 0; d <= s.max; d++ {
+		if c := s.hist[d]; c > 0 {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(itoa(d) + ":" + itoa(c))
+		}
+	}
+	return b.String()
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var buf [20]byte
+	i := len(buf)
+	for n > 0 {
+		i--
+		buf[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		buf[i] = '-'
+	}
+	return string(buf[i:])
+}

@@ -1,0 +1,141 @@
+package hash
+
+import (
+	"math"
+	"slices"
+)
+
+// Identity, Rot90, Rot180, Rot270, FlipH, FlipV, Transpose and Transverse
+// are the 8 dihedral transformations, the index into Fingerprint.Dihedral.
+// Each names what was done to the image: Dihedral[Rot90] is the PHash the
+// image has after a 90° counter-clockwise rotation. The names and directions
+// are those of github.com/disintegration/imaging (Rotate90, FlipH,
+// Transpose, ...).
+const (
+	Identity   = iota // unchanged; Dihedral[Identity] == PHash
+	Rot90             // rotated 90° counter-clockwise
+	Rot180            // rotated 180°
+	Rot270            // rotated 270° counter-clockwise (90° clockwise)
+	FlipH             // mirrored left-right
+	FlipV             // mirrored top-bottom
+	Transpose         // mirrored across the main diagonal (x,y) -> (y,x)
+	Transverse        // mirrored across the anti-diagonal
+)
+
+// dct8 is the 8-frequency slice of the unscaled 64-point DCT-II that
+// goimagehash's pHash keeps: dct8[u][x] = cos(π(2x+1)u/128). Unscaled
+// means X_u = Σ x_n cos(...), the convention of its Lee transform (DC = sum).
+type dct8 [8][pSize]float64
+
+func newDCT8() *dct8 {
+	var c dct8
+	for u := range 8 {
+		for x := range pSize {
+			c[u][x] = math.Cos(math.Pi * float64((2*x+1)*u) / (2 * pSize))
+		}
+	}
+	return &c
+}
+
+// phashBlock computes the 8x8 low-frequency DCT coefficients of the 64x64
+// resized luma in h.p64, row-major with the vertical frequency first (index
+// 8v+u), goimagehash's order.
+func (h *Hasher) phashBlock() {
+	p := &h.p64
+	// Quantise to 1/1024 of a grey level and remove the mean: flat areas
+	// then contribute exact zeros to every AC coefficient, as they do in
+	// goimagehash (which works on uint8 pixels), instead of rounding noise
+	// that would pick random bits on featureless images.
+	var sum float64
+	for i, v := range p {
+		v = math.Round(v*1024) / 1024
+		p[i] = v
+		sum += v
+	}
+	mean := sum / float64(len(p))
+	c := h.cos
+	var rows [pSize][8]float64 // rows[y][u]: horizontal DCT of row y
+	for y := range pSize {
+		r := (*[pSize]float64)(p[y*pSize:])
+		for u := 1; u < 8; u++ {
+			cu := &c[u]
+			var s float64
+			for x, v := range r {
+				s += (v - mean) * cu[x]
+			}
+			rows[y][u] = s
+		}
+		var s float64
+		for _, v := range r {
+			s += v - mean
+		}
+		rows[y][0] = s
+	}
+	for v := range 8 {
+		cv := &c[v]
+		for u := range 8 {
+			var s float64
+			for y := range pSize {
+				s += cv[y] * rows[y][u]
+			}
+			h.coef[8*v+u] = s
+		}
+	}
+	h.coef[0] = sum // DC: the plain sum, exact
+}
+
+// dihedralCoef writes the coefficients the image would have after
+// transformation k. A left-right mirror negates the odd horizontal
+// frequencies, a top-bottom mirror the odd vertical ones, and a reflection
+// across the diagonal swaps the two; the 8 transformations are the
+// combinations.
+func dihedralCoef(k int, c *[64]float64, out *[64]float64) {
+	for v := range 8 {
+		for u := range 8 {
+			x := c[8*v+u]
+			switch k {
+			case Identity:
+				out[8*v+u] = x
+			case FlipH:
+				out[8*v+u] = sign(u) * x
+			case FlipV:
+				out[8*v+u] = sign(v) * x
+			case Rot180:
+				out[8*v+u] = sign(u+v) * x
+			case Transpose:
+				out[8*u+v] = x
+			case Rot90:
+				out[8*u+v] = sign(u) * x
+			case Rot270:
+				out[8*u+v] = sign(v) * x
+			case Transverse:
+				out[8*u+v] = sign(u+v) * x
+			}
+		}
+	}
+}
+
+func sign(n int) float64 {
+	if n&1 == 1 {
+		return -1
+	}
+	return 1
+}
+
+// bits64 thresholds 64 values at their median: bit 63-i is set when
+// c[i] > median, goimagehash's layout. The median is the true one (mean of
+// the 32nd and 33rd smallest), so a featureful block has 32 bits set; it is
+// recomputed for every dihedral variant because negating coefficients
+// changes it.
+func bits64(c *[64]float64, scratch *[64]float64) uint64 {
+	*scratch = *c
+	slices.Sort(scratch[:])
+	med := scratch[31]/2 + scratch[32]/2
+	var hv uint64
+	for i, v := range c {
+		if v > med {
+			hv |= 1 << (63 - i)
+		}
+	}
+	return hv
+}
