@@ -10,6 +10,36 @@ import "fmt"
 // recovered and reported as corrupt input, so one hostile file cannot stop a
 // scan.
 func Decode(data []byte, opts Options, emit func(Frame) error) (meta Meta, err error) {
+	if opts.MinSide > 0 && opts.fast == nil {
+		opts.fast = newFastJPEG()
+		defer opts.fast.close()
+	}
+	return decode(data, opts, emit)
+}
+
+// Decoder decodes like Decode, keeping per-goroutine codec state (the
+// reduced-scale JPEG decoders, a libjpeg-turbo handle) from file to file.
+// It is not safe for concurrent use: the scan gives each worker its own.
+// Close releases the C resources.
+type Decoder struct {
+	opts Options
+}
+
+// NewDecoder returns a Decoder that decodes with opts.
+func NewDecoder(opts Options) *Decoder {
+	opts.fast = newFastJPEG()
+	return &Decoder{opts: opts}
+}
+
+// Decode decodes one file; see the package-level Decode.
+func (d *Decoder) Decode(data []byte, emit func(Frame) error) (Meta, error) {
+	return decode(data, d.opts, emit)
+}
+
+// Close releases the decoder's resources.
+func (d *Decoder) Close() error { return d.opts.fast.close() }
+
+func decode(data []byte, opts Options, emit func(Frame) error) (meta Meta, err error) {
 	head := data[:min(len(data), SniffLen)]
 	kind, name := Sniff(head)
 	if kind != KindImage {

@@ -63,18 +63,47 @@ func decodeDICOM(data []byte, opts Options, emit func(Frame) error) (meta Meta, 
 		return meta, err
 	}
 	for i := range img.frames {
-		im, err := img.frame(i)
+		fr, err := img.decodeFrame(i, opts)
 		if err != nil {
 			return meta, err
 		}
 		inEmit = true
-		err = emit(Frame{Index: i, Image: im})
+		err = emit(fr)
 		inEmit = false
 		if err != nil {
 			return meta, err
 		}
 	}
 	return meta, nil
+}
+
+// decodeFrame decodes frame i: JPEG colour frames at reduced scale when
+// opts allow it and the stream suits, every other frame in full.
+func (d *dicomImage) decodeFrame(i int, opts Options) (Frame, error) {
+	var (
+		jpegData []byte
+		mk       dicomJPEGMarkers
+	)
+	if d.h.TS.Kind == dcmJPEG {
+		jpegData = d.frameData(i)
+		var err error
+		if mk, err = scanDICOMJPEG(jpegData); err != nil || mk.precision != 8 || (mk.sof != 0xC0 && mk.sof != 0xC1 && mk.sof != 0xC2) {
+			jpegData = nil // lossless or 12-bit: digest the decoded pixels
+		}
+	}
+	fr := Frame{Index: i}
+	if jpegData != nil {
+		fr.Digest = jpegStreamDigest(jpegData)
+		if opts.fast != nil && opts.MinSide > 0 && d.spp == 3 && fastCandidate(mk.sof, mk.precision, len(mk.ids), mk.colourTransformed(d.photometric)) {
+			if g, scale, err := opts.fast.luma(jpegData, opts.MinSide); err == nil && g.Rect.Dx() == (d.cols+scale-1)/scale && g.Rect.Dy() == (d.rows+scale-1)/scale {
+				fr.Image, fr.Scale = g, scale
+				return fr, nil
+			}
+		}
+	}
+	im, err := d.frame(i)
+	fr.Image = im
+	return fr, err
 }
 
 // fillDICOMMeta copies the identifying attributes into meta. The patient ID

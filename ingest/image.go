@@ -27,6 +27,14 @@ type Options struct {
 	// Salt keys the digest of patient identifiers. With no salt the digest
 	// is still one-way but comparable across indexes.
 	Salt []byte
+	// MinSide, when positive, lets decoders return frames reduced in size
+	// as long as both sides stay at least MinSide pixels: JPEG data (files
+	// and DICOM frames) is then decoded at 1/2, 1/4 or 1/8 scale, luma only.
+	// Fingerprints need no more, and full-size decoding is most of a scan's
+	// time. Frame.Scale says what was done; Meta keeps the full size.
+	MinSide int
+
+	fast *fastJPEG // per-goroutine decoders, set by Decoder
 }
 
 func (o Options) pixelBudget() int64 {
@@ -65,4 +73,21 @@ type Meta struct {
 type Frame struct {
 	Index int // 0-based frame number
 	Image image.Image
+	// Scale is how much the image was reduced (1, 2, 4 or 8) under
+	// Options.MinSide; 0 or 1 means full size.
+	Scale int
+	// Digest, when not zero, is the frame's pixel digest as the decoder
+	// computed it (for JPEG data, see the README: a digest of the coded
+	// stream); when zero, PixelDigest(Image) is the frame's digest. Use
+	// FrameDigest to get the right one.
+	Digest [32]byte
+}
+
+// FrameDigest returns the frame's pixel digest: the decoder's, or a digest
+// of the normalised pixels.
+func FrameDigest(f Frame) [32]byte {
+	if f.Digest != ([32]byte{}) {
+		return f.Digest
+	}
+	return PixelDigest(f.Image)
 }

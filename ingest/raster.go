@@ -99,6 +99,19 @@ func decodeJPEG(data []byte, opts Options, emit func(Frame) error) (Meta, error)
 	if err := checkBudget(opts, meta.Width, meta.Height, 1, 1); err != nil {
 		return meta, err
 	}
+	digest := jpegStreamDigest(data)
+	if opts.fast != nil && opts.MinSide > 0 && fastCandidate(h.SOF, h.Precision, h.Components, !(h.Adobe && h.Transform == 0)) {
+		if g, scale, err := opts.fast.luma(data, opts.MinSide); err == nil {
+			var img image.Image = g
+			if h.Orientation > 1 {
+				img = normalize(orient(img, h.Orientation))
+				if h.Orientation >= 5 {
+					meta.Width, meta.Height = meta.Height, meta.Width
+				}
+			}
+			return meta, emit(Frame{Index: 0, Image: img, Scale: scale, Digest: digest})
+		}
+	}
 	img, err := jpeg.Decode(bytes.NewReader(data))
 	if err != nil && errors.Is(err, io.ErrUnexpectedEOF) && !bytes.HasSuffix(data, []byte{0xFF, 0xD9}) {
 		// Some devices end the stream without EOI. Retry with one: a stream
@@ -114,7 +127,7 @@ func decodeJPEG(data []byte, opts Options, emit func(Frame) error) (Meta, error)
 			meta.Width, meta.Height = meta.Height, meta.Width
 		}
 	}
-	return meta, emit(Frame{Index: 0, Image: normalize(img)})
+	return meta, emit(Frame{Index: 0, Image: normalize(img), Digest: digest})
 }
 
 func decodeWithEOI(data []byte) (image.Image, error) {

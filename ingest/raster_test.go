@@ -310,3 +310,55 @@ func benchmarkDecode(b *testing.B, data []byte) {
 	}
 	b.ReportMetric(float64(pixels)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mpixel/s")
 }
+
+func TestJPEGDigestIgnoresMetadata(t *testing.T) {
+	frameDigest := func(data []byte, opts Options) [32]byte {
+		t.Helper()
+		var d [32]byte
+		if _, err := Decode(data, opts, func(f Frame) error { d = FrameDigest(f); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	base := readFixture(t, "raster/baseline.jpg")
+	// The same coded picture with a comment and an APP segment added.
+	extra := append([]byte{0xFF, 0xD8, 0xFF, 0xFE, 0x00, 0x07, 'h', 'e', 'l', 'l', 'o', 0xFF, 0xE5, 0x00, 0x04, 1, 2}, base[2:]...)
+	want := frameDigest(base, Options{})
+	tests := []struct {
+		name string
+		data []byte
+		opts Options
+		same bool
+	}{
+		{"metadata added", extra, Options{}, true},
+		{"reduced decode", base, Options{MinSide: 8}, true},
+		{"progressive re-encode", readFixture(t, "raster/progressive.jpg"), Options{}, false},
+		{"grey version", readFixture(t, "raster/gray.jpg"), Options{}, false},
+	}
+	for _, tt := range tests {
+		if got := frameDigest(tt.data, tt.opts); (got == want) != tt.same {
+			t.Errorf("%s: same digest = %v, want %v", tt.name, got == want, tt.same)
+		}
+	}
+}
+
+func TestReducedJPEGDecode(t *testing.T) {
+	var fr Frame
+	meta, err := Decode(readFixture(t, "raster/baseline.jpg"), Options{MinSide: 8}, func(f Frame) error { fr = f; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("%dx%d scale=%d %T %v", meta.Width, meta.Height, fr.Scale, fr.Image, fr.Image.Bounds().Size())
+	if want := "40x30 scale=4 *image.Gray (10,8)"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	// Orientation still applies to the reduced picture.
+	meta, err = Decode(readFixture(t, "raster/rotated-exif6.jpg"), Options{MinSide: 8}, func(f Frame) error { fr = f; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = fmt.Sprintf("%dx%d scale=%d %v", meta.Width, meta.Height, fr.Scale, fr.Image.Bounds().Size())
+	if want := "40x30 scale=4 (10,8)"; got != want {
+		t.Errorf("rotated: got %s, want %s", got, want)
+	}
+}
