@@ -1,0 +1,461 @@
+package index
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/bits"
+	"slices"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/copycat-dev/copycat/hash"
+)
+
+// ClusterOptions configure Pairs and Clusters.
+type ClusterOptions struct {
+	// MaxDistance is the pHash distance up to which two images are
+	// candidates; negative means DefaultMaxDistance.
+	MaxDistance int
+	// Verify holds the thresholds a candidate pair must pass.
+	Verify VerifyOptions
+	// Workers bounds the goroutines of the pair search (GOMAXPROCS if <= 0).
+	Workers int
+}
+
+func (o ClusterOptions) maxDist() int {
+	if o.MaxDistance < 0 {
+		return DefaultMaxDistance
+	}
+	return min(o.MaxDistance, 64)
+}
+
+// Pair is a near-duplicate candidate: two images within the pHash distance
+// asked for, with the verification of the pair.
+type Pair struct {
+	A, B         uint64 // image IDs, A < B
+	Distance     int
+	Verification Verification
+	Verified     bool
+}
+
+// Pairs returns every pair of indexed images within the pHash distance,
+// verified, ordered by (A, B). Exact duplicates with different pHashes are
+// not pairs here (Clusters joins them).
+func (s *Store) Pairs(ctx context.Context, opts ClusterOptions) ([]Pair, error) {
+	if err := s.checkOpen(false); err != nil {
+		return nil, err
+	}
+	hi, err := s.hashIndex(false)
+	if err != nil {
+		return nil, err
+	}
+	hps, err := AllPairs(ctx, hi.hashes, opts.maxDist(), opts.Workers)
+	if err != nil {
+		return nil, fmt.Errorf("pairs: %w", err)
+	}
+	fps, err := s.loadFingerprints(ctx, hi, pairEntries(hps))
+	if err != nil {
+		return nil, err
+	}
+	vo := opts.Verify.withDefaults()
+	out := make([]Pair, 0, len(hps))
+	for _, hp := range hps {
+		a, b := fps[hp.I], fps[hp.J]
+		v := compareWith(&a.fp, &b.fp, 0, vo.MinPDQQuality)
+		ok := !sameAcquisition(a, b) && vo.Accept(v)
+		p := Pair{A: hi.refs[hp.I].id, B: hi.refs[hp.J].id, Distance: int(hp.Distance), Verification: v, Verified: ok}
+		if p.A > p.B {
+			p.A, p.B = p.B, p.A
+		}
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(x, y Pair) int { return cmp.Or(cmp.Compare(x.A, y.A), cmp.Compare(x.B, y.B)) })
+	return out, nil
+}
+
+func pairEntries(hps []HashPair) []uint32 {
+	es := make([]uint32, 0, 2*len(hps))
+	for _, p := range hps {
+		es = append(es, p.I, p.J)
+	}
+	return es
+}
+
+// Cluster is a group of images that are copies of one another.
+type Cluster struct {
+	// ID is stable while the representative stays in the index: a digest
+	// of its dataset, path and frame.
+	ID      string          `json:"id"`
+	Members []ClusterMember `json:"members"`
+}
+
+// ClusterMember is one image of a cluster and how it relates to the
+// cluster's representative, the first member.
+type ClusterMember struct {
+	ImageID uint64 `json:"image_id"`
+	Dataset string `json:"dataset"`
+	Path    string `json:"path"` // inside the dataset (inside the archive for archive members)
+	Frame   int    `json:"frame"`
+	// Kind is "representative" for the first member; for the others, the
+	// strongest relation to it.
+	Kind     MemberKind `json:"kind"`
+	Distance int        `json:"distance"` // pHash distance to the representative
+}
+
+// MemberKind is a MatchKind, or KindRepresentative.
+type MemberKind = MatchKind
+
+// KindRepresentative marks the member the others are compared to.
+const KindRepresentative MatchKind = 0
+
+// ClusterStats reports what Clusters did, for the benchmarks and -v.
+type ClusterStats struct {
+	Images         int           // images considered
+	CandidatePairs int           // pHash pairs within the distance
+	VerifiedPairs  int           // of which passed verification
+	ExactGroups    int           // groups of images sharing a file, pixel or instance digest
+	Split          int           // components the representative check split apart
+	Load           time.Duration // loading the hashes
+	Join           time.Duration // finding the pairs
+	Verify         time.Duration // loading fingerprints and verifying
+}
+
+// Clusters groups the indexed images that are copies of one another; images
+// with no copy are left out. Largest clusters first.
+//
+// Two images are linked when they share a file digest and frame, a pixel
+// digest, or a SOP Instance UID and frame, or when their pHashes are within
+// MaxDistance and the pair passes verification. The connected components of
+// the links are then checked against a representative (the first member in
+// dataset, path, frame order): a member that is not itself linked to the
+// representative starts a new group, with the same rule, so a chain of
+// loose links (slice 1 ~ slice 2 ~ slice 3 ...) cannot glue distinct images
+// together.
+func (s *Store) Clusters(ctx context.Context, opts ClusterOptions) ([]Cluster, ClusterStats, error) {
+	var st ClusterStats
+	if err := s.checkOpen(false); err != nil {
+		return nil, st, err
+	}
+	start := time.Now()
+	hi, err := s.hashIndex(false)
+	if err != nil {
+		return nil, st, err
+	}
+	st.Load = time.Since(start)
+	st.Images = len(hi.refs)
+	start = time.Now()
+	r := opts.maxDist()
+	hps, err := AllPairs(ctx, hi.hashes, r, opts.Workers)
+	if err != nil {
+		return nil, st, fmt.Errorf("clusters: %w", err)
+	}
+	st.CandidatePairs = len(hps)
+	st.Join = time.Since(start)
+	start = time.Now()
+
+	uf := newUnionFind(len(hi.refs))
+	st.ExactGroups = exactGroups(hi, uf)
+	fps, err := s.loadFingerprints(ctx, hi, pairEntries(hps))
+	if err != nil {
+		return nil, st, err
+	}
+	vo := opts.Verify.withDefaults()
+	for _, hp := range hps {
+		a, b := fps[hp.I], fps[hp.J]
+		if !sameAcquisition(a, b) && vo.Accept(compareWith(&a.fp, &b.fp, 0, vo.MinPDQQuality)) {
+			st.VerifiedPairs++
+			uf.union(hp.I, hp.J)
+		}
+	}
+	// Collect the components with more than one member.
+	comps := map[uint32][]uint32{}
+	for i := range hi.refs {
+		root := uf.find(uint32(i))
+		if uf.size[root] > 1 {
+			comps[root] = append(comps[root], uint32(i))
+		}
+	}
+	var members []uint32
+	for _, c := range comps {
+		members = append(members, c...)
+	}
+	if err := s.loadMore(ctx, hi, fps, members); err != nil {
+		return nil, st, err
+	}
+	full := fps
+	var out []Cluster
+	for _, comp := range comps {
+		if err := ctx.Err(); err != nil {
+			return nil, st, err
+		}
+		cs := splitComponent(comp, full, r, vo)
+		if len(cs) > 1 {
+			st.Split++
+		}
+		out = append(out, cs...)
+	}
+	st.Verify = time.Since(start)
+	slices.SortFunc(out, func(a, b Cluster) int {
+		return cmp.Or(cmp.Compare(len(b.Members), len(a.Members)), cmp.Compare(a.ID, b.ID))
+	})
+	return out, st, nil
+}
+
+// maxDenseComponent is the largest component whose members are all
+// compared with each other (n^2/2 relation checks, a few microseconds
+// each); larger ones are split by greedy leaders in path order.
+const maxDenseComponent = 512
+
+// splitComponent applies the representative check to one component and
+// returns its clusters of two or more members.
+//
+// In a component of up to maxDenseComponent members every pair is checked,
+// then the member related to most others becomes a representative and
+// takes all of them; repeat on the rest. Larger components (thousands of
+// blank frames, say) take each member in path order to the first
+// representative it relates to, or make it a new one.
+func splitComponent(comp []uint32, fps map[uint32]*entryInfo, r int, vo VerifyOptions) []Cluster {
+	slices.SortFunc(comp, func(a, b uint32) int {
+		x, y := fps[a], fps[b]
+		return cmp.Or(cmp.Compare(x.dataset, y.dataset), cmp.Compare(x.path, y.path), cmp.Compare(x.frame, y.frame))
+	})
+	type rel struct {
+		kind MatchKind
+		dist int
+	}
+	var out []Cluster
+	emit := func(leader *entryInfo, members []ClusterMember) {
+		if len(members) < 2 {
+			return
+		}
+		sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%d", leader.dataset, leader.path, leader.frame))
+		out = append(out, Cluster{ID: hex.EncodeToString(sum[:6]), Members: members})
+	}
+	if len(comp) > maxDenseComponent {
+		type group struct {
+			leader  *entryInfo
+			members []ClusterMember
+		}
+		var groups []*group
+		for _, e := range comp {
+			m := fps[e]
+			placed := false
+			for _, g := range groups {
+				if kind, d, ok := related(g.leader, m, r, vo); ok {
+					g.members = append(g.members, m.member(kind, d))
+					placed = true
+					break
+				}
+			}
+			if !placed {
+				groups = append(groups, &group{leader: m, members: []ClusterMember{m.member(KindRepresentative, 0)}})
+			}
+		}
+		for _, g := range groups {
+			emit(g.leader, g.members)
+		}
+		return out
+	}
+	n := len(comp)
+	adj := make([]map[int]rel, n)
+	for i := range adj {
+		adj[i] = map[int]rel{}
+	}
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			if kind, d, ok := related(fps[comp[i]], fps[comp[j]], r, vo); ok {
+				adj[i][j] = rel{kind, d}
+				adj[j][i] = rel{kind, d}
+			}
+		}
+	}
+	left := make([]bool, n)
+	remaining := n
+	for remaining > 1 {
+		best, bestDeg := -1, -1
+		for i := range n {
+			if left[i] {
+				continue
+			}
+			deg := 0
+			for j := range adj[i] {
+				if !left[j] {
+					deg++
+				}
+			}
+			if deg > bestDeg {
+				best, bestDeg = i, deg
+			}
+		}
+		if bestDeg == 0 {
+			break
+		}
+		leader := fps[comp[best]]
+		members := []ClusterMember{leader.member(KindRepresentative, 0)}
+		left[best] = true
+		remaining--
+		for j := range n { // path order
+			if rl, ok := adj[best][j]; ok && !left[j] {
+				members = append(members, fps[comp[j]].member(rl.kind, rl.dist))
+				left[j] = true
+				remaining--
+			}
+		}
+		emit(leader, members)
+	}
+	return out
+}
+
+// related decides whether b is a copy of leader a, and how.
+func related(a, b *entryInfo, r int, vo VerifyOptions) (MatchKind, int, bool) {
+	d := bits.OnesCount64(a.fp.PHash ^ b.fp.PHash)
+	switch {
+	case equalDigest(a.fileSHA, b.fileSHA) && a.frame == b.frame:
+		return KindIdenticalFile, 0, true
+	case equalDigest(a.pixelSHA, b.pixelSHA):
+		return KindIdenticalPixels, 0, true
+	case sopIndexable(a.sop) && a.sop == b.sop && a.frame == b.frame:
+		return KindSameDICOMInstance, d, true
+	case d <= r && !sameAcquisition(a, b) && vo.Accept(compareWith(&a.fp, &b.fp, 0, vo.MinPDQQuality)):
+		return KindNearDuplicate, d, true
+	}
+	return 0, d, false
+}
+
+// sameAcquisition reports whether a and b are distinct images of one
+// acquisition, which look alike by nature and are never copies of each
+// other unless their pixels are identical: two frames of one file (a cine
+// loop), or two instances of one DICOM series (adjacent slices, repeated
+// acquisitions). The verification study (doc.go) found no thumbnail or
+// hash threshold that tells these from JPEG re-encodings; the metadata
+// does. A copy made by an anonymiser that remaps UIDs gets a new series
+// UID, so it is not caught by this rule.
+func sameAcquisition(a, b *entryInfo) bool {
+	if a.dataset == b.dataset && a.path == b.path {
+		return true
+	}
+	return a.series != "" && a.series == b.series && a.sop != b.sop
+}
+
+// entryInfo is what clustering needs of one image.
+type entryInfo struct {
+	id       uint64
+	dataset  string
+	path     string
+	frame    int
+	fileSHA  [32]byte
+	pixelSHA [32]byte
+	sop      string
+	series   string
+	fp       hash.Fingerprint
+}
+
+func (e *entryInfo) member(kind MatchKind, d int) ClusterMember {
+	return ClusterMember{ImageID: e.id, Dataset: e.dataset, Path: e.path, Frame: e.frame, Kind: kind, Distance: d}
+}
+
+// loadFingerprints reads the image records of the given entries (repeats
+// allowed) in ID order, which is key order.
+func (s *Store) loadFingerprints(ctx context.Context, hi *hashIndex, entries []uint32) (map[uint32]*entryInfo, error) {
+	out := map[uint32]*entryInfo{}
+	return out, s.loadMore(ctx, hi, out, entries)
+}
+
+// loadMore adds to out the entries it does not hold yet.
+func (s *Store) loadMore(ctx context.Context, hi *hashIndex, out map[uint32]*entryInfo, entries []uint32) error {
+	es := make([]uint32, 0, len(entries))
+	for _, e := range entries {
+		if _, ok := out[e]; !ok {
+			es = append(es, e)
+		}
+	}
+	slices.Sort(es)
+	es = slices.Compact(es)
+	err := s.db.View(func(txn *badger.Txn) error {
+		for k, e := range es {
+			if k%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			ref := hi.refs[e]
+			im, err := getImage(txn, ref)
+			if err != nil {
+				return err
+			}
+			out[e] = &entryInfo{
+				id: im.ID, dataset: hi.names[ref.ds], path: im.Path, frame: im.Frame,
+				fileSHA: im.FileSHA256, pixelSHA: im.PixelSHA256, sop: im.SOPInstanceUID,
+				series: im.SeriesInstanceUID, fp: im.Fingerprint,
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load fingerprints: %w", err)
+	}
+	return nil
+}
+
+// exactGroups links the images that share a pixel digest, or a SOP
+// Instance UID and frame (by the 8-byte prefixes in their keys: a rare
+// false link is undone by the representative check, which compares full
+// digests), and returns the number of groups of two or more.
+func exactGroups(hi *hashIndex, uf *unionFind) int {
+	groups := 0
+	for _, field := range []func(*imageRef) uint64{refPix, refSOP} {
+		sorted := sortedBy(hi.refs, field)
+		for i := 0; i < len(sorted); {
+			j := i + 1
+			for j < len(sorted) && field(&hi.refs[sorted[j]]) == field(&hi.refs[sorted[i]]) {
+				uf.union(sorted[i], sorted[j])
+				j++
+			}
+			if j-i > 1 {
+				groups++
+			}
+			i = j
+		}
+	}
+	return groups
+}
+
+// unionFind is a disjoint-set forest over entries, by size with path
+// halving.
+type unionFind struct {
+	parent []uint32
+	size   []uint32
+}
+
+func newUnionFind(n int) *unionFind {
+	uf := &unionFind{parent: make([]uint32, n), size: make([]uint32, n)}
+	for i := range uf.parent {
+		uf.parent[i] = uint32(i)
+		uf.size[i] = 1
+	}
+	return uf
+}
+
+func (u *unionFind) find(x uint32) uint32 {
+	for u.parent[x] != x {
+		u.parent[x] = u.parent[u.parent[x]]
+		x = u.parent[x]
+	}
+	return x
+}
+
+func (u *unionFind) union(a, b uint32) {
+	ra, rb := u.find(a), u.find(b)
+	if ra == rb {
+		return
+	}
+	if u.size[ra] < u.size[rb] {
+		ra, rb = rb, ra
+	}
+	u.parent[rb] = ra
+	u.size[ra] += u.size[rb]
+}

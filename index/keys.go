@@ -1,0 +1,181 @@
+package index
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Key tags: the first byte of every key names its table (see doc.go).
+const (
+	tagMeta    = 'M'
+	tagDataset = 'D'
+	tagFile    = 'F'
+	tagImage   = 'I'
+)
+
+// Meta keys.
+var (
+	metaVersion     = []byte("Mversion")
+	metaSalt        = []byte("Msalt")
+	metaNextImage   = []byte("Mnextimage")
+	metaNextDataset = []byte("Mnextdataset")
+)
+
+func datasetKey(name string) []byte {
+	return append([]byte{tagDataset}, name...)
+}
+
+func filePrefix(ds uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte{tagFile}, ds)
+}
+
+func fileKey(ds uint32, path string) []byte {
+	return append(filePrefix(ds), path...)
+}
+
+// imageRef is everything the in-memory search structure needs of an image,
+// and exactly what its key holds: the key-only scan that loads the
+// structure reads nothing else.
+type imageRef struct {
+	id    uint64 // image ID, allocated in order
+	ds    uint32 // dataset ID
+	phash uint64 // the indexed pHash
+	pix   uint64 // digest8 of the pixel SHA-256; 0 when unknown
+	sop   uint64 // sopDigest of SOPInstanceUID and frame; 0 when none
+}
+
+// imageKeyLen is the length of an image key: tag, ID, dataset, pHash,
+// pixel digest prefix, SOP digest.
+const imageKeyLen = 1 + 8 + 4 + 8 + 8 + 8
+
+// imageIDPrefix is the prefix of the key of image id, for lookups by ID.
+func imageIDPrefix(id uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{tagImage}, id)
+}
+
+func (r imageRef) key() []byte {
+	k := make([]byte, 0, imageKeyLen)
+	k = append(k, tagImage)
+	k = binary.BigEndian.AppendUint64(k, r.id)
+	k = binary.BigEndian.AppendUint32(k, r.ds)
+	k = binary.BigEndian.AppendUint64(k, r.phash)
+	k = binary.BigEndian.AppendUint64(k, r.pix)
+	return binary.BigEndian.AppendUint64(k, r.sop)
+}
+
+// parseImageKey splits an image key.
+func parseImageKey(k []byte) (imageRef, error) {
+	if len(k) != imageKeyLen || k[0] != tagImage {
+		return imageRef{}, fmt.Errorf("%w: bad image key %q", ErrCorrupt, k)
+	}
+	return imageRef{
+		id:    binary.BigEndian.Uint64(k[1:9]),
+		ds:    binary.BigEndian.Uint32(k[9:13]),
+		phash: binary.BigEndian.Uint64(k[13:21]),
+		pix:   binary.BigEndian.Uint64(k[21:29]),
+		sop:   binary.BigEndian.Uint64(k[29:37]),
+	}, nil
+}
+
+// refOf is the reference of image im of dataset ds.
+func refOf(im *Image, ds uint32) imageRef {
+	return imageRef{
+		id:    im.ID,
+		ds:    ds,
+		phash: im.Fingerprint.PHash,
+		pix:   digest8(im.PixelSHA256),
+		sop:   sopDigest(im.SOPInstanceUID, im.Frame),
+	}
+}
+
+// digest8 is the first 8 bytes of a digest: enough to find candidates in
+// memory (a false match is one in 2^64, and is ruled out by the full digest
+// in the record).
+func digest8(d [32]byte) uint64 {
+	return binary.BigEndian.Uint64(d[:8])
+}
+
+// sopDigest identifies one frame of one DICOM instance: a digest of the
+// SOP Instance UID and the frame number, 0 when there is no UID.
+func sopDigest(uid string, frame int) uint64 {
+	if !sopIndexable(uid) {
+		return 0
+	}
+	h := sha256.New()
+	h.Write([]byte(uid))
+	h.Write(binary.BigEndian.AppendUint32([]byte{0}, uint32(frame)))
+	var sum [32]byte
+	h.Sum(sum[:0])
+	if v := digest8(sum); v != 0 {
+		return v
+	}
+	return 1
+}
+
+// sopIndexable reports whether a SOP Instance UID identifies anything:
+// empty ones and ones holding NUL bytes (a decoder's leftover padding) do
+// not. Real UIDs are digits and dots.
+func sopIndexable(uid string) bool {
+	return uid != "" && !strings.ContainsRune(uid, 0)
+}
+
+// parseFileKey splits a file key into dataset ID and path.
+func parseFileKey(k []byte) (ds uint32, path string, err error) {
+	if len(k) < 5 || k[0] != tagFile {
+		return 0, "", fmt.Errorf("%w: bad file key %q", ErrCorrupt, k)
+	}
+	return binary.BigEndian.Uint32(k[1:5]), string(k[5:]), nil
+}
+
+// parseKey checks that any key of the index is well formed; the fuzz target
+// and the consistency check use it.
+func parseKey(k []byte) error {
+	if len(k) == 0 {
+		return fmt.Errorf("%w: empty key", ErrCorrupt)
+	}
+	switch k[0] {
+	case tagMeta:
+		for _, m := range [][]byte{metaVersion, metaSalt, metaNextImage, metaNextDataset} {
+			if bytes.Equal(k, m) {
+				return nil
+			}
+		}
+		return fmt.Errorf("%w: unknown meta key %q", ErrCorrupt, k)
+	case tagDataset:
+		return checkDatasetName(string(k[1:]))
+	case tagFile:
+		_, _, err := parseFileKey(k)
+		return err
+	case tagImage:
+		_, err := parseImageKey(k)
+		return err
+	}
+	return fmt.Errorf("%w: unknown key tag %q", ErrCorrupt, k[0])
+}
+
+// MaxDatasetName is the longest dataset name accepted, in bytes.
+const MaxDatasetName = 200
+
+// checkDatasetName accepts non-empty UTF-8 names without control
+// characters: names are shown in reports and typed on command lines.
+func checkDatasetName(name string) error {
+	if name == "" {
+		return fmt.Errorf("%w: empty dataset name", ErrBadName)
+	}
+	if len(name) > MaxDatasetName {
+		return fmt.Errorf("%w: dataset name longer than %d bytes", ErrBadName, MaxDatasetName)
+	}
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("%w: dataset name %q is not UTF-8", ErrBadName, name)
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("%w: dataset name %q has a control character", ErrBadName, name)
+		}
+	}
+	return nil
+}

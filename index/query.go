@@ -1,0 +1,390 @@
+package index
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math/bits"
+	"slices"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/copycat-dev/copycat/hash"
+)
+
+// DefaultMaxDistance is the pHash distance (of 64 bits) up to which two
+// images are near-duplicate candidates unless the caller says otherwise.
+const DefaultMaxDistance = 8
+
+// MatchKind says how a match relates to the query, strongest first.
+type MatchKind uint8
+
+// The kinds of match. A match has the strongest kind that applies.
+const (
+	KindIdenticalFile     MatchKind = iota + 1 // same file bytes (SHA-256), same frame
+	KindIdenticalPixels                        // same decoded pixels (pixel SHA-256)
+	KindSameDICOMInstance                      // same SOPInstanceUID and frame, pixels differ (re-encoded)
+	KindNearDuplicate                          // pHash within the distance asked for
+)
+
+// String returns the kind's name as the CLI and JSON show it.
+func (k MatchKind) String() string {
+	switch k {
+	case KindRepresentative:
+		return "representative"
+	case KindIdenticalFile:
+		return "identical-file"
+	case KindIdenticalPixels:
+		return "identical-pixels"
+	case KindSameDICOMInstance:
+		return "same-dicom-instance"
+	case KindNearDuplicate:
+		return "near-duplicate"
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// MarshalText makes kinds appear as names in JSON.
+func (k MatchKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// Transform names the rotation or mirror under which a near-duplicate
+// matched: an index of hash.Fingerprint.Dihedral (hash.Identity,
+// hash.Rot90, ... hash.Transverse). The match looks like the query after
+// that transform.
+type Transform uint8
+
+// String names the transform as reports show it.
+func (t Transform) String() string {
+	switch t {
+	case hash.Identity:
+		return "none"
+	case hash.Rot90:
+		return "rotate-90-ccw"
+	case hash.Rot180:
+		return "rotate-180"
+	case hash.Rot270:
+		return "rotate-90-cw"
+	case hash.FlipH:
+		return "flip-left-right"
+	case hash.FlipV:
+		return "flip-top-bottom"
+	case hash.Transpose:
+		return "transpose"
+	case hash.Transverse:
+		return "transverse"
+	}
+	return fmt.Sprintf("transform(%d)", uint8(t))
+}
+
+// MarshalText makes transforms appear as names in JSON.
+func (t Transform) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// Query describes one image to look up.
+type Query struct {
+	Fingerprint hash.Fingerprint
+	FileSHA256  [32]byte // zero: unknown
+	PixelSHA256 [32]byte // zero: unknown
+	// SOPInstanceUID and Frame find other copies of the same DICOM instance
+	// frame; Frame also qualifies FileSHA256 (identical file, same frame).
+	// Identical files are found through their pixels: give PixelSHA256 too.
+	SOPInstanceUID string
+	Frame          int
+	// SeriesInstanceUID marks near-duplicates that are other instances of
+	// the query's own series (adjacent slices) as unverified: see
+	// Match.Verified.
+	SeriesInstanceUID string
+	// MaxDistance is the largest pHash distance reported (0-64); negative
+	// means DefaultMaxDistance.
+	MaxDistance int
+	// NoTransforms skips looking up the query's rotations and mirrors
+	// (Fingerprint.Dihedral[1:]): only copies in the same orientation match.
+	NoTransforms bool
+	// Verify is applied to near-duplicates; the zero value means
+	// DefaultVerify.
+	Verify VerifyOptions
+}
+
+// Match is one indexed image that matches a query.
+type Match struct {
+	Image    Image
+	Kind     MatchKind
+	Distance int // pHash distance; 0 for the exact kinds
+	// Transform is the rotation or mirror of the query that matched
+	// (near-duplicates only).
+	Transform Transform
+	// Verification compares the two images beyond the pHash; Verified says
+	// whether it passes the thresholds that clustering uses (and is not
+	// another instance of the query's series). Exact kinds are always
+	// verified. Unverified near-duplicates are still returned: they are
+	// what a person should look at.
+	Verification Verification
+	Verified     bool
+}
+
+// hashIndex is the in-memory search structure over all indexed images,
+// loaded by a key-only scan of the image keys (37 bytes each, values
+// untouched) when the index has changed since it was built. Entry i is the
+// i-th image in ID order.
+type hashIndex struct {
+	gen    uint64
+	refs   []imageRef
+	hashes []uint64 // refs[i].phash, contiguous for the pair search
+	set    *HashSet // built on first search
+	byPix  []uint32 // entries with a pixel digest, sorted by it (built on demand)
+	bySOP  []uint32 // entries with a SOP digest, sorted by it (built on demand)
+	names  map[uint32]string
+	loaded time.Duration
+}
+
+// LoadStats reports what building the search structure cost; the
+// benchmarks print it.
+type LoadStats struct {
+	Images   int
+	Duration time.Duration
+	Bytes    int64 // memory held by the structure
+}
+
+// PrepareSearch loads the search structure now instead of at the first
+// Query, and reports what it cost.
+func (s *Store) PrepareSearch() (LoadStats, error) {
+	if err := s.checkOpen(false); err != nil {
+		return LoadStats{}, err
+	}
+	hi, err := s.hashIndex(true)
+	if err != nil {
+		return LoadStats{}, err
+	}
+	n := int64(len(hi.refs))
+	return LoadStats{Images: len(hi.refs), Duration: hi.loaded, Bytes: hi.set.Bytes() + n*(36+8+8)}, nil
+}
+
+// hashIndex returns the current search structure, loading it if the index
+// changed since it was built; withSet also builds the HashSet and the
+// exact-digest tables.
+func (s *Store) hashIndex(withSet bool) (*hashIndex, error) {
+	s.searchMu.Lock()
+	defer s.searchMu.Unlock()
+	s.mu.Lock()
+	gen, cur := s.writeGen, s.search
+	s.mu.Unlock()
+	start := time.Now()
+	if cur == nil || cur.gen != gen {
+		var err error
+		if cur, err = s.loadRefs(gen); err != nil {
+			return nil, err
+		}
+	}
+	if withSet && cur.set == nil {
+		set, err := NewHashSet(cur.hashes)
+		if err != nil {
+			return nil, err
+		}
+		cur.set = set
+		cur.byPix = sortedBy(cur.refs, func(r *imageRef) uint64 { return r.pix })
+		cur.bySOP = sortedBy(cur.refs, func(r *imageRef) uint64 { return r.sop })
+	}
+	cur.loaded += time.Since(start)
+	s.mu.Lock()
+	if s.writeGen == gen {
+		s.search = cur
+	}
+	s.mu.Unlock()
+	return cur, nil
+}
+
+// sortedBy lists the entries whose field is non-zero, sorted by it.
+func sortedBy(refs []imageRef, field func(*imageRef) uint64) []uint32 {
+	var out []uint32
+	for i := range refs {
+		if field(&refs[i]) != 0 {
+			out = append(out, uint32(i))
+		}
+	}
+	slices.SortFunc(out, func(a, b uint32) int { return cmp.Compare(field(&refs[a]), field(&refs[b])) })
+	return out
+}
+
+// lookup returns the entries of sorted (from sortedBy) whose field is v.
+func lookup(refs []imageRef, sorted []uint32, field func(*imageRef) uint64, v uint64) []uint32 {
+	if v == 0 {
+		return nil
+	}
+	i, _ := slices.BinarySearchFunc(sorted, v, func(e uint32, v uint64) int { return cmp.Compare(field(&refs[e]), v) })
+	j := i
+	for j < len(sorted) && field(&refs[sorted[j]]) == v {
+		j++
+	}
+	return sorted[i:j]
+}
+
+func refPix(r *imageRef) uint64 { return r.pix }
+func refSOP(r *imageRef) uint64 { return r.sop }
+
+// loadRefs reads every image key: no values.
+func (s *Store) loadRefs(gen uint64) (*hashIndex, error) {
+	names, err := s.datasetNames()
+	if err != nil {
+		return nil, err
+	}
+	hi := &hashIndex{gen: gen, names: names}
+	err = s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{tagImage}, PrefetchValues: false})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			ref, err := parseImageKey(it.Item().Key())
+			if err != nil {
+				return err
+			}
+			if _, ok := names[ref.ds]; !ok {
+				continue // a dataset being forgotten
+			}
+			hi.refs = append(hi.refs, ref)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load search structure: %w", err)
+	}
+	if len(hi.refs) > MaxHashes {
+		return nil, fmt.Errorf("index: %d images exceed the limit of %d", len(hi.refs), MaxHashes)
+	}
+	hi.hashes = make([]uint64, len(hi.refs))
+	for i := range hi.refs {
+		hi.hashes[i] = hi.refs[i].phash
+	}
+	return hi, nil
+}
+
+// Query finds the indexed images that match q, nearest first: exact kinds
+// (identical file, identical pixels, same DICOM instance) at distance 0,
+// then near-duplicates by pHash distance under any of the query's eight
+// orientations. Each image appears once, with its strongest kind. Ties are
+// ordered by dataset, path and frame.
+func (s *Store) Query(q Query) ([]Match, error) {
+	if err := s.checkOpen(false); err != nil {
+		return nil, err
+	}
+	maxDist := q.MaxDistance
+	if maxDist < 0 {
+		maxDist = DefaultMaxDistance
+	}
+	maxDist = min(maxDist, 64)
+	vo := q.Verify.withDefaults()
+	hi, err := s.hashIndex(true)
+	if err != nil {
+		return nil, err
+	}
+	type hit struct {
+		dist int
+		tr   Transform
+		near bool
+	}
+	hits := map[uint32]hit{}
+	// Near-duplicates: the query in its eight orientations against the
+	// indexed pHashes (stored in their original orientation).
+	variants := q.Fingerprint.Dihedral
+	variants[0] = q.Fingerprint.PHash
+	nv := len(variants)
+	if q.NoTransforms {
+		nv = 1
+	}
+	for t := 0; t < nv; t++ {
+		if t > 0 && (variants[t] == 0 || slices.Contains(variants[:t], variants[t])) {
+			continue // not computed, or a symmetric image: keep the simpler transform
+		}
+		hi.set.Search(variants[t], maxDist, func(i uint32, d int) {
+			if old, ok := hits[i]; !ok || d < old.dist {
+				hits[i] = hit{dist: d, tr: Transform(t), near: true}
+			}
+		})
+	}
+	// Exact candidates, found by digest prefix in memory and confirmed
+	// against the full digests in the records below.
+	var zero [32]byte
+	if q.PixelSHA256 != zero {
+		for _, e := range lookup(hi.refs, hi.byPix, refPix, digest8(q.PixelSHA256)) {
+			if _, ok := hits[e]; !ok {
+				hits[e] = hit{}
+			}
+		}
+	}
+	for _, e := range lookup(hi.refs, hi.bySOP, refSOP, sopDigest(q.SOPInstanceUID, q.Frame)) {
+		if _, ok := hits[e]; !ok {
+			hits[e] = hit{}
+		}
+	}
+	out := make([]Match, 0, len(hits))
+	err = s.db.View(func(txn *badger.Txn) error {
+		for e, h := range hits {
+			ref := hi.refs[e]
+			im, err := getImage(txn, ref)
+			if errors.Is(err, ErrNotFound) {
+				continue // deleted since the structure was loaded
+			}
+			if err != nil {
+				return err
+			}
+			name, ok := hi.names[ref.ds]
+			if !ok {
+				continue
+			}
+			im.Dataset = name
+			m := Match{Image: im, Kind: KindNearDuplicate, Distance: h.dist, Transform: h.tr}
+			switch {
+			case equalDigest(q.FileSHA256, im.FileSHA256) && q.Frame == im.Frame:
+				m.Kind = KindIdenticalFile
+			case equalDigest(q.PixelSHA256, im.PixelSHA256):
+				m.Kind = KindIdenticalPixels
+			case sopIndexable(q.SOPInstanceUID) && q.SOPInstanceUID == im.SOPInstanceUID && q.Frame == im.Frame:
+				m.Kind = KindSameDICOMInstance
+			case !h.near:
+				continue // a digest-prefix collision
+			}
+			if m.Kind != KindNearDuplicate {
+				m.Distance, m.Transform = 0, 0
+			}
+			m.Verification = Compare(&q.Fingerprint, &im.Fingerprint, m.Transform)
+			sameSeries := q.SeriesInstanceUID != "" && q.SeriesInstanceUID == im.SeriesInstanceUID && q.SOPInstanceUID != im.SOPInstanceUID
+			m.Verified = m.Kind != KindNearDuplicate || !sameSeries && vo.Accept(m.Verification)
+			out = append(out, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query: %w", err)
+	}
+	slices.SortFunc(out, func(a, b Match) int {
+		return cmp.Or(
+			cmp.Compare(a.Distance, b.Distance),
+			cmp.Compare(a.Kind, b.Kind),
+			cmp.Compare(a.Image.Dataset, b.Image.Dataset),
+			cmp.Compare(a.Image.Path, b.Image.Path),
+			cmp.Compare(a.Image.Frame, b.Image.Frame),
+		)
+	})
+	return out, nil
+}
+
+// LinearSearch compares q with every indexed pHash, without the search
+// structure: the reference the benchmarks measure the speed-up against.
+// It returns the number of images within maxDist.
+func (s *Store) LinearSearch(q uint64, maxDist int) (int, error) {
+	hi, err := s.hashIndex(false)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, h := range hi.hashes {
+		if bits.OnesCount64(q^h) <= maxDist {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// equalDigest reports whether two digests are known and equal.
+func equalDigest(a, b [32]byte) bool {
+	var zero [32]byte
+	return a != zero && a == b
+}

@@ -1,0 +1,429 @@
+package index
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/copycat-dev/copycat/hash"
+)
+
+// File is what the index remembers about one file of a dataset: enough to
+// tell on the next scan whether it changed, and why it failed if it did.
+type File struct {
+	Dataset string    // filled in on reads; Scan.Put ignores it
+	Path    string    // path inside the dataset, e.g. "upload.zip!/train/0001.dcm"
+	Size    int64     // bytes
+	ModTime time.Time // as the walk reported it; compared to the nanosecond
+	SHA256  [32]byte  // digest of the file's bytes (zero if it was never read)
+	Format  string    // "dicom", "png", "jpeg", or what ingest called it
+	Frames  int       // frames the file holds (images indexed for it, unless it failed)
+	Failure string    // why the file could not be indexed; empty when it was
+}
+
+// Image is one indexed image: one frame of a file, with everything the scan
+// learnt about it and its fingerprint.
+type Image struct {
+	ID          uint64 // assigned by the index; stable until the file is rescanned or removed
+	Dataset     string // filled in on reads; Scan.Put ignores it
+	Path        string // path inside the dataset (Scan.Put sets it to the File's path)
+	Frame       int    // 0-based frame number within the file
+	Format      string
+	Width       int
+	Height      int
+	Bits        int
+	Photometric string
+	Lossy       bool
+	FileSize    int64
+	FileSHA256  [32]byte // digest of the whole file
+	PixelSHA256 [32]byte // digest of the normalised pixels of this frame
+
+	TransferSyntax    string // DICOM only, like the four below
+	SOPInstanceUID    string
+	SeriesInstanceUID string
+	StudyInstanceUID  string
+	Modality          string
+	PatientIDDigest   string // salted digest, never the ID itself
+
+	Fingerprint hash.Fingerprint
+}
+
+// Record encodings. Every value starts with a version byte so that a later
+// copycat can read an older index, and an older one refuses a newer index
+// instead of misreading it. Integers are varints, strings and byte strings
+// are length-prefixed, fixed-size digests are stored raw.
+const (
+	fileRecordV1    = 1
+	imageRecordV1   = 1
+	datasetRecordV1 = 1
+)
+
+// datasetState says whether a dataset's last scan finished.
+type datasetState uint8
+
+const (
+	stateComplete   datasetState = 0 // the last scan finished
+	stateScanning   datasetState = 1 // a scan began and has not finished (or was interrupted)
+	stateForgetting datasetState = 2 // Forget began; its records are being deleted
+)
+
+// datasetRecord is the value of a dataset key.
+type datasetRecord struct {
+	ID          uint32
+	Source      string
+	Gen         uint64 // generation of the current (or last) scan
+	State       datasetState
+	Files       int
+	Images      int
+	Failures    int
+	ScanStarted time.Time // when the current or last scan began
+	LastScan    time.Time // when the last scan finished; zero if none did
+}
+
+// fileRecord is the value of a file key.
+type fileRecord struct {
+	File
+	Gen    uint64     // generation of the last scan that saw the file
+	Images []imageRef // the keys of its images, in frame order (ds is the file's)
+}
+
+// encoder appends to a byte slice.
+type encoder struct{ b []byte }
+
+func (e *encoder) byte(v byte)       { e.b = append(e.b, v) }
+func (e *encoder) uvarint(v uint64)  { e.b = binary.AppendUvarint(e.b, v) }
+func (e *encoder) varint(v int64)    { e.b = binary.AppendVarint(e.b, v) }
+func (e *encoder) u64(v uint64)      { e.b = binary.BigEndian.AppendUint64(e.b, v) }
+func (e *encoder) raw(v []byte)      { e.b = append(e.b, v...) }
+func (e *encoder) bytes(v []byte)    { e.uvarint(uint64(len(v))); e.b = append(e.b, v...) }
+func (e *encoder) string(v string)   { e.uvarint(uint64(len(v))); e.b = append(e.b, v...) }
+func (e *encoder) time(t time.Time)  { e.varint(timeNanos(t)) }
+func (e *encoder) bool(v bool)       { e.byte(boolByte(v)) }
+func (e *encoder) int(v int)         { e.varint(int64(v)) }
+func (e *encoder) digest(d [32]byte) { e.b = append(e.b, d[:]...) }
+
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// timeNanos maps the zero time to 0, so that "never" round-trips.
+func timeNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func nanosTime(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// decoder reads what encoder wrote. The first error sticks; reads after it
+// return zero values, so decoding functions check d.err once at the end.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: truncated or malformed %s", ErrCorrupt, what)
+	}
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil || len(d.b) < 1 {
+		d.fail("byte")
+		return 0
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("uvarint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail("varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) u64() uint64 {
+	if d.err != nil || len(d.b) < 8 {
+		d.fail("uint64")
+		return 0
+	}
+	v := binary.BigEndian.Uint64(d.b)
+	d.b = d.b[8:]
+	return v
+}
+
+// int reads a varint that must fit an int and be in [lo, hi].
+func (d *decoder) int(lo, hi int64) int {
+	v := d.varint()
+	if v < lo || v > hi {
+		d.fail("integer out of range")
+		return 0
+	}
+	return int(v)
+}
+
+func (d *decoder) string() string {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)) {
+		d.fail("string")
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *decoder) raw(dst []byte) {
+	if d.err != nil || len(d.b) < len(dst) {
+		d.fail("fixed-size field")
+		return
+	}
+	copy(dst, d.b)
+	d.b = d.b[len(dst):]
+}
+
+func (d *decoder) digest() (v [32]byte) {
+	d.raw(v[:])
+	return v
+}
+
+func (d *decoder) time() time.Time { return nanosTime(d.varint()) }
+
+func (d *decoder) bool() bool {
+	switch d.byte() {
+	case 0:
+		return false
+	case 1:
+		return true
+	}
+	d.fail("boolean")
+	return false
+}
+
+// version checks the leading version byte.
+func (d *decoder) version(what string, want byte) {
+	if v := d.byte(); d.err == nil && v != want {
+		d.err = fmt.Errorf("%w: %s record version %d (this copycat reads version %d)", ErrVersion, what, v, want)
+	}
+}
+
+// end reports trailing bytes as corruption and returns the sticky error.
+func (d *decoder) end(what string) error {
+	if d.err == nil && len(d.b) != 0 {
+		d.err = fmt.Errorf("%w: %d trailing bytes after %s record", ErrCorrupt, len(d.b), what)
+	}
+	return d.err
+}
+
+// Limits a decoder enforces, so that a corrupt length cannot make it
+// allocate without bound.
+const (
+	maxFrames = 1 << 24
+	maxInt32  = math.MaxInt32
+)
+
+func encodeDataset(r *datasetRecord) []byte {
+	e := encoder{b: make([]byte, 0, 64+len(r.Source))}
+	e.byte(datasetRecordV1)
+	e.uvarint(uint64(r.ID))
+	e.string(r.Source)
+	e.uvarint(r.Gen)
+	e.byte(byte(r.State))
+	e.int(r.Files)
+	e.int(r.Images)
+	e.int(r.Failures)
+	e.time(r.ScanStarted)
+	e.time(r.LastScan)
+	return e.b
+}
+
+func decodeDataset(b []byte) (datasetRecord, error) {
+	d := decoder{b: b}
+	var r datasetRecord
+	d.version("dataset", datasetRecordV1)
+	id := d.uvarint()
+	if id > math.MaxUint32 {
+		d.fail("dataset id")
+	}
+	r.ID = uint32(id)
+	r.Source = d.string()
+	r.Gen = d.uvarint()
+	r.State = datasetState(d.byte())
+	if r.State > stateForgetting {
+		d.fail("dataset state")
+	}
+	r.Files = d.int(0, math.MaxInt64)
+	r.Images = d.int(0, math.MaxInt64)
+	r.Failures = d.int(0, math.MaxInt64)
+	r.ScanStarted = d.time()
+	r.LastScan = d.time()
+	return r, d.end("dataset")
+}
+
+func encodeFile(r *fileRecord) []byte {
+	e := encoder{b: make([]byte, 0, 80+len(r.Format)+len(r.Failure)+28*len(r.Images))}
+	e.byte(fileRecordV1)
+	e.uvarint(r.Gen)
+	e.varint(r.Size)
+	e.time(r.ModTime)
+	e.digest(r.SHA256)
+	e.string(r.Format)
+	e.int(r.Frames)
+	e.string(r.Failure)
+	// Image IDs of one file are allocated together: delta-encode them.
+	e.uvarint(uint64(len(r.Images)))
+	var prev uint64
+	for _, ref := range r.Images {
+		e.uvarint(ref.id - prev)
+		prev = ref.id
+		e.u64(ref.phash)
+		e.u64(ref.pix)
+		e.u64(ref.sop)
+	}
+	return e.b
+}
+
+// decodeFile decodes a file record; dataset and path come from the key
+// (and the dataset of its image references from the caller).
+func decodeFile(b []byte, ds uint32) (fileRecord, error) {
+	d := decoder{b: b}
+	var r fileRecord
+	d.version("file", fileRecordV1)
+	r.Gen = d.uvarint()
+	r.Size = d.varint()
+	r.ModTime = d.time()
+	r.SHA256 = d.digest()
+	r.Format = d.string()
+	r.Frames = d.int(0, maxFrames)
+	r.Failure = d.string()
+	n := d.uvarint()
+	if n > maxFrames || n > uint64(len(d.b))/25 {
+		d.fail("image count")
+		n = 0
+	}
+	if n > 0 {
+		r.Images = make([]imageRef, n)
+	}
+	var prev uint64
+	for i := range r.Images {
+		delta := d.uvarint()
+		if i > 0 && delta == 0 {
+			d.fail("image ids")
+		}
+		prev += delta
+		r.Images[i] = imageRef{id: prev, ds: ds, phash: d.u64(), pix: d.u64(), sop: d.u64()}
+	}
+	return r, d.end("file")
+}
+
+// encodeImage encodes an image record. The dataset is stored as its ID.
+func encodeImage(im *Image, dsID uint32) []byte {
+	fp := &im.Fingerprint
+	e := encoder{b: make([]byte, 0, 1400)}
+	e.byte(imageRecordV1)
+	e.uvarint(uint64(dsID))
+	e.string(im.Path)
+	e.int(im.Frame)
+	e.string(im.Format)
+	e.int(im.Width)
+	e.int(im.Height)
+	e.int(im.Bits)
+	e.string(im.Photometric)
+	e.bool(im.Lossy)
+	e.varint(im.FileSize)
+	e.digest(im.FileSHA256)
+	e.digest(im.PixelSHA256)
+	e.string(im.TransferSyntax)
+	e.string(im.SOPInstanceUID)
+	e.string(im.SeriesInstanceUID)
+	e.string(im.StudyInstanceUID)
+	e.string(im.Modality)
+	e.string(im.PatientIDDigest)
+	e.u64(fp.PHash)
+	e.u64(fp.DHash)
+	e.u64(fp.AHash)
+	e.raw(fp.PDQ[:])
+	e.int(fp.PDQQuality)
+	for _, h := range fp.Dihedral {
+		e.u64(h)
+	}
+	e.bytes(fp.Thumb[:])
+	return e.b
+}
+
+// decodeImage decodes an image record: the ID comes from the key, the
+// dataset name from the caller's map of dataset IDs.
+func decodeImage(b []byte) (Image, uint32, error) {
+	d := decoder{b: b}
+	var im Image
+	d.version("image", imageRecordV1)
+	ds := d.uvarint()
+	if ds > math.MaxUint32 {
+		d.fail("dataset id")
+	}
+	im.Path = d.string()
+	im.Frame = d.int(0, maxFrames)
+	im.Format = d.string()
+	im.Width = d.int(0, maxInt32)
+	im.Height = d.int(0, maxInt32)
+	im.Bits = d.int(0, 64)
+	im.Photometric = d.string()
+	im.Lossy = d.bool()
+	im.FileSize = d.varint()
+	im.FileSHA256 = d.digest()
+	im.PixelSHA256 = d.digest()
+	im.TransferSyntax = d.string()
+	im.SOPInstanceUID = d.string()
+	im.SeriesInstanceUID = d.string()
+	im.StudyInstanceUID = d.string()
+	im.Modality = d.string()
+	im.PatientIDDigest = d.string()
+	fp := &im.Fingerprint
+	fp.PHash = d.u64()
+	fp.DHash = d.u64()
+	fp.AHash = d.u64()
+	d.raw(fp.PDQ[:])
+	fp.PDQQuality = d.int(math.MinInt32, maxInt32)
+	for i := range fp.Dihedral {
+		fp.Dihedral[i] = d.u64()
+	}
+	// The thumbnail is length-prefixed so that a later version can change
+	// its size; this version knows one size only.
+	if n := d.uvarint(); d.err == nil && n != uint64(len(fp.Thumb)) {
+		d.fail("thumbnail size")
+	}
+	d.raw(fp.Thumb[:])
+	return im, uint32(ds), d.end("image")
+}

@@ -1,0 +1,241 @@
+package index
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// sampleRecords are the records the golden files hold: one of each kind,
+// with every field set, so that a change to an encoding shows up as a diff
+// of testdata/ (and needs a new record version).
+func sampleRecords() (datasetRecord, fileRecord, Image) {
+	ds := datasetRecord{
+		ID: 7, Source: "/data/ct-2024.zip", Gen: 3, State: stateScanning,
+		Files: 1200, Images: 35000, Failures: 4,
+		ScanStarted: time.Unix(1_750_000_000, 5).UTC(),
+		LastScan:    time.Unix(1_749_000_000, 0).UTC(),
+	}
+	f, imgs := fakeFile("upload.zip!/train/0001.dcm", 42, 3)
+	f.Failure = ""
+	fr := fileRecord{File: f, Gen: 3}
+	for i := range imgs {
+		imgs[i].ID = 1000 + uint64(i)
+		fr.Images = append(fr.Images, refOf(&imgs[i], 7))
+	}
+	im := imgs[1]
+	im.Path = f.Path
+	im.Lossy = true
+	im.SeriesInstanceUID = "1.2.3.4"
+	im.StudyInstanceUID = "1.2.3"
+	im.PatientIDDigest = "9f86d081884c7d65"
+	return ds, fr, im
+}
+
+func goldenBytes(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "records", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s: encoding changed (%d bytes, golden %d); if intended, bump the record version and run go test -update", name, len(got), len(want))
+	}
+}
+
+func TestRecordsRoundTripAndGolden(t *testing.T) {
+	ds, fr, im := sampleRecords()
+
+	b := encodeDataset(&ds)
+	goldenBytes(t, "dataset.bin", b)
+	gotDS, err := decodeDataset(b)
+	if err != nil || !reflect.DeepEqual(gotDS, ds) {
+		t.Errorf("dataset round trip: got %+v, %v; want %+v", gotDS, err, ds)
+	}
+
+	b = encodeFile(&fr)
+	goldenBytes(t, "file.bin", b)
+	gotFR, err := decodeFile(b, 7)
+	want := fr
+	want.Dataset, want.Path = "", "" // they live in the key
+	want.ModTime = want.ModTime.UTC()
+	if err != nil || !reflect.DeepEqual(gotFR, want) {
+		t.Errorf("file round trip: got %+v, %v; want %+v", gotFR, err, want)
+	}
+
+	b = encodeImage(&im, 7)
+	goldenBytes(t, "image.bin", b)
+	gotIm, gotDSID, err := decodeImage(b)
+	wantIm := im
+	wantIm.ID, wantIm.Dataset = 0, ""
+	if err != nil || gotDSID != 7 || !reflect.DeepEqual(gotIm, wantIm) {
+		t.Errorf("image round trip: dataset %d, err %v; records equal: %v", gotDSID, err, reflect.DeepEqual(gotIm, wantIm))
+	}
+	t.Logf("image record: %d bytes", len(b))
+}
+
+func TestDecodeRejects(t *testing.T) {
+	ds, fr, im := sampleRecords()
+	good := map[string][]byte{
+		"dataset": encodeDataset(&ds),
+		"file":    encodeFile(&fr),
+		"image":   encodeImage(&im, 1),
+	}
+	decode := map[string]func([]byte) error{
+		"dataset": func(b []byte) error { _, err := decodeDataset(b); return err },
+		"file":    func(b []byte) error { _, err := decodeFile(b, 1); return err },
+		"image":   func(b []byte) error { _, _, err := decodeImage(b); return err },
+	}
+	for kind, b := range good {
+		tests := []struct {
+			name string
+			in   []byte
+			want error
+		}{
+			{"empty", nil, ErrCorrupt},
+			{"truncated", b[:len(b)/2], ErrCorrupt},
+			{"trailing", append(bytes.Clone(b), 0), ErrCorrupt},
+			{"newer version", append([]byte{9}, b[1:]...), ErrVersion},
+		}
+		for _, tc := range tests {
+			if err := decode[kind](tc.in); !errors.Is(err, tc.want) {
+				t.Errorf("%s %s: err = %v, want %v", kind, tc.name, err, tc.want)
+			}
+		}
+	}
+}
+
+func TestKeys(t *testing.T) {
+	_, _, im := sampleRecords()
+	im.ID = 99
+	ref := refOf(&im, 3)
+	keys := [][]byte{ref.key(), fileKey(3, im.Path), datasetKey("ct"), metaSalt}
+	for _, k := range keys {
+		if err := parseKey(k); err != nil {
+			t.Errorf("parseKey(%q): %v", k, err)
+		}
+	}
+	got, err := parseImageKey(ref.key())
+	if err != nil || got != ref || got.pix == 0 || got.sop == 0 {
+		t.Errorf("image key round trip: %+v, %v; want %+v", got, err, ref)
+	}
+	if !bytes.HasPrefix(ref.key(), imageIDPrefix(99)) {
+		t.Error("image key does not start with its ID prefix")
+	}
+	if sopDigest("1.2.3", 0) == sopDigest("1.2.3", 1) || sopDigest("", 0) != 0 {
+		t.Error("sopDigest does not tell frames apart, or digests an empty UID")
+	}
+	bad := [][]byte{nil, {'Z'}, {tagImage, 1}, []byte("Mnope"), {tagDataset}, append([]byte{tagDataset}, "a\nb"...)}
+	for _, k := range bad {
+		if err := parseKey(k); err == nil {
+			t.Errorf("parseKey(%q) accepted a bad key", k)
+		}
+	}
+	if sopIndexable("1.2\x003") || sopIndexable("") || !sopIndexable("1.2.3") {
+		t.Error("sopIndexable misjudges")
+	}
+}
+
+func TestDatasetNames(t *testing.T) {
+	tests := []struct {
+		name string
+		ok   bool
+	}{
+		{"ct-2024", true},
+		{"Données publiques", true},
+		{"", false},
+		{"tab\there", false},
+		{string([]byte{0xff, 0xfe}), false},
+		{string(make([]byte, MaxDatasetName+1)), false},
+	}
+	for _, tc := range tests {
+		if err := checkDatasetName(tc.name); (err == nil) != tc.ok {
+			t.Errorf("checkDatasetName(%q) = %v, want ok %v", tc.name, err, tc.ok)
+		}
+	}
+}
+
+// seedFromTestdata adds every golden record as a fuzz seed.
+func seedFromTestdata(f *testing.F) {
+	f.Helper()
+	paths, _ := filepath.Glob(filepath.Join("testdata", "records", "*.bin"))
+	if len(paths) == 0 {
+		f.Fatal("no seeds in testdata/records (run go test -update)")
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+}
+
+// FuzzDecodeRecords feeds arbitrary bytes to every value decoder: none may
+// panic, and whatever decodes must re-encode to a value that decodes to the
+// same record.
+func FuzzDecodeRecords(f *testing.F) {
+	seedFromTestdata(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if ds, err := decodeDataset(b); err == nil {
+			again, err := decodeDataset(encodeDataset(&ds))
+			if err != nil || !reflect.DeepEqual(again, ds) {
+				t.Fatalf("dataset record does not round-trip: %+v vs %+v (%v)", ds, again, err)
+			}
+		}
+		if fr, err := decodeFile(b, 1); err == nil {
+			again, err := decodeFile(encodeFile(&fr), 1)
+			if err != nil || !reflect.DeepEqual(again, fr) {
+				t.Fatalf("file record does not round-trip: %+v vs %+v (%v)", fr, again, err)
+			}
+		}
+		if im, ds, err := decodeImage(b); err == nil {
+			again, ds2, err := decodeImage(encodeImage(&im, ds))
+			if err != nil || ds2 != ds || !reflect.DeepEqual(again, im) {
+				t.Fatalf("image record does not round-trip (%v)", err)
+			}
+		}
+	})
+}
+
+// FuzzParseKey feeds arbitrary keys to the key parsers.
+func FuzzParseKey(f *testing.F) {
+	_, fr, im := sampleRecords()
+	im.ID = 5
+	for _, k := range [][]byte{refOf(&im, 2).key(), fileKey(2, fr.Path), datasetKey("ct"), metaVersion} {
+		f.Add(k)
+	}
+	f.Fuzz(func(t *testing.T, k []byte) {
+		if parseKey(k) != nil {
+			return
+		}
+		switch k[0] {
+		case tagFile:
+			ds, p, err := parseFileKey(k)
+			if err != nil || !bytes.Equal(fileKey(ds, p), k) {
+				t.Fatalf("file key %q does not round-trip", k)
+			}
+		case tagImage:
+			ref, err := parseImageKey(k)
+			if err != nil || !bytes.Equal(ref.key(), k) {
+				t.Fatalf("image key %q does not round-trip", k)
+			}
+		}
+	})
+}

@@ -1,0 +1,741 @@
+package index
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"iter"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/skl"
+)
+
+// SchemaVersion is the version of the key schema this package writes. An
+// index with a higher version is refused with ErrVersion.
+const SchemaVersion = 1
+
+// DefaultDir is where the CLI keeps the index when neither --index nor
+// COPYCAT_INDEX says otherwise.
+const DefaultDir = "./copycat-index"
+
+// EnvIndex names the environment variable that overrides DefaultDir.
+const EnvIndex = "COPYCAT_INDEX"
+
+// valueThreshold is the value size from which Badger stores a value in the
+// value log instead of the LSM tree: above file records of a few frames,
+// below any image record.
+const valueThreshold = 512
+
+// SaltSize is the length of the per-index salt.
+const SaltSize = 32
+
+// Options configure Open. The zero value opens for writing with logging off.
+type Options struct {
+	// ReadOnly opens without writing anything. It works while no writer
+	// holds the index; while a scan runs it fails with a *LockedError, since
+	// Badger cannot share a directory between a writer and readers.
+	ReadOnly bool
+	// Logger receives Badger's messages at debug level, and the index's own
+	// notes (resumed operations, repairs). Nil discards them.
+	Logger *slog.Logger
+	// SyncWrites makes every commit wait for the disk (fsync). Without it a
+	// killed process loses nothing it committed (the write-ahead log is in
+	// the page cache), but a power cut may lose the last second of a scan,
+	// which the next scan redoes.
+	SyncWrites bool
+	// BatchFiles is how many files a scan writes per transaction
+	// (default 512). Larger batches write faster; a crash loses at most one
+	// batch of work, never consistency.
+	BatchFiles int
+	// FlushInterval bounds the time work sits in an uncommitted batch
+	// (default 2s), so an interrupted scan keeps almost all it did.
+	FlushInterval time.Duration
+}
+
+// Store is an open index. Its methods are safe for concurrent use; at most
+// one Scan is active at a time. Close releases it.
+type Store struct {
+	dir  string
+	opts Options
+	log  *slog.Logger
+	db   *badger.DB
+	lock *dirLock
+	salt []byte
+
+	// Batch limits derived from Badger's options (see batch.reserve).
+	maxBatchCount int64
+	maxBatchSize  int64
+
+	mu       sync.Mutex
+	closed   bool
+	scan     *Scan
+	nextID   uint64 // next image ID; persisted in every batch that uses one
+	nextDS   uint32
+	writeGen uint64     // bumped on every commit; invalidates cached search state
+	search   *hashIndex // cached search structure, valid while its gen == writeGen
+	searchMu sync.Mutex // serialises building the search structure
+}
+
+// Open opens the index in dir, creating it unless opts.ReadOnly. A writer
+// takes dir/copycat.lock exclusively and fails at once with a *LockedError
+// (errors.Is ErrLocked) if another process holds it. A reader takes it
+// shared.
+func Open(dir string, opts Options) (*Store, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.BatchFiles <= 0 {
+		opts.BatchFiles = 512
+	}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = 2 * time.Second
+	}
+	if opts.ReadOnly {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("open index %s: %w (run copycat scan first)", dir, err)
+		}
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create index %s: %w", dir, err)
+	}
+	lock, err := lockDir(dir, !opts.ReadOnly)
+	if err != nil {
+		return nil, err
+	}
+	if opts.ReadOnly {
+		if _, err := os.Stat(filepath.Join(dir, "MANIFEST")); errors.Is(err, fs.ErrNotExist) {
+			_ = lock.release()
+			return nil, fmt.Errorf("open index %s: no index there (run copycat scan first): %w", dir, err)
+		}
+	}
+	bo := badger.DefaultOptions(dir).
+		WithLogger(badgerLogger{log}).
+		WithReadOnly(opts.ReadOnly).
+		WithSyncWrites(opts.SyncWrites).
+		// One goroutine writes: conflict detection would only cost memory.
+		WithDetectConflicts(false).
+		// Two compactors suit the 2-core machines copycat targets.
+		WithNumCompactors(2).
+		// The block cache only holds decompressed blocks; queries read few.
+		WithBlockCacheSize(64 << 20).
+		// Image records (about 1.3 KB, most of it the thumbnail) go to the
+		// value log; keys and small values (file and dataset records) stay
+		// in the LSM tree. That keeps the key-only scan that loads the search
+		// structure fast and writes cheap (measured: see doc.go).
+		WithValueThreshold(valueThreshold).
+		WithValueLogFileSize(64 << 20)
+	db, err := badger.Open(bo)
+	if err != nil && opts.ReadOnly && needsReplay(err) {
+		// A writer was killed: Badger must replay and truncate the tail of
+		// its log, which it refuses to do read-only. Do it with a brief
+		// writable open, under the exclusive lock.
+		log.Info("index: recovering after an interrupted scan", "dir", dir)
+		if rerr := replay(dir, bo, lock); rerr != nil {
+			_ = lock.release()
+			return nil, fmt.Errorf("open index %s: it needs recovery after an interrupted scan, which failed (run copycat scan on it once): %w", dir, rerr)
+		}
+		db, err = badger.Open(bo)
+	}
+	if err != nil {
+		_ = lock.release()
+		return nil, fmt.Errorf("open index %s: %w", dir, err)
+	}
+	s := &Store{
+		dir:  dir,
+		opts: opts,
+		log:  log,
+		db:   db,
+		lock: lock,
+		// Badger refuses a transaction past 15% of the memtable size or
+		// that many skiplist nodes; see Badger's checkSize.
+		maxBatchSize:  15 * bo.MemTableSize / 100,
+		maxBatchCount: 15 * bo.MemTableSize / 100 / int64(skl.MaxNodeSize),
+	}
+	if err := s.init(); err != nil {
+		_ = db.Close()
+		_ = lock.release()
+		return nil, fmt.Errorf("open index %s: %w", dir, err)
+	}
+	return s, nil
+}
+
+// needsReplay recognises Badger's ErrTruncateNeeded. Badger wraps it with
+// %+v, which loses the chain, so errors.Is cannot see it: compare the text.
+func needsReplay(err error) bool {
+	return errors.Is(err, badger.ErrTruncateNeeded) || strings.Contains(err.Error(), badger.ErrTruncateNeeded.Error())
+}
+
+// replay opens the database writable once, which replays and truncates
+// the log of a killed writer, then closes it. It upgrades the reader's lock
+// to exclusive meanwhile (waiting a little for other readers, which fail to
+// open the same way and let go at once) and downgrades it after.
+func replay(dir string, bo badger.Options, lock *dirLock) error {
+	var err error
+	for range 20 {
+		if err = lock.upgrade(); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		return &LockedError{Dir: dir, LockFile: filepath.Join(dir, LockFileName), Err: err}
+	}
+	defer lock.downgrade()
+	db, err := badger.Open(bo.WithReadOnly(false))
+	if err != nil {
+		return err
+	}
+	return db.Close()
+}
+
+// init checks the schema version, creates the salt and counters on first
+// open, and finishes any Forget a crash interrupted.
+func (s *Store) init() error {
+	var version uint64
+	err := s.db.View(func(txn *badger.Txn) error {
+		v, err := getUint(txn, metaVersion)
+		if err != nil {
+			return err
+		}
+		version = v
+		if s.salt, err = getBytes(txn, metaSalt); err != nil {
+			return err
+		}
+		if s.nextID, err = getUint(txn, metaNextImage); err != nil {
+			return err
+		}
+		ds, err := getUint(txn, metaNextDataset)
+		s.nextDS = uint32(ds)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if version > SchemaVersion {
+		return fmt.Errorf("%w: index schema %d, this copycat reads up to %d", ErrVersion, version, SchemaVersion)
+	}
+	if s.opts.ReadOnly {
+		if version == 0 {
+			s.log.Debug("index: empty index opened read-only")
+		}
+		return nil
+	}
+	if version == 0 || s.salt == nil {
+		if s.salt == nil {
+			s.salt = make([]byte, SaltSize)
+			if _, err := rand.Read(s.salt); err != nil {
+				return fmt.Errorf("create salt: %w", err)
+			}
+		}
+		if s.nextID == 0 {
+			s.nextID = 1
+		}
+		if s.nextDS == 0 {
+			s.nextDS = 1
+		}
+		err := s.update(func(txn *badger.Txn) error {
+			return errors.Join(
+				txn.Set(metaVersion, binary.AppendUvarint(nil, SchemaVersion)),
+				txn.Set(metaSalt, s.salt),
+				txn.Set(metaNextImage, binary.AppendUvarint(nil, s.nextID)),
+				txn.Set(metaNextDataset, binary.AppendUvarint(nil, uint64(s.nextDS))),
+			)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	// Resume interrupted Forgets, so no reader ever sees half a dataset
+	// for long (readers skip such datasets meanwhile).
+	recs, err := s.datasetRecords()
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if r.rec.State == stateForgetting {
+			s.log.Info("index: finishing an interrupted forget", "dataset", r.name)
+			if err := s.forget(r.name, r.rec); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Dir is the directory the store lives in.
+func (s *Store) Dir() string { return s.dir }
+
+// Salt returns the index's random salt, created on first open: ingest keys
+// its patient-ID digests with it, so digests are comparable within one
+// index but not across indexes. Callers must not modify it.
+func (s *Store) Salt() []byte { return s.salt }
+
+// Close flushes and ends an active scan (without finishing it: see
+// Scan.Close), closes the database and releases the lock.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	sc := s.scan
+	s.mu.Unlock()
+	var errs []error
+	if sc != nil {
+		errs = append(errs, sc.Close())
+	}
+	s.mu.Lock()
+	s.closed = true
+	s.search = nil
+	s.mu.Unlock()
+	errs = append(errs, s.db.Close(), s.lock.release())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close index %s: %w", s.dir, err)
+	}
+	return nil
+}
+
+// checkOpen returns ErrClosed after Close and ErrReadOnly for writes to a
+// read-only store.
+func (s *Store) checkOpen(write bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if write && s.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	return nil
+}
+
+// update runs fn in a write transaction and invalidates cached state.
+func (s *Store) update(fn func(txn *badger.Txn) error) error {
+	err := s.db.Update(fn)
+	s.bumpGen()
+	return err
+}
+
+func (s *Store) bumpGen() {
+	s.mu.Lock()
+	s.writeGen++
+	s.mu.Unlock()
+}
+
+func getUint(txn *badger.Txn, key []byte) (uint64, error) {
+	b, err := getBytes(txn, key)
+	if err != nil || b == nil {
+		return 0, err
+	}
+	v, n := binary.Uvarint(b)
+	if n <= 0 {
+		return 0, fmt.Errorf("%w: meta key %s", ErrCorrupt, key)
+	}
+	return v, nil
+}
+
+// getBytes returns a copy of key's value, or nil if it is absent.
+func getBytes(txn *badger.Txn, key []byte) ([]byte, error) {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %q: %w", key, err)
+	}
+	return item.ValueCopy(nil)
+}
+
+// DatasetInfo describes one dataset of the index.
+type DatasetInfo struct {
+	Name        string
+	Source      string    // the folder or archive last scanned under this name
+	Files       int       // files seen by the last finished scan, failures included
+	Images      int       // images (frames) indexed
+	Failures    int       // files that could not be indexed
+	LastScan    time.Time // when the last scan finished; zero if none has
+	ScanStarted time.Time // when the last scan began
+	// Complete is false when the last scan did not finish (it was
+	// interrupted, or is running now): the counts are then those of the
+	// scan before, and the records a mix of both; the next scan completes
+	// them.
+	Complete bool
+}
+
+type namedDataset struct {
+	name string
+	rec  datasetRecord
+}
+
+func (s *Store) datasetRecords() ([]namedDataset, error) {
+	var out []namedDataset
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{tagDataset}, PrefetchValues: false})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			name := string(item.Key()[1:])
+			var rec datasetRecord
+			err := item.Value(func(v []byte) error {
+				var err error
+				rec, err = decodeDataset(v)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("dataset %q: %w", name, err)
+			}
+			out = append(out, namedDataset{name, rec})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Datasets lists the datasets in the index, by name.
+func (s *Store) Datasets() ([]DatasetInfo, error) {
+	if err := s.checkOpen(false); err != nil {
+		return nil, err
+	}
+	recs, err := s.datasetRecords()
+	if err != nil {
+		return nil, fmt.Errorf("list datasets: %w", err)
+	}
+	var out []DatasetInfo
+	for _, r := range recs {
+		if r.rec.State == stateForgetting {
+			continue
+		}
+		out = append(out, DatasetInfo{
+			Name:        r.name,
+			Source:      r.rec.Source,
+			Files:       r.rec.Files,
+			Images:      r.rec.Images,
+			Failures:    r.rec.Failures,
+			LastScan:    r.rec.LastScan,
+			ScanStarted: r.rec.ScanStarted,
+			Complete:    r.rec.State == stateComplete,
+		})
+	}
+	return out, nil
+}
+
+// datasetNames maps the IDs of live datasets to their names; datasets being
+// forgotten are left out, so their leftovers are invisible to readers.
+func (s *Store) datasetNames() (map[uint32]string, error) {
+	recs, err := s.datasetRecords()
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[uint32]string, len(recs))
+	for _, r := range recs {
+		if r.rec.State != stateForgetting {
+			m[r.rec.ID] = r.name
+		}
+	}
+	return m, nil
+}
+
+func (s *Store) datasetRecord(txn *badger.Txn, name string) (datasetRecord, bool, error) {
+	b, err := getBytes(txn, datasetKey(name))
+	if err != nil || b == nil {
+		return datasetRecord{}, false, err
+	}
+	rec, err := decodeDataset(b)
+	if err != nil {
+		return datasetRecord{}, false, fmt.Errorf("dataset %q: %w", name, err)
+	}
+	return rec, true, nil
+}
+
+// Forget removes a dataset and everything indexed for it. It returns an
+// error matching ErrNotFound if there is no such dataset, and ErrBusy while
+// a scan is active on this store. Deletion goes file by file in batches;
+// if it is interrupted, the dataset stays hidden from readers and the next
+// writable Open finishes the job.
+func (s *Store) Forget(name string) error {
+	if err := s.checkOpen(true); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	busy := s.scan != nil
+	s.mu.Unlock()
+	if busy {
+		return fmt.Errorf("forget %q: %w", name, ErrBusy)
+	}
+	var rec datasetRecord
+	var found bool
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		rec, found, err = s.datasetRecord(txn, name)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("forget %q: %w", name, err)
+	}
+	if !found {
+		return fmt.Errorf("forget %q: %w", name, ErrNotFound)
+	}
+	if err := s.forget(name, rec); err != nil {
+		return fmt.Errorf("forget %q: %w", name, err)
+	}
+	return nil
+}
+
+func (s *Store) forget(name string, rec datasetRecord) error {
+	rec.State = stateForgetting
+	if err := s.update(func(txn *badger.Txn) error { return txn.Set(datasetKey(name), encodeDataset(&rec)) }); err != nil {
+		return err
+	}
+	b := s.newBatch()
+	defer b.discard()
+	err := s.eachFile(rec.ID, func(path string, fr fileRecord) error {
+		return b.deleteFile(rec.ID, path, fr)
+	})
+	if err != nil {
+		return err
+	}
+	if err := b.commit(); err != nil {
+		return err
+	}
+	if err := s.update(func(txn *badger.Txn) error { return txn.Delete(datasetKey(name)) }); err != nil {
+		return err
+	}
+	s.collectGarbage()
+	return nil
+}
+
+// eachFile calls fn for every file record of dataset ds, from a snapshot:
+// fn may write.
+func (s *Store) eachFile(ds uint32, fn func(path string, fr fileRecord) error) error {
+	txn := s.db.NewTransaction(false)
+	defer txn.Discard()
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: filePrefix(ds), PrefetchValues: true, PrefetchSize: 100})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		item := it.Item()
+		_, path, err := parseFileKey(item.Key())
+		if err != nil {
+			return err
+		}
+		var fr fileRecord
+		err = item.Value(func(v []byte) error {
+			var err error
+			fr, err = decodeFile(v, ds)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("file %s: %w", path, err)
+		}
+		if err := fn(path, fr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lookupDataset returns the record of a live dataset.
+func (s *Store) lookupDataset(name string) (datasetRecord, error) {
+	var rec datasetRecord
+	var found bool
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		rec, found, err = s.datasetRecord(txn, name)
+		return err
+	})
+	if err != nil {
+		return rec, err
+	}
+	if !found || rec.State == stateForgetting {
+		return rec, fmt.Errorf("dataset %q: %w", name, ErrNotFound)
+	}
+	return rec, nil
+}
+
+// Files iterates over the file records of a dataset in path order,
+// failures included. The iteration holds a read snapshot: it sees none of
+// the writes made while it runs. An error ends it.
+func (s *Store) Files(dataset string) iter.Seq2[File, error] {
+	return func(yield func(File, error) bool) {
+		if err := s.checkOpen(false); err != nil {
+			yield(File{}, err)
+			return
+		}
+		rec, err := s.lookupDataset(dataset)
+		if err != nil {
+			yield(File{}, err)
+			return
+		}
+		stop := errors.New("stop")
+		err = s.eachFile(rec.ID, func(path string, fr fileRecord) error {
+			f := fr.File
+			f.Dataset, f.Path = dataset, path
+			if !yield(f, nil) {
+				return stop
+			}
+			return nil
+		})
+		if err != nil && err != stop {
+			yield(File{}, fmt.Errorf("files of %q: %w", dataset, err))
+		}
+	}
+}
+
+// Failures iterates over the files of a dataset that could not be indexed,
+// in path order.
+func (s *Store) Failures(dataset string) iter.Seq2[File, error] {
+	return func(yield func(File, error) bool) {
+		for f, err := range s.Files(dataset) {
+			if err != nil || f.Failure != "" {
+				if !yield(f, err) || err != nil {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Images iterates over the images of a dataset in (path, frame) order.
+func (s *Store) Images(dataset string) iter.Seq2[Image, error] {
+	return func(yield func(Image, error) bool) {
+		if err := s.checkOpen(false); err != nil {
+			yield(Image{}, err)
+			return
+		}
+		rec, err := s.lookupDataset(dataset)
+		if err != nil {
+			yield(Image{}, err)
+			return
+		}
+		txn := s.db.NewTransaction(false)
+		defer txn.Discard()
+		stop := errors.New("stop")
+		err = s.eachFile(rec.ID, func(path string, fr fileRecord) error {
+			for _, ref := range fr.Images {
+				im, err := getImage(txn, ref)
+				if err != nil {
+					return fmt.Errorf("file %s: %w", path, err)
+				}
+				im.Dataset = dataset
+				if !yield(im, nil) {
+					return stop
+				}
+			}
+			return nil
+		})
+		if err != nil && err != stop {
+			yield(Image{}, fmt.Errorf("images of %q: %w", dataset, err))
+		}
+	}
+}
+
+// Image returns the image with the given ID, or an error matching
+// ErrNotFound.
+func (s *Store) Image(id uint64) (Image, error) {
+	if err := s.checkOpen(false); err != nil {
+		return Image{}, err
+	}
+	names, err := s.datasetNames()
+	if err != nil {
+		return Image{}, err
+	}
+	var im Image
+	err = s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: imageIDPrefix(id), PrefetchValues: false})
+		defer it.Close()
+		it.Rewind()
+		if !it.Valid() {
+			return fmt.Errorf("image %d: %w", id, ErrNotFound)
+		}
+		ref, err := parseImageKey(it.Item().Key())
+		if err != nil {
+			return err
+		}
+		if im, err = getImage(txn, ref); err != nil {
+			return err
+		}
+		var ok bool
+		if im.Dataset, ok = names[ref.ds]; !ok {
+			return fmt.Errorf("image %d: %w", id, ErrNotFound)
+		}
+		return nil
+	})
+	return im, err
+}
+
+// getImage reads and decodes an image record; Dataset is left empty.
+func getImage(txn *badger.Txn, ref imageRef) (Image, error) {
+	item, err := txn.Get(ref.key())
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return Image{}, fmt.Errorf("image %d: %w", ref.id, ErrNotFound)
+	}
+	if err != nil {
+		return Image{}, fmt.Errorf("image %d: %w", ref.id, err)
+	}
+	var im Image
+	err = item.Value(func(v []byte) error {
+		var err error
+		im, _, err = decodeImage(v)
+		return err
+	})
+	if err != nil {
+		return Image{}, fmt.Errorf("image %d: %w", ref.id, err)
+	}
+	im.ID = ref.id
+	return im, nil
+}
+
+// collectGarbage reclaims value-log space left by deleted and replaced
+// image records. Badger rewrites a log file when at least half of it is
+// garbage; each call handles one file, so loop while it finds work.
+func (s *Store) collectGarbage() {
+	for range 1000 {
+		if err := s.db.RunValueLogGC(0.5); err != nil {
+			if !errors.Is(err, badger.ErrNoRewrite) {
+				s.log.Debug("index: value log GC", "err", err)
+			}
+			return
+		}
+	}
+}
+
+// Compact flattens the LSM tree and reclaims space after large deletions
+// (a forgotten dataset, a rescan that replaced most files). Writers only.
+func (s *Store) Compact(ctx context.Context) error {
+	if err := s.checkOpen(true); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.db.Flatten(2); err != nil {
+		return fmt.Errorf("compact %s: %w", s.dir, err)
+	}
+	return nil
+}
+
+// badgerLogger routes Badger's messages to slog at debug level: Badger is
+// chatty about routine work, and copycat reports errors through returns.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) log(level, f string, a []any) {
+	if !b.l.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	b.l.Debug(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger", "badger_level", level)
+}
+
+func (b badgerLogger) Errorf(f string, a ...any)   { b.log("error", f, a) }
+func (b badgerLogger) Warningf(f string, a ...any) { b.log("warning", f, a) }
+func (b badgerLogger) Infof(f string, a ...any)    { b.log("info", f, a) }
+func (b badgerLogger) Debugf(f string, a ...any)   { b.log("debug", f, a) }
+
+var _ badger.Logger = badgerLogger{}

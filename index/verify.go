@@ -1,0 +1,212 @@
+package index
+
+import (
+	"math"
+	"math/bits"
+
+	"github.com/copycat-dev/copycat/hash"
+)
+
+// Verification compares two fingerprints beyond their pHash: the pHash
+// alone (64 bits of low-frequency structure) puts adjacent CT slices and
+// consecutive frames of a clip within a few bits of each other, so a
+// near-duplicate is confirmed on finer evidence before it joins a cluster.
+type Verification struct {
+	PHashDistance int // of 64 bits
+	DHashDistance int // of 64 bits
+	// PDQDistance is the distance of the 256-bit PDQ hashes, or -1 when
+	// either image is too featureless for PDQ to be trusted (quality below
+	// VerifyOptions.MinPDQQuality) or the match is under a transform.
+	PDQDistance int
+	// ThumbCorrelation is the Pearson correlation of the 32x32 grey
+	// thumbnails (the second one transformed as the match says), 1 for
+	// identical content. Two flat thumbnails correlate 1 if their levels are
+	// within ThumbFlatTolerance, else 0.
+	ThumbCorrelation float64
+	// ThumbDiff is the mean absolute difference of the thumbnails after
+	// normalising each to zero mean and unit variance: it catches changed
+	// detail that a high correlation hides.
+	ThumbDiff float64
+	// Flat is set when either thumbnail is featureless (a standard
+	// deviation under one grey level: a blank or nearly blank frame).
+	// Featureless images are copies only when their pixels are identical:
+	// Accept refuses them.
+	Flat bool
+}
+
+// VerifyOptions are the thresholds a near-duplicate must pass to be called
+// a copy. The zero value means the defaults below, which come from the
+// measurements described in doc.go.
+type VerifyOptions struct {
+	// MaxPDQDistance is the largest PDQ distance accepted when both PDQ
+	// hashes are trustworthy. Zero means DefaultMaxPDQDistance; negative
+	// disables the check.
+	MaxPDQDistance int
+	// MinThumbCorrelation is the smallest thumbnail correlation accepted.
+	// Zero means DefaultMinThumbCorrelation; negative disables the check.
+	MinThumbCorrelation float64
+	// MaxThumbDiff is the largest normalised thumbnail difference accepted.
+	// Zero means DefaultMaxThumbDiff; negative disables the check.
+	MaxThumbDiff float64
+	// MinPDQQuality is the PDQ quality below which PDQ is ignored. Zero
+	// means DefaultMinPDQQuality.
+	MinPDQQuality int
+}
+
+// Default verification thresholds (see doc.go, "Verification", for the
+// measurements behind them).
+const (
+	DefaultMaxPDQDistance      = 40
+	DefaultMinThumbCorrelation = 0.98
+	DefaultMaxThumbDiff        = 0.15
+	DefaultMinPDQQuality       = 50
+	// ThumbFlatTolerance is how far apart (in grey levels) two flat
+	// thumbnails may be and still count as the same picture.
+	ThumbFlatTolerance = 8
+)
+
+func (o VerifyOptions) withDefaults() VerifyOptions {
+	if o.MaxPDQDistance == 0 {
+		o.MaxPDQDistance = DefaultMaxPDQDistance
+	}
+	if o.MinThumbCorrelation == 0 {
+		o.MinThumbCorrelation = DefaultMinThumbCorrelation
+	}
+	if o.MaxThumbDiff == 0 {
+		o.MaxThumbDiff = DefaultMaxThumbDiff
+	}
+	if o.MinPDQQuality == 0 {
+		o.MinPDQQuality = DefaultMinPDQQuality
+	}
+	return o
+}
+
+// Accept reports whether v passes the thresholds.
+func (o VerifyOptions) Accept(v Verification) bool {
+	o = o.withDefaults()
+	if v.Flat {
+		return false
+	}
+	if o.MaxPDQDistance > 0 && v.PDQDistance >= 0 && v.PDQDistance > o.MaxPDQDistance {
+		return false
+	}
+	if o.MinThumbCorrelation > 0 && v.ThumbCorrelation < o.MinThumbCorrelation {
+		return false
+	}
+	if o.MaxThumbDiff > 0 && v.ThumbDiff > o.MaxThumbDiff {
+		return false
+	}
+	return true
+}
+
+// Compare measures how alike a and b are, with b seen under transform t of
+// a (a's Dihedral[t] is the hash b matched): b's thumbnail is compared with
+// a's thumbnail transformed by t.
+func Compare(a, b *hash.Fingerprint, t Transform) Verification {
+	return compareWith(a, b, t, DefaultMinPDQQuality)
+}
+
+func compareWith(a, b *hash.Fingerprint, t Transform, minQuality int) Verification {
+	v := Verification{
+		PHashDistance: bits.OnesCount64(a.Dihedral[t&7] ^ b.PHash),
+		DHashDistance: bits.OnesCount64(a.DHash ^ b.DHash),
+		PDQDistance:   -1,
+	}
+	if t == 0 {
+		v.PHashDistance = bits.OnesCount64(a.PHash ^ b.PHash)
+		if a.PDQQuality >= minQuality && b.PDQQuality >= minQuality {
+			v.PDQDistance = pdqDistance(&a.PDQ, &b.PDQ)
+		}
+	} else {
+		v.DHashDistance = -1 // dHash is not stored per orientation
+	}
+	ta := &a.Thumb
+	if t != 0 {
+		var tt [hash.ThumbSize * hash.ThumbSize]uint8
+		transformThumb(&tt, ta, t)
+		ta = &tt
+	}
+	v.ThumbCorrelation, v.ThumbDiff, v.Flat = thumbSimilarity(ta, &b.Thumb)
+	return v
+}
+
+func pdqDistance(a, b *[32]byte) int {
+	d := 0
+	for i := 0; i < 32; i += 8 {
+		x := uint64(a[i]) | uint64(a[i+1])<<8 | uint64(a[i+2])<<16 | uint64(a[i+3])<<24 |
+			uint64(a[i+4])<<32 | uint64(a[i+5])<<40 | uint64(a[i+6])<<48 | uint64(a[i+7])<<56
+		y := uint64(b[i]) | uint64(b[i+1])<<8 | uint64(b[i+2])<<16 | uint64(b[i+3])<<24 |
+			uint64(b[i+4])<<32 | uint64(b[i+5])<<40 | uint64(b[i+6])<<48 | uint64(b[i+7])<<56
+		d += bits.OnesCount64(x ^ y)
+	}
+	return d
+}
+
+// thumbSimilarity returns the Pearson correlation and the mean absolute
+// difference of the standardised thumbnails, and whether either is flat.
+func thumbSimilarity(a, b *[hash.ThumbSize * hash.ThumbSize]uint8) (corr, diff float64, flat bool) {
+	const n = float64(hash.ThumbSize * hash.ThumbSize)
+	var sa, sb, saa, sbb, sab float64
+	for i := range a {
+		x, y := float64(a[i]), float64(b[i])
+		sa += x
+		sb += y
+		saa += x * x
+		sbb += y * y
+		sab += x * y
+	}
+	ma, mb := sa/n, sb/n
+	va, vb := saa/n-ma*ma, sbb/n-mb*mb
+	// A thumbnail whose standard deviation is below a grey level is flat:
+	// correlation means nothing there, compare the levels instead.
+	const flatVar = 1.0
+	if va < flatVar || vb < flatVar {
+		if va < flatVar && vb < flatVar && math.Abs(ma-mb) <= ThumbFlatTolerance {
+			return 1, 0, true
+		}
+		return 0, 2, true
+	}
+	sda, sdb := math.Sqrt(va), math.Sqrt(vb)
+	corr = (sab/n - ma*mb) / (sda * sdb)
+	var sum float64
+	for i := range a {
+		sum += math.Abs((float64(a[i])-ma)/sda - (float64(b[i])-mb)/sdb)
+	}
+	return max(-1, min(1, corr)), sum / n, false
+}
+
+// transformThumb writes src under dihedral transform t into dst, in the
+// order hash.Fingerprint.Dihedral uses.
+func transformThumb(dst, src *[hash.ThumbSize * hash.ThumbSize]uint8, t Transform) {
+	const n = hash.ThumbSize
+	for y := range n {
+		for x := range n {
+			sx, sy := dihedralSource(x, y, n, t)
+			dst[y*n+x] = src[sy*n+sx]
+		}
+	}
+}
+
+// dihedralSource maps a destination pixel to its source pixel under
+// transform t of an n x n square, with the meanings of hash.Rot90 and the
+// rest (those of the imaging package: Rot90 turns counter-clockwise).
+func dihedralSource(x, y, n int, t Transform) (int, int) {
+	m := n - 1
+	switch t & 7 {
+	case hash.Rot90: // the top-right corner goes to the top-left
+		return m - y, x
+	case hash.Rot180:
+		return m - x, m - y
+	case hash.Rot270:
+		return y, m - x
+	case hash.FlipH:
+		return m - x, y
+	case hash.FlipV:
+		return x, m - y
+	case hash.Transpose:
+		return y, x
+	case hash.Transverse:
+		return m - y, m - x
+	}
+	return x, y
+}
