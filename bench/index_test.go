@@ -1,0 +1,113 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"testing"
+)
+
+func TestRunIndexSmall(t *testing.T) {
+	var out bytes.Buffer
+	res, err := RunIndex(context.Background(), IndexConfig{N: 20_000, Queries: 100}, &out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	t.Log("\n" + out.String())
+	if res.BrutePairs != res.Pairs {
+		t.Errorf("pairs %d, brute force %d", res.Pairs, res.BrutePairs)
+	}
+	if res.Pairs < res.Planted {
+		t.Errorf("found %d pairs, fewer than the %d planted", res.Pairs, res.Planted)
+	}
+	if res.InsertPerSec <= 0 || res.BytesPerImage <= 0 || res.SearchP50 <= 0 || res.QueryP50 <= 0 {
+		t.Errorf("missing figures: %+v", res)
+	}
+	if res.Clusters < res.Planted/2 {
+		t.Errorf("%d clusters for %d planted near-duplicates", res.Clusters, res.Planted)
+	}
+}
+
+// BenchmarkIndex1M is `copycat bench index --n 1000000`: insert, reopen,
+// pair search (no brute force), queries, clusters. It prints its report.
+func BenchmarkIndex1M(b *testing.B) {
+	if testing.Short() {
+		b.Skip("1M images: skipped with -short")
+	}
+	for b.Loop() {
+		var out bytes.Buffer
+		res, err := RunIndex(context.Background(), IndexConfig{N: 1_000_000}, &out)
+		b.Log("\n" + out.String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(res.InsertPerSec, "inserts/s")
+		b.ReportMetric(res.PairsTime.Seconds(), "pairs-s")
+		b.ReportMetric(res.BytesPerImage, "disk-B/image")
+	}
+}
+
+// BenchmarkPairs10M is the 10-million-hash pair search alone, in memory
+// (an index that size would take 15 GB of disk).
+func BenchmarkPairs10M(b *testing.B) {
+	if testing.Short() {
+		b.Skip("10M hashes: skipped with -short")
+	}
+	for b.Loop() {
+		var out bytes.Buffer
+		res, err := RunIndex(context.Background(), IndexConfig{N: 10_000_000, NoStore: true, Queries: 200}, &out)
+		b.Log("\n" + out.String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(res.PairsTime.Seconds(), "pairs-s")
+		b.ReportMetric(float64(res.PeakRSS)/(1<<20), "peak-RSS-MB")
+	}
+}
+
+// BenchmarkPairsReal1M runs the workload on a million pHashes of real
+// images (corpus frames and random crops of them, see RealHashes), with
+// brute force skipped and no store.
+func BenchmarkPairsReal1M(b *testing.B) {
+	if testing.Short() {
+		b.Skip("1M real-image hashes: skipped with -short")
+	}
+	corpus := sharedCorpus(b)
+	hs, err := RealHashes(context.Background(), corpus, 1_000_000, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		var out bytes.Buffer
+		res, err := RunIndex(context.Background(), IndexConfig{Hashes: hs, NoStore: true, Queries: 200}, &out)
+		b.Log("\n" + out.String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(res.PairsTime.Seconds(), "pairs-s")
+		b.ReportMetric(float64(res.Pairs), "pairs")
+	}
+}
+
+func TestRealHashesSmall(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("decodes the corpus: skipped with -short and -race")
+	}
+	corpus := sharedCorpus(t)
+	hs, err := RealHashes(context.Background(), corpus, 5000, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hs) != 5000 {
+		t.Fatalf("got %d hashes, want 5000", len(hs))
+	}
+	var out bytes.Buffer
+	res, err := RunIndex(context.Background(), IndexConfig{Hashes: hs, NoStore: true, Queries: 50}, &out)
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.BrutePairs != res.Pairs {
+		t.Errorf("pairs %d, brute force %d", res.Pairs, res.BrutePairs)
+	}
+}

@@ -1,0 +1,75 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// sharedCorpus finds ../shared/corpus beside the module root, or skips.
+func sharedCorpus(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Skip("module root not found")
+		}
+		dir = parent
+	}
+	corpus := filepath.Join(filepath.Dir(dir), "shared", "corpus")
+	if _, err := os.Stat(filepath.Join(corpus, "MANIFEST.tsv")); err != nil {
+		tb.Skipf("shared corpus not found at %s: skipping the real-image study", corpus)
+	}
+	return corpus
+}
+
+// TestVerifyStudy runs the verification study on the shared corpus and
+// checks the properties the default thresholds were chosen for.
+func TestVerifyStudy(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("decodes the whole corpus: skipped with -short and -race")
+	}
+	corpus := sharedCorpus(t)
+	if _, err := exec.LookPath("convert"); err != nil {
+		t.Skip("ImageMagick convert not installed")
+	}
+	var out bytes.Buffer
+	cats, pairs, err := RunVerify(context.Background(), VerifyConfig{Corpus: corpus}, &out)
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pairs {
+		copies := strings.HasPrefix(p.Category, "ImageMagick") || strings.HasPrefix(p.Category, "known")
+		if !copies && p.Accepted {
+			t.Logf("accepted as a copy: %s: %s ~ %s %+v", p.Category, p.A, p.B, p.V)
+		}
+		if copies && p.V.PHashDistance <= 8 && !p.Accepted {
+			t.Logf("copy rejected: %s: %s %+v", p.Category, p.A, p.V)
+		}
+	}
+	// What the defaults were chosen for: every candidate copy except 2%
+	// crops is accepted, and no adjacent slice or clip frame is.
+	for _, c := range cats {
+		switch {
+		case c.Name == "ImageMagick copy: crop-2%":
+		case c.Copies && c.Accepted < c.Candidates:
+			t.Errorf("%s: %d of %d candidate copies rejected", c.Name, c.Candidates-c.Accepted, c.Candidates)
+		case strings.HasPrefix(c.Name, "adjacent") || strings.HasPrefix(c.Name, "consecutive"):
+			if c.Accepted > 0 {
+				t.Errorf("%s: %d accepted as copies", c.Name, c.Accepted)
+			}
+		}
+	}
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/copycat-dev/copycat/index"
+	"github.com/copycat-dev/copycat/scan"
+)
+
+// queryMatchJSON is one match in `copycat query --json`.
+type queryMatchJSON struct {
+	Dataset   string `json:"dataset"`
+	Path      string `json:"path"`
+	Frame     int    `json:"frame"`
+	Distance  int    `json:"distance"`
+	Kind      string `json:"kind"`
+	Transform string `json:"transform,omitempty"`
+	Verified  bool   `json:"verified"`
+}
+
+type queryJSON struct {
+	Path    string           `json:"path"`
+	Frame   int              `json:"frame"`
+	Error   string           `json:"error,omitempty"`
+	Matches []queryMatchJSON `json:"matches"`
+}
+
+func runQuery(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "query", "[--index DIR] [--max-distance D] [--json] IMAGE...")
+	indexFlag := fs.String("index", "", "index folder (default $COPYCAT_INDEX or ./copycat-index)")
+	maxDist := fs.Int("max-distance", index.DefaultMaxDistance, "largest pHash distance (of 64 bits) reported")
+	noFlip := fs.Bool("no-transforms", false, "do not look for rotated or mirrored copies")
+	asJSON := fs.Bool("json", false, "print JSON")
+	files, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		fs.Usage()
+		return usagef("no image given")
+	}
+	if *maxDist < 0 || *maxDist > 64 {
+		return usagef("--max-distance must be 0..64")
+	}
+	out := []queryJSON{}
+	failed := 0
+	err = scan.QueryFiles(ctx, scan.QueryOptions{Index: indexDir(*indexFlag, e), MaxDistance: *maxDist, NoTransforms: *noFlip}, files,
+		func(r scan.QueryResult) error {
+			q := queryJSON{Path: r.Path, Frame: r.Frame, Matches: []queryMatchJSON{}}
+			if r.Err != nil {
+				failed++
+				q.Error = r.Err.Error()
+			}
+			for _, m := range r.Matches {
+				mj := queryMatchJSON{Dataset: m.Image.Dataset, Path: m.Image.Path, Frame: m.Image.Frame,
+					Distance: m.Distance, Kind: m.Kind.String(), Verified: m.Verified}
+				if m.Kind == index.KindNearDuplicate && m.Transform != 0 {
+					mj.Transform = m.Transform.String()
+				}
+				q.Matches = append(q.Matches, mj)
+			}
+			if *asJSON {
+				out = append(out, q)
+				return nil
+			}
+			name := q.Path
+			if q.Frame > 0 {
+				name = fmt.Sprintf("%s#frame=%d", name, q.Frame)
+			}
+			if q.Error != "" {
+				fmt.Fprintf(e.stdout, "%s: %s\n", name, q.Error)
+				return nil
+			}
+			fmt.Fprintf(e.stdout, "%s: %d match(es)\n", name, len(q.Matches))
+			for _, m := range q.Matches {
+				extra := ""
+				if m.Transform != "" {
+					extra += " " + m.Transform
+				}
+				if !m.Verified {
+					extra += " (unverified: look before trusting)"
+				}
+				fmt.Fprintf(e.stdout, "  %2d  %-19s %s  %s#frame=%d%s\n", m.Distance, m.Kind, m.Dataset, m.Path, m.Frame, extra)
+			}
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(map[string]any{"queries": out}); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of the query files could not be decoded", failed)
+	}
+	return nil
+}
+
+func runClusters(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "clusters", "[--index DIR] [--max-distance D] [--json]")
+	indexFlag := fs.String("index", "", "index folder (default $COPYCAT_INDEX or ./copycat-index)")
+	maxDist := fs.Int("max-distance", index.DefaultMaxDistance, "largest pHash distance (of 64 bits) between copies")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if rest, err := parseArgs(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	if *maxDist < 0 || *maxDist > 64 {
+		return usagef("--max-distance must be 0..64")
+	}
+	st, err := index.Open(indexDir(*indexFlag, e), index.Options{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	clusters, stats, err := st.Clusters(ctx, index.ClusterOptions{MaxDistance: *maxDist})
+	if err != nil {
+		return err
+	}
+	if clusters == nil {
+		clusters = []index.Cluster{}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"clusters": clusters})
+	}
+	for _, c := range clusters {
+		fmt.Fprintf(e.stdout, "cluster %s (%d images)\n", c.ID, len(c.Members))
+		for _, m := range c.Members {
+			fmt.Fprintf(e.stdout, "  %-19s %2d  %s  %s#frame=%d\n", m.Kind, m.Distance, m.Dataset, m.Path, m.Frame)
+		}
+	}
+	fmt.Fprintf(e.stdout, "%d clusters among %d images (%d candidate pairs, %d verified)\n", len(clusters), stats.Images, stats.CandidatePairs, stats.VerifiedPairs)
+	return nil
+}

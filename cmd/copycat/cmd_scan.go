@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/copycat-dev/copycat/scan"
+)
+
+func runScan(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "scan", "[--index DIR] [--workers N] [--json] [--max-pixels N] [NAME=]PATH...")
+	var (
+		indexFlag = fs.String("index", "", "index folder (default $COPYCAT_INDEX or ./copycat-index)")
+		workers   = fs.Int("workers", 0, "decode/hash workers (default: all cores)")
+		asJSON    = fs.Bool("json", false, "print the summary as JSON")
+		maxPixels = fs.Int64("max-pixels", 0, "refuse images with more pixels than this (default 100000000)")
+		maxFile   = fs.Int64("max-file-size", 0, "refuse files and archive members larger than this many bytes (default 1 GiB)")
+	)
+	paths, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		fs.Usage()
+		return usagef("no dataset given")
+	}
+	opts := scan.Options{Index: indexDir(*indexFlag, e), Workers: *workers, PixelBudget: *maxPixels}
+	opts.Walk.MaxFileSize = *maxFile
+	if !*asJSON && e.stdoutFile != nil && term.IsTerminal(int(e.stdoutFile.Fd())) {
+		opts.Progress = progressBar(e.stderr)
+	}
+	var ds []scan.Dataset
+	for _, p := range paths {
+		ds = append(ds, scan.ParseDataset(p))
+	}
+	sum, err := scan.Run(ctx, opts, ds)
+	if sum != nil {
+		if *asJSON {
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			if jerr := enc.Encode(sum); jerr != nil && err == nil {
+				err = jerr
+			}
+		} else {
+			printScanSummary(e.stdout, sum)
+		}
+		if sum.Interrupted {
+			fmt.Fprintf(e.stderr, "scan interrupted; what was done is in %s. Run the same command again to resume: unchanged files are skipped.\n", sum.Index)
+		}
+	}
+	return err
+}
+
+func printScanSummary(w io.Writer, s *scan.Summary) {
+	for _, d := range s.Datasets {
+		fmt.Fprintf(w, "%s (%s): %d files, %d decoded, %d images, %d skipped, %d failed", d.Name, d.Source, d.Files, d.Decoded, d.Images, d.Skipped, d.FailedTotal)
+		if d.Unchanged > 0 {
+			fmt.Fprintf(w, ", %d unchanged", d.Unchanged)
+		}
+		if d.Removed > 0 {
+			fmt.Fprintf(w, ", %d removed", d.Removed)
+		}
+		fmt.Fprintf(w, " in %.1fs\n", d.Seconds)
+		if d.FailedTotal == 0 {
+			continue
+		}
+		for _, reason := range d.ReasonsByCount() {
+			fmt.Fprintf(w, "  %6d  %s\n", d.FailureReasons[reason], reason)
+		}
+		for _, f := range d.Failed {
+			fmt.Fprintf(w, "    %s: %s\n", f.Path, f.Reason)
+		}
+		if int64(len(d.Failed)) < d.FailedTotal {
+			fmt.Fprintf(w, "    ... and %d more\n", d.FailedTotal-int64(len(d.Failed)))
+		}
+	}
+	fmt.Fprintf(w, "index: %s (%.1fs)\n", s.Index, s.Seconds)
+}
+
+// progressBar returns a Progress callback that redraws one status line.
+func progressBar(w io.Writer) func(scan.Progress) {
+	return func(p scan.Progress) {
+		secs := max(p.Elapsed.Seconds(), 1e-3)
+		fmt.Fprintf(w, "\r\033[K%s: %d files (%.0f/s), %d images (%.0f/s), %.1f MB/s, %d errors, %s",
+			p.Dataset, p.Files, float64(p.Files)/secs, p.Images, float64(p.Images)/secs,
+			float64(p.Bytes)/secs/1e6, p.Failed, p.Elapsed.Truncate(time.Second))
+		if p.Done {
+			fmt.Fprint(w, "\r\033[K")
+		}
+	}
+}

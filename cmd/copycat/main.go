@@ -1,0 +1,157 @@
+// Command copycat finds duplicate and copied images across image datasets.
+//
+// Each subcommand lives in its own file (cmd_scan.go, ...): it binds flags
+// to an options struct, makes one library call, and prints the result.
+// Errors become exit codes here, in one place.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// Exit codes.
+const (
+	exitOK        = 0
+	exitFailure   = 1 // the command could not do its work
+	exitUsage     = 2 // bad command line
+	exitInterrupt = 130
+)
+
+// command is one subcommand.
+type command struct {
+	summary string
+	run     func(ctx context.Context, env *env, args []string) error
+}
+
+// env is what a command may touch, so tests can run commands in-process.
+type env struct {
+	stdout, stderr io.Writer
+	stdoutFile     *os.File // for terminal detection; nil in tests
+	getenv         func(string) string
+}
+
+var commands = map[string]command{
+	"scan":     {"scan datasets (folders, zip, tar, tar.gz) into the index", runScan},
+	"hash":     {"print perceptual hashes of image files (per frame)", runHash},
+	"bench":    {"measure throughput: bench hash DIR", runBench},
+	"datasets": {"list the datasets in the index", runDatasets},
+	"forget":   {"remove datasets from the index", runForget},
+	"query":    {"find an image's copies in the index", runQuery},
+	"clusters": {"list groups of images that are copies of one another", runClusters},
+	"lineage":  {"which dataset derives from which, how, leaks and licences", runLineage},
+	"report":   {"write the lineage, leaks and copies as one HTML file", runReport},
+}
+
+// usageError marks a bad command line: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, stdoutFile: os.Stdout, getenv: os.Getenv}, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(e.stdout)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(e.stderr, "copycat: unknown command %q\n\n", args[0])
+		usage(e.stderr)
+		return exitUsage
+	}
+	err := c.run(ctx, e, args[1:])
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(e.stderr, "copycat %s: %v\n", args[0], err)
+		return exitUsage
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(e.stderr, "copycat %s: interrupted\n", args[0])
+		return exitInterrupt
+	}
+	fmt.Fprintf(e.stderr, "copycat %s: %v\n", args[0], err)
+	return exitFailure
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: copycat <command> [flags] [args]")
+	fmt.Fprintln(w)
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'copycat <command> -h' for a command's flags.")
+}
+
+// parseArgs parses flags that may come before, between or after the
+// positional arguments ("copycat scan data/ --json").
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &usageError{err.Error()}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// indexDir resolves the index location: --index, then COPYCAT_INDEX, then
+// ./copycat-index.
+func indexDir(flagValue string, e *env) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if v := strings.TrimSpace(e.getenv("COPYCAT_INDEX")); v != "" {
+		return v
+	}
+	return "copycat-index"
+}
+
+func newFlagSet(e *env, name, args string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: copycat %s %s\n", name, args)
+		fs.PrintDefaults()
+	}
+	return fs
+}

@@ -1,0 +1,87 @@
+package scan
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/copycat-dev/copycat/hash"
+	"github.com/copycat-dev/copycat/index"
+	"github.com/copycat-dev/copycat/ingest"
+)
+
+// QueryOptions configure QueryFiles.
+type QueryOptions struct {
+	Index string
+	// MaxDistance is the largest pHash distance reported; negative means
+	// index.DefaultMaxDistance.
+	MaxDistance int
+	// NoTransforms looks up the images as they are, not their rotations
+	// and mirrors.
+	NoTransforms bool
+}
+
+// QueryResult is the answer for one image (one frame) of a query file.
+type QueryResult struct {
+	Path    string
+	Frame   int
+	Matches []index.Match // nearest first
+	Err     error         // the file could not be decoded
+}
+
+// QueryFiles decodes each file the way a scan does and looks every frame up
+// in the index (opened read-only, so it works beside other readers). fn gets
+// one result per frame, or one with Err for a file that cannot be decoded.
+func QueryFiles(ctx context.Context, opts QueryOptions, paths []string, fn func(QueryResult) error) error {
+	st, err := index.Open(opts.Index, index.Options{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	h := hash.NewHasher()
+	dec := ingest.NewDecoder(ingest.Options{Salt: st.Salt(), MinSide: hash.MinSide})
+	defer dec.Close()
+	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			if err := fn(QueryResult{Path: p, Err: err}); err != nil {
+				return err
+			}
+			continue
+		}
+		var qs []index.Query
+		meta, err := dec.Decode(data, func(f ingest.Frame) error {
+			qs = append(qs, index.Query{
+				Fingerprint: h.Compute(f.Image),
+				PixelSHA256: ingest.FrameDigest(f),
+				Frame:       f.Index,
+				MaxDistance: opts.MaxDistance,
+			})
+			return nil
+		})
+		if err != nil {
+			if err := fn(QueryResult{Path: p, Err: fmt.Errorf("%s", failureReason(err))}); err != nil {
+				return err
+			}
+			continue
+		}
+		fileSHA := sha256Sum(data)
+		for _, q := range qs {
+			q.FileSHA256 = fileSHA
+			q.SOPInstanceUID = meta.SOPInstanceUID
+			q.SeriesInstanceUID = meta.SeriesInstanceUID
+			q.NoTransforms = opts.NoTransforms
+			ms, err := st.Query(q)
+			if err != nil {
+				return err
+			}
+			if err := fn(QueryResult{Path: p, Frame: q.Frame, Matches: ms}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
