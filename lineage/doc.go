@@ -1,0 +1,40 @@
+// Package lineage is copycat's last stage: it reasons about datasets, not
+// images. The index (package index) answers "which images are copies of
+// which"; the questions people ask of medical image collections are a level
+// above that: which public dataset is a re-upload of which, which one is
+// the original, what was done to the copy on the way (rendered from DICOM,
+// resized, flipped, re-compressed), whether the copy changed the licence,
+// and whether the same patient image sits in both the train and the test
+// split. Those answers need all clusters and all datasets at once, plus the
+// datasets' documentation, so they live here rather than in the index
+// (which must stay a fast store and search) or in the CLI (which only
+// binds flags).
+//
+// # What Analyze does
+//
+//  1. Loads every image record (without thumbnails) and the clusters of the
+//     index. Clusters match copies in the same orientation only, so
+//     rotated and mirrored copies are found here: the pHashes of all
+//     images are joined with the other seven dihedral pHashes of all
+//     images (index.AllPairs), and each candidate is verified with
+//     index.Compare under its transform. Verified candidates join their
+//     clusters into one group: a group is one source image and its copies.
+//  2. Overlap: for every pair of datasets, the number of groups holding
+//     images of both ("shared source images"), the share of each dataset's
+//     images in those groups, and the relation of the closest image pair
+//     of each group (identical file, identical pixels, same DICOM instance,
+//     near-duplicate, and the rotation or mirror if any).
+//  3. Direction: per closest pair, which image has the higher fidelity
+//     (more pixels, more bits, lossless over lossy, DICOM over a raster
+//     rendering); a clear majority decides. Without fidelity evidence,
+//     containment decides: the copy is the dataset mostly inside the other.
+//     Neither: the edge is kept, marked undetermined.
+//  4. Nearest parent: a copy with two parents where one parent derives
+//     from the other keeps the parent its images are closest to (mean
+//     pHash distance over the groups all three share, then metadata
+//     likeness); the other edge is listed as indirect.
+//  5. Transformations seen on each edge's closest pairs, split leakage
+//     inside datasets and from an original's test split to a copy's train
+//     split, and the licence audit (license.go) over each dataset's
+//     documentation, read again from its source with ingest.Walk.
+package lineage

@@ -1,0 +1,509 @@
+package lineage
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/bits"
+	"slices"
+	"strings"
+
+	"github.com/copycat-dev/copycat/hash"
+	"github.com/copycat-dev/copycat/index"
+)
+
+// Options configure Analyze. The zero value uses the defaults.
+type Options struct {
+	// MaxDistance is the pHash distance (of 64) up to which two images are
+	// near-duplicate candidates; 0 means index.DefaultMaxDistance.
+	MaxDistance int
+	// Workers bounds the goroutines of the pair searches (GOMAXPROCS if 0).
+	Workers int
+	// NoTransforms skips the search for rotated and mirrored copies (the
+	// one step whose cost grows with eight times the images).
+	NoTransforms bool
+	// NoDocuments skips reading the datasets' sources for the licence
+	// audit: licences are then reported "unavailable".
+	NoDocuments bool
+	// Logger receives progress detail; nil discards it.
+	Logger *slog.Logger
+}
+
+func (o Options) maxDist() int {
+	if o.MaxDistance <= 0 {
+		return index.DefaultMaxDistance
+	}
+	return min(o.MaxDistance, 64)
+}
+
+// Report is the result of Analyze: what the CLI prints and the HTML report
+// shows. Its JSON field names are an interface (tracker issue 5): add
+// fields freely, never rename.
+type Report struct {
+	Datasets []Dataset `json:"datasets"`
+	// Overlaps lists every pair of datasets that share images.
+	Overlaps []Overlap `json:"overlaps"`
+	// Edges are the direct derivations, original -> copy.
+	Edges []Edge `json:"edges"`
+	// Indirect are derivations explained by a chain (A -> B -> C makes
+	// A -> C indirect) or between siblings copied from one parent.
+	Indirect []Edge `json:"indirect_edges"`
+	Leaks    []Leak `json:"leaks"`
+	// Findings are the licence and documentation problems, one sentence
+	// each.
+	Findings []string `json:"findings"`
+	// Groups is the number of source images with more than one copy
+	// (clusters, with rotated and mirrored copies joined).
+	Groups int `json:"groups"`
+	// Images is the number of images analysed.
+	Images int `json:"images"`
+
+	groups []group  // for the HTML galleries, largest first
+	ids    []uint64 // index ID of each analysed image, for the galleries
+}
+
+// Dataset is one dataset of the index with its documentation audit.
+type Dataset struct {
+	Name     string `json:"name"`
+	Source   string `json:"source"`
+	Images   int    `json:"images"`
+	Files    int    `json:"files"`
+	Failures int    `json:"failures"`
+	// Splits counts images per split (train, val, test) found in paths.
+	Splits map[string]int `json:"splits,omitempty"`
+	LicenseFinding
+}
+
+// Overlap is a pair of datasets sharing images. A and B are in name order.
+type Overlap struct {
+	A string `json:"a"`
+	B string `json:"b"`
+	// SharedImages is the number of source images (groups) with copies in
+	// both datasets.
+	SharedImages int `json:"shared_images"`
+	// AFraction is the share of A's images that have a copy in B;
+	// BFraction the reverse.
+	AFraction float64 `json:"a_fraction"`
+	BFraction float64 `json:"b_fraction"`
+	// Kinds counts the relation of the closest pair of each shared group:
+	// identical-file, identical-pixels, same-dicom-instance,
+	// near-duplicate; rotations and mirrors are counted by their names.
+	Kinds map[string]int `json:"kinds"`
+	// MeanDistance is the mean pHash distance of those closest pairs.
+	MeanDistance float64 `json:"mean_distance"`
+}
+
+// Edge is a derivation: Copy was made from Original.
+type Edge struct {
+	Original     string `json:"original"`
+	Copy         string `json:"copy"`
+	SharedImages int    `json:"shared_images"`
+	// CopyFraction is the share of the copy's images found in the
+	// original; OriginalFraction the share of the original's images found
+	// in the copy. NewMaterial is 1 - CopyFraction.
+	CopyFraction     float64 `json:"copy_fraction"`
+	OriginalFraction float64 `json:"original_fraction"`
+	NewMaterial      float64 `json:"new_material"`
+	// Decided is false when no evidence tells which way the copy went
+	// (identical copies, say): Original and Copy are then in name order.
+	Decided bool `json:"decided"`
+	// Evidence explains the direction, one sentence each.
+	Evidence []string `json:"evidence"`
+	// Transforms names what was done to the copies: resized,
+	// aspect-changed, cropped, re-encoded, lossy, bit-depth-reduced,
+	// rendered-from-dicom, a rotation or mirror (index.Transform names),
+	// new-material. Details has a sentence per transform with counts.
+	Transforms []string       `json:"transforms"`
+	Details    []string       `json:"transform_details"`
+	Kinds      map[string]int `json:"kinds"`
+	// MeanDistance is the mean pHash distance of the closest pairs.
+	MeanDistance float64 `json:"mean_distance"`
+	// LicenseChanged is set when the copy's licence differs from the
+	// original's, or the copy states none while the original does.
+	LicenseChanged  bool   `json:"license_changed"`
+	OriginalLicense string `json:"original_license"`
+	CopyLicense     string `json:"copy_license"`
+	// Via explains an indirect edge: the dataset it goes through, or the
+	// sibling it was confused with.
+	Via string `json:"via,omitempty"`
+}
+
+// Leak is a set of copies that cross splits.
+type Leak struct {
+	// Dataset is where the leak is: for a leak across datasets, the copy.
+	Dataset string `json:"dataset"`
+	// Original is set for leaks across datasets: the original whose test
+	// split has copies in Dataset's train split.
+	Original string `json:"original,omitempty"`
+	// Splits are the two splits: within a dataset in name order; across
+	// datasets the original's split, then the copy's.
+	Splits []string `json:"splits"`
+	// Pairs counts the image pairs that cross.
+	Pairs int `json:"pairs"`
+	// Examples are a few of the pairs as paths (dataset-qualified across
+	// datasets).
+	Examples [][2]string `json:"examples"`
+}
+
+// image is what lineage keeps of an indexed image: everything but the
+// thumbnail and the finer hashes, about 250 bytes.
+type image struct {
+	id          uint64
+	ds          int
+	path        string
+	frame       int
+	format      string
+	w, h, bits  int
+	lossy       bool
+	fileSHA     [32]byte
+	pixSHA      [32]byte
+	sop, series string
+	dihedral    [8]uint64
+	split       string
+	group       int // index into groups, -1 if none
+}
+
+// member is an image in a group and its relation to the group's first
+// member.
+type member struct {
+	img       int // index into images
+	transform index.Transform
+	dist      int
+}
+
+type group struct {
+	members  []member
+	datasets int
+}
+
+// Errors of the package.
+var (
+	// ErrNoDatasets is returned by Analyze on an empty index.
+	ErrNoDatasets = errors.New("lineage: the index holds no dataset")
+)
+
+// Analyze reads the index and reports the lineage of its datasets. It reads
+// every image record once (without thumbnails kept), computes the clusters
+// and reads each dataset's documentation from its source.
+func Analyze(ctx context.Context, st *index.Store, opts Options) (*Report, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	infos, err := st.Datasets()
+	if err != nil {
+		return nil, fmt.Errorf("lineage: %w", err)
+	}
+	if len(infos) == 0 {
+		return nil, ErrNoDatasets
+	}
+	slices.SortFunc(infos, func(a, b index.DatasetInfo) int { return cmp.Compare(a.Name, b.Name) })
+	a := &analysis{st: st, opts: opts, byID: map[uint64]int{}}
+	rep := &Report{}
+	for di, info := range infos {
+		d := Dataset{Name: info.Name, Source: info.Source, Files: info.Files, Failures: info.Failures}
+		for im, err := range st.Images(info.Name) {
+			if err != nil {
+				return nil, fmt.Errorf("lineage: %w", err)
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			a.byID[im.ID] = len(a.images)
+			a.images = append(a.images, image{
+				id: im.ID, ds: di, path: im.Path, frame: im.Frame, format: im.Format,
+				w: im.Width, h: im.Height, bits: im.Bits, lossy: im.Lossy,
+				fileSHA: im.FileSHA256, pixSHA: im.PixelSHA256, sop: im.SOPInstanceUID,
+				series: im.SeriesInstanceUID, dihedral: im.Fingerprint.Dihedral,
+				split: splitOf(im.Path), group: -1,
+			})
+			d.Images++
+			if s := splitOf(im.Path); s != "" {
+				if d.Splits == nil {
+					d.Splits = map[string]int{}
+				}
+				d.Splits[s]++
+			}
+		}
+		rep.Datasets = append(rep.Datasets, d)
+	}
+	rep.Images = len(a.images)
+	log.Debug("lineage: images loaded", "images", len(a.images))
+
+	if err := a.buildGroups(ctx); err != nil {
+		return nil, err
+	}
+	rep.Groups = len(a.groups)
+	rep.groups = a.groups
+	rep.ids = make([]uint64, len(a.images))
+	for i := range a.images {
+		rep.ids[i] = a.images[i].id
+	}
+	log.Debug("lineage: groups", "groups", len(a.groups))
+
+	for i := range rep.Datasets {
+		if opts.NoDocuments {
+			rep.Datasets[i].LicenseFinding = LicenseFinding{Source: "unavailable"}
+			continue
+		}
+		f, err := auditDataset(ctx, st, rep.Datasets[i].Name, rep.Datasets[i].Source)
+		if err != nil {
+			return nil, err
+		}
+		rep.Datasets[i].LicenseFinding = f
+	}
+
+	a.overlaps(rep)
+	a.edges(rep)
+	a.leaks(rep)
+	findings(rep)
+	return rep, nil
+}
+
+// analysis holds the state of one Analyze call.
+type analysis struct {
+	st     *index.Store
+	opts   Options
+	images []image
+	byID   map[uint64]int
+	groups []group
+	// pairs holds, per pair of datasets (a < b), the closest image pair of
+	// every group they share.
+	pairs map[[2]int]map[int]closest
+}
+
+// closest is the closest pair of images of two datasets in one group.
+type closest struct {
+	a, b      int // image indices, a in the lower dataset
+	kind      index.MatchKind
+	transform index.Transform // b looks like a after it
+	dist      int
+}
+
+// splitNames maps path components (lower case) to canonical split names.
+var splitNames = map[string]string{
+	"train": "train", "training": "train",
+	"val": "val", "valid": "val", "validation": "val", "dev": "val",
+	"test": "test", "testing": "test", "holdout": "test",
+}
+
+// splitOf returns the canonical split named by the first path component
+// that names one, or "".
+func splitOf(p string) string {
+	for c := range strings.SplitSeq(p, "/") {
+		if s, ok := splitNames[strings.ToLower(strings.TrimSuffix(c, "!"))]; ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// buildGroups takes the index's clusters and joins them with the rotated
+// and mirrored copies it finds.
+func (a *analysis) buildGroups(ctx context.Context) error {
+	clusters, _, err := a.st.Clusters(ctx, index.ClusterOptions{MaxDistance: a.opts.maxDist(), Workers: a.opts.Workers})
+	if err != nil {
+		return fmt.Errorf("lineage: %w", err)
+	}
+	uf := newUnionFind(len(a.images))
+	for _, c := range clusters {
+		first := -1
+		for _, m := range c.Members {
+			i, ok := a.byID[m.ImageID]
+			if !ok {
+				continue // scanned after the records were read
+			}
+			if first < 0 {
+				first = i
+			} else {
+				uf.union(first, i)
+			}
+		}
+	}
+	if !a.opts.NoTransforms {
+		if err := a.joinTransformed(ctx, uf); err != nil {
+			return err
+		}
+	}
+	comps := map[int][]int{}
+	for i := range a.images {
+		r := uf.find(i)
+		if uf.size[r] > 1 {
+			comps[r] = append(comps[r], i)
+		}
+	}
+	for _, comp := range comps {
+		slices.SortFunc(comp, a.imageOrder)
+		first := &a.images[comp[0]]
+		g := group{}
+		seen := map[int]bool{}
+		for _, i := range comp {
+			im := &a.images[i]
+			d, t := hash.DihedralDistance(im.dihedral[0], first.dihedral)
+			g.members = append(g.members, member{img: i, transform: index.Transform(t), dist: d})
+			seen[im.ds] = true
+		}
+		g.datasets = len(seen)
+		a.groups = append(a.groups, g)
+	}
+	slices.SortFunc(a.groups, func(x, y group) int {
+		return cmp.Or(cmp.Compare(y.datasets, x.datasets), cmp.Compare(len(y.members), len(x.members)),
+			a.imageOrder(x.members[0].img, y.members[0].img))
+	})
+	for gi, g := range a.groups {
+		for _, m := range g.members {
+			a.images[m.img].group = gi
+		}
+	}
+	return nil
+}
+
+// imageOrder orders images by dataset, path and frame.
+func (a *analysis) imageOrder(x, y int) int {
+	p, q := &a.images[x], &a.images[y]
+	return cmp.Or(cmp.Compare(p.ds, q.ds), cmp.Compare(p.path, q.path), cmp.Compare(p.frame, q.frame))
+}
+
+// joinTransformed finds copies under a rotation or mirror: the pHash of
+// every image against the seven other dihedral pHashes of every image, in
+// one all-pairs join, each candidate verified on the thumbnails under its
+// transform.
+func (a *analysis) joinTransformed(ctx context.Context, uf *unionFind) error {
+	type entry struct {
+		img int
+		t   index.Transform
+	}
+	var hashes []uint64
+	var entries []entry
+	for i := range a.images {
+		d := &a.images[i].dihedral
+		for t := range 8 {
+			if t > 0 && (d[t] == 0 || slices.Contains(d[:t], d[t])) {
+				continue // not computed, or the image is symmetric under t
+			}
+			hashes = append(hashes, d[t])
+			entries = append(entries, entry{i, index.Transform(t)})
+		}
+	}
+	if len(hashes) > index.MaxHashes {
+		return fmt.Errorf("lineage: %d dihedral hashes exceed the index's limit; use NoTransforms", len(hashes))
+	}
+	hps, err := index.AllPairs(ctx, hashes, a.opts.maxDist(), a.opts.Workers)
+	if err != nil {
+		return fmt.Errorf("lineage: transformed pairs: %w", err)
+	}
+	fps := map[int]*hash.Fingerprint{}
+	fingerprint := func(i int) (*hash.Fingerprint, error) {
+		if fp, ok := fps[i]; ok {
+			return fp, nil
+		}
+		im, err := a.st.Image(a.images[i].id)
+		if err != nil {
+			return nil, fmt.Errorf("lineage: %w", err)
+		}
+		fps[i] = &im.Fingerprint
+		return fps[i], nil
+	}
+	for _, hp := range hps {
+		x, y := entries[hp.I], entries[hp.J]
+		// Exactly one side in its own orientation: y under t looks like x.
+		if (x.t == 0) == (y.t == 0) {
+			continue
+		}
+		if x.t != 0 {
+			x, y = y, x
+		}
+		if x.img == y.img || uf.find(x.img) == uf.find(y.img) || a.sameAcquisition(x.img, y.img) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		fx, err := fingerprint(x.img)
+		if err != nil {
+			return err
+		}
+		fy, err := fingerprint(y.img)
+		if err != nil {
+			return err
+		}
+		// index.Compare(a, b, t): b seen under transform t of a, a's
+		// Dihedral[t] being the hash b matched.
+		if v := index.Compare(fy, fx, y.t); (index.VerifyOptions{}).Accept(v) {
+			uf.union(x.img, y.img)
+		}
+	}
+	return nil
+}
+
+// sameAcquisition mirrors the index's rule: frames of one file and
+// instances of one series look alike by nature and are not copies.
+func (a *analysis) sameAcquisition(x, y int) bool {
+	p, q := &a.images[x], &a.images[y]
+	if p.ds == q.ds && p.path == q.path {
+		return true
+	}
+	return p.series != "" && p.series == q.series && p.sop != q.sop
+}
+
+// relation returns how image y relates to image x: the strongest exact
+// kind, else a near-duplicate under the closest of the eight orientations.
+func (a *analysis) relation(x, y int) (index.MatchKind, index.Transform, int) {
+	p, q := &a.images[x], &a.images[y]
+	var zero [32]byte
+	switch {
+	case p.fileSHA != zero && p.fileSHA == q.fileSHA && p.frame == q.frame:
+		return index.KindIdenticalFile, 0, 0
+	case p.pixSHA != zero && p.pixSHA == q.pixSHA:
+		return index.KindIdenticalPixels, 0, 0
+	case p.sop != "" && p.sop == q.sop && p.frame == q.frame:
+		return index.KindSameDICOMInstance, 0, bits.OnesCount64(p.dihedral[0] ^ q.dihedral[0])
+	}
+	d, t := hash.DihedralDistance(q.dihedral[0], p.dihedral)
+	return index.KindNearDuplicate, index.Transform(t), d
+}
+
+// kindName is the name a closest pair is counted under in Kinds.
+func kindName(k index.MatchKind, t index.Transform) string {
+	if k == index.KindNearDuplicate && t != 0 {
+		return t.String()
+	}
+	return k.String()
+}
+
+// maxPerDataset bounds the members of one dataset compared in a group: a
+// group of thousands of blank frames must not cost millions of relations.
+const maxPerDataset = 8
+
+// unionFind is a disjoint-set forest over image indices.
+type unionFind struct{ parent, size []int }
+
+func newUnionFind(n int) *unionFind {
+	u := &unionFind{parent: make([]int, n), size: make([]int, n)}
+	for i := range u.parent {
+		u.parent[i], u.size[i] = i, 1
+	}
+	return u
+}
+
+func (u *unionFind) find(x int) int {
+	for u.parent[x] != x {
+		u.parent[x] = u.parent[u.parent[x]]
+		x = u.parent[x]
+	}
+	return x
+}
+
+func (u *unionFind) union(x, y int) {
+	x, y = u.find(x), u.find(y)
+	if x == y {
+		return
+	}
+	if u.size[x] < u.size[y] {
+		x, y = y, x
+	}
+	u.parent[y] = x
+	u.size[x] += u.size[y]
+}

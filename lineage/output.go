@@ -1,0 +1,151 @@
+package lineage
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// WriteJSON writes the report as indented JSON (the --json output).
+func (r *Report) WriteJSON(w io.Writer) error {
+	out := *r
+	// Empty lists print as [] so that consumers need not test for null.
+	if out.Overlaps == nil {
+		out.Overlaps = []Overlap{}
+	}
+	if out.Edges == nil {
+		out.Edges = []Edge{}
+	}
+	if out.Indirect == nil {
+		out.Indirect = []Edge{}
+	}
+	if out.Leaks == nil {
+		out.Leaks = []Leak{}
+	}
+	if out.Findings == nil {
+		out.Findings = []string{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(&out); err != nil {
+		return fmt.Errorf("lineage: write json: %w", err)
+	}
+	return nil
+}
+
+// WriteText writes a readable summary for a terminal. It is deterministic
+// (no times, no absolute paths beyond the sources), so the scenario tests
+// compare it with golden files.
+func (r *Report) WriteText(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
+	p("%d datasets, %d images, %d source images with copies\n", len(r.Datasets), r.Images, r.Groups)
+	p("\nDatasets\n")
+	for _, d := range r.Datasets {
+		lic := d.License
+		if lic == "" {
+			lic = "none"
+		}
+		where := d.LicenseFinding.Source
+		if d.Method != "" {
+			where += ", " + d.Method
+		}
+		if where != "" {
+			where = " (" + where + ")"
+		}
+		p("  %s: %d images, licence %s%s", d.Name, d.Images, lic, where)
+		if len(d.Splits) > 0 {
+			var parts []string
+			for _, s := range slices.Sorted(maps.Keys(d.Splits)) {
+				parts = append(parts, fmt.Sprintf("%s %d", s, d.Splits[s]))
+			}
+			p(", splits: %s", strings.Join(parts, ", "))
+		}
+		p("\n")
+	}
+	p("\nOverlaps\n")
+	if len(r.Overlaps) == 0 {
+		p("  none\n")
+	}
+	for _, o := range r.Overlaps {
+		p("  %s ~ %s: %d shared, %.0f%% of %s, %.0f%% of %s; %s\n", o.A, o.B, o.SharedImages,
+			100*o.AFraction, o.A, 100*o.BFraction, o.B, kinds(o.Kinds))
+	}
+	p("\nDerivations\n")
+	if len(r.Edges) == 0 {
+		p("  none\n")
+	}
+	for _, e := range r.Edges {
+		r.writeEdge(p, e)
+	}
+	if len(r.Indirect) > 0 {
+		p("\nIndirect\n")
+		for _, e := range r.Indirect {
+			p("  %s -> %s: %s\n", e.Original, e.Copy, e.Via)
+		}
+	}
+	p("\nLeaks\n")
+	if len(r.Leaks) == 0 {
+		p("  none\n")
+	}
+	for _, l := range r.Leaks {
+		if l.Original != "" {
+			p("  %s %s -> %s %s: %d pairs, e.g. %s = %s\n", l.Original, l.Splits[0], l.Dataset, l.Splits[1], l.Pairs, l.Examples[0][0], l.Examples[0][1])
+		} else {
+			p("  %s: %s/%s: %d pairs, e.g. %s = %s\n", l.Dataset, l.Splits[0], l.Splits[1], l.Pairs, l.Examples[0][0], l.Examples[0][1])
+		}
+	}
+	p("\nFindings\n")
+	if len(r.Findings) == 0 {
+		p("  none\n")
+	}
+	for _, f := range r.Findings {
+		p("  %s\n", f)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("lineage: write text: %w", err)
+	}
+	return nil
+}
+
+func (r *Report) writeEdge(p func(string, ...any), e Edge) {
+	arrow := "->"
+	if !e.Decided {
+		arrow = "-?-"
+	}
+	p("  %s %s %s: %d shared, %.0f%% of the copy, %.0f%% of the original; %s\n", e.Original, arrow, e.Copy,
+		e.SharedImages, 100*e.CopyFraction, 100*e.OriginalFraction, kinds(e.Kinds))
+	for _, ev := range e.Evidence {
+		p("    evidence: %s\n", ev)
+	}
+	for _, d := range e.Details {
+		p("    transform: %s\n", d)
+	}
+	switch {
+	case e.LicenseChanged && e.CopyLicense == "":
+		p("    licence: MISSING in the copy (original %s)\n", e.OriginalLicense)
+	case e.LicenseChanged:
+		p("    licence: CHANGED %s -> %s\n", e.OriginalLicense, e.CopyLicense)
+	default:
+		p("    licence: %s -> %s\n", orNone(e.OriginalLicense), orNone(e.CopyLicense))
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func kinds(m map[string]int) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}

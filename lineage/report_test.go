@@ -1,0 +1,209 @@
+package lineage
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/copycat-dev/copycat/index"
+)
+
+// demoWorld builds the demo lineage (a DICOM original, a rendered and
+// relicensed copy with train/test splits, a mirrored copy of that) and
+// returns its analysis and index.
+func demoWorld(tb testing.TB) (*Report, *index.Store, *world) {
+	tb.Helper()
+	w := newWorld(tb)
+	for _, line := range []string{
+		"copy original demo",
+		`write original README.md # Demo\nSource: https://example.org/demo\nLicense: CC-BY-4.0`,
+		"derive upload demo png into=train ct_0001.dcm ct_0002.dcm",
+		"derive upload demo jpeg=90 into=test ct_0003.dcm",
+		"write upload README.md License: MIT",
+		"derive augmented upload flop,resize=50% into=train",
+	} {
+		w.run(line)
+	}
+	ctx := context.Background()
+	st := w.scanAll(ctx)
+	rep, err := Analyze(ctx, st, Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rep, st, w
+}
+
+// TestJSONInterface checks the field names the CLI's --json promises
+// (tracker issue 5) on a real analysis.
+func TestJSONInterface(t *testing.T) {
+	rep, _, _ := demoWorld(t)
+	var buf bytes.Buffer
+	if err := rep.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"datasets": {"name", "images", "license", "license_source"},
+		"edges":    {"original", "copy", "shared_images", "copy_fraction", "original_fraction", "transforms", "license_changed"},
+		"leaks":    {"dataset", "splits", "pairs"},
+	}
+	for list, fields := range want {
+		items, ok := got[list].([]any)
+		if !ok || len(items) == 0 {
+			t.Errorf("%s: missing or empty in %s", list, buf.String())
+			continue
+		}
+		for _, f := range fields {
+			if _, ok := items[0].(map[string]any)[f]; !ok {
+				t.Errorf("%s[0] has no field %q", list, f)
+			}
+		}
+	}
+	// The upload is the original's rendered copy, relicensed; the
+	// augmented set is the upload's mirrored copy.
+	type edge struct {
+		Original, Copy string
+		LicenseChanged bool `json:"license_changed"`
+		Transforms     []string
+	}
+	var r struct {
+		Edges []edge
+		Leaks []struct {
+			Dataset string
+			Splits  []string
+		}
+	}
+	if err := json.Unmarshal(buf.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name           string
+		orig, copy     string
+		licenseChanged bool
+		transform      string
+	}{
+		{"rendered upload", "original", "upload", true, "rendered-from-dicom"},
+		{"mirrored augmentation, no licence", "upload", "augmented", true, "flip-left-right"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, e := range r.Edges {
+				if e.Original == tt.orig && e.Copy == tt.copy {
+					if e.LicenseChanged != tt.licenseChanged {
+						t.Errorf("license_changed = %v, want %v", e.LicenseChanged, tt.licenseChanged)
+					}
+					if !strings.Contains(strings.Join(e.Transforms, " "), tt.transform) {
+						t.Errorf("transforms = %v, want %s", e.Transforms, tt.transform)
+					}
+					return
+				}
+			}
+			t.Errorf("no edge %s -> %s in %+v", tt.orig, tt.copy, r.Edges)
+		})
+	}
+	if len(r.Leaks) == 0 || r.Leaks[0].Dataset != "augmented" {
+		t.Errorf("leaks = %+v, want the original's test image in augmented's train split", r.Leaks)
+	}
+}
+
+// TestHTMLSelfContained writes the HTML report and checks that it needs
+// no network (no external src, href or url()), has the graph and one
+// decodable thumbnail per gallery member.
+func TestHTMLSelfContained(t *testing.T) {
+	rep, st, _ := demoWorld(t)
+	var buf bytes.Buffer
+	if err := rep.WriteHTML(&buf, st); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	if m := regexp.MustCompile(`(?i)(src|href)\s*=\s*"(https?:|//)|url\((https?:|//)|<script|<link`).FindString(page); m != "" {
+		t.Errorf("page fetches or runs something: %q", m)
+	}
+	if !strings.Contains(page, `id="lineage-graph"`) || !strings.Contains(page, "<line ") {
+		t.Error("no lineage graph with edges")
+	}
+	uris := regexp.MustCompile(`src="data:image/png;base64,([^"]+)"`).FindAllStringSubmatch(page, -1)
+	if len(uris) == 0 {
+		t.Fatal("no thumbnails")
+	}
+	for _, u := range uris[:1] {
+		if !strings.HasPrefix(u[1], "iVBOR") {
+			t.Errorf("thumbnail is not a PNG: %.20s", u[1])
+		}
+	}
+}
+
+// TestHTMLInBrowser loads the report in headless Chromium: it must render
+// (the DOM holds the graph and the thumbnails) and produce a screenshot.
+// Set LINEAGE_SCREENSHOT=file.png to keep the screenshot for a look.
+func TestHTMLInBrowser(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium not installed (apt-get install chromium)")
+	}
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	rep, st, _ := demoWorld(t)
+	dir := t.TempDir()
+	page := filepath.Join(dir, "report.html")
+	f, err := os.Create(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.WriteHTML(f, st); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(dir, "shot.png")
+	if s := os.Getenv("LINEAGE_SCREENSHOT"); s != "" {
+		shot, _ = filepath.Abs(s)
+	}
+	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--disable-component-update", "--no-first-run", "--user-data-dir=" + t.TempDir()}
+	run := func(args ...string) []byte {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, chromium, append(base, args...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("chromium %v: %v\n%s", args, err, stderr.String())
+		}
+		return out
+	}
+	dom := string(run("--dump-dom", "file://"+page))
+	for _, want := range []string{`id="lineage-graph"`, "original", "upload", "augmented", "data:image/png;base64,"} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("rendered DOM lacks %q", want)
+		}
+	}
+	run("--screenshot="+shot, "--window-size=1280,2400", "--hide-scrollbars", "file://"+page)
+	sf, err := os.Open(shot)
+	if err != nil {
+		t.Fatalf("no screenshot: %v", err)
+	}
+	defer sf.Close()
+	img, err := png.Decode(sf)
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() < 1000 || b.Dy() < 1000 {
+		t.Errorf("screenshot is %v", b)
+	}
+}
