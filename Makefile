@@ -58,13 +58,15 @@ demo: build ## scan the project's own sample datasets, then list the copies foun
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	./$(BIN) scan --index $(DEMO_DIR)/index testdata/demo/original testdata/demo/upload.zip testdata/demo/broken
 	./$(BIN) datasets --index $(DEMO_DIR)/index
-	./$(BIN) clusters --index $(DEMO_DIR)/index
+	./$(BIN) lineage --index $(DEMO_DIR)/index
+	./$(BIN) report --index $(DEMO_DIR)/index --html demo-report.html
 
 .PHONY: deps
 deps: ## install the Debian packages the full test suite uses (needs root)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	  pkg-config dcmtk libgdcm-tools imagemagick libcharls-dev libopenjp2-7-dev libturbojpeg0-dev
+	  pkg-config dcmtk libgdcm-tools imagemagick libcharls-dev libopenjp2-7-dev libturbojpeg0-dev \
+	  libjpeg-turbo-progs chromium
 
 .PHONY: clean
 clean: ## remove build and demo output
