@@ -56,7 +56,7 @@ bench: ## go test benchmarks of every package
 .PHONY: demo
 demo: build ## scan the project's own sample datasets, then list the copies found
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
-	./$(BIN) scan --index $(DEMO_DIR)/index testdata/demo/original testdata/demo/upload.zip testdata/demo/broken
+	./$(BIN) scan --index $(DEMO_DIR)/index testdata/demo/original testdata/demo/upload.zip testdata/demo/kaggle-copy.tar.gz testdata/demo/broken
 	./$(BIN) datasets --index $(DEMO_DIR)/index
 	./$(BIN) lineage --index $(DEMO_DIR)/index
 	./$(BIN) report --index $(DEMO_DIR)/index --html demo-report.html

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-rm -rf original broken upload.zip && mkdir -p original broken "$tmp/up/train" "$tmp/up/test"
+rm -rf original broken upload.zip kaggle-copy.tar.gz && mkdir -p original broken "$tmp/up/train" "$tmp/up/test"
 
 # dicom SEED OUT PHOTOMETRIC FRAMES: a CT-like slice (or several) via dump2dcm.
 dicom() {
@@ -66,6 +66,17 @@ License: MIT
 TXT
 (cd "$tmp/up" && zip -q -X -r ../upload.zip README.md train test)
 cp "$tmp/upload.zip" upload.zip
+
+# A second-generation copy of the upload, as it circulates on data sites:
+# squashed to 96x96, re-saved as JPEG q75, one image mirrored for
+# "augmentation", one image in both train and test (a leak), no licence.
+mkdir -p "$tmp/k/train" "$tmp/k/test"
+convert "$tmp/up/train/img_1.png" -resize 96x96! -quality 75 "$tmp/k/train/0001.jpg"
+convert "$tmp/up/train/img_2.png" -resize 96x96! -flop -quality 75 "$tmp/k/train/0002.jpg"
+convert "$tmp/up/test/img_3.jpg" -resize 96x96! -quality 75 "$tmp/k/test/0003.jpg"
+cp "$tmp/k/train/0001.jpg" "$tmp/k/test/0004.jpg"
+printf '# CT slices 96px\nReady for training!\n' > "$tmp/k/README.md"
+tar -C "$tmp/k" --sort=name --mtime=2026-11-01 --owner=0 --group=0 -czf "$PWD/kaggle-copy.tar.gz" README.md train test
 
 # Broken files a real download contains.
 head -c 20000 original/ct_0001.dcm > broken/ct_0001_truncated.dcm
