@@ -494,6 +494,15 @@ func TestDICOMMRSmallIdentical(t *testing.T) {
 			if !bytes.Equal(got[0].(*image.Gray).Pix, ref[0].(*image.Gray).Pix) {
 				t.Errorf("pixels differ from MR_small.dcm")
 			}
+			// What the index stores: the pixel digest, the same through the
+			// scan's decoder (which may reduce JPEG frames; these are lossless).
+			var d [32]byte
+			if _, err := NewDecoder(Options{MinSide: 256}).Decode(dicomReadFile(t, f), func(fr Frame) error { d = FrameDigest(fr); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if want := PixelDigest(ref[0]); d != want {
+				t.Errorf("pixel digest %x, want %x (MR_small.dcm's)", d[:8], want[:8])
+			}
 		})
 	}
 }
