@@ -35,6 +35,7 @@ type Image struct {
 	Bits        int
 	Photometric string
 	Lossy       bool
+	JPEGQuality int // libjpeg quality (1-100) estimated for JPEG-coded data; 0 otherwise
 	FileSize    int64
 	FileSHA256  [32]byte // digest of the whole file
 	PixelSHA256 [32]byte // digest of the normalised pixels of this frame
@@ -56,6 +57,7 @@ type Image struct {
 const (
 	fileRecordV1    = 1
 	imageRecordV1   = 1
+	imageRecordV2   = 2 // adds JPEGQuality after Lossy
 	datasetRecordV1 = 1
 )
 
@@ -352,7 +354,7 @@ func decodeFile(b []byte, ds uint32) (fileRecord, error) {
 func encodeImage(im *Image, dsID uint32) []byte {
 	fp := &im.Fingerprint
 	e := encoder{b: make([]byte, 0, 1400)}
-	e.byte(imageRecordV1)
+	e.byte(imageRecordV2)
 	e.uvarint(uint64(dsID))
 	e.string(im.Path)
 	e.int(im.Frame)
@@ -362,6 +364,7 @@ func encodeImage(im *Image, dsID uint32) []byte {
 	e.int(im.Bits)
 	e.string(im.Photometric)
 	e.bool(im.Lossy)
+	e.int(im.JPEGQuality)
 	e.varint(im.FileSize)
 	e.digest(im.FileSHA256)
 	e.digest(im.PixelSHA256)
@@ -388,7 +391,10 @@ func encodeImage(im *Image, dsID uint32) []byte {
 func decodeImage(b []byte) (Image, uint32, error) {
 	d := decoder{b: b}
 	var im Image
-	d.version("image", imageRecordV1)
+	v := d.byte()
+	if d.err == nil && v != imageRecordV1 && v != imageRecordV2 {
+		d.err = fmt.Errorf("%w: image record version %d (this copycat reads versions %d and %d)", ErrVersion, v, imageRecordV1, imageRecordV2)
+	}
 	ds := d.uvarint()
 	if ds > math.MaxUint32 {
 		d.fail("dataset id")
@@ -401,6 +407,9 @@ func decodeImage(b []byte) (Image, uint32, error) {
 	im.Bits = d.int(0, 64)
 	im.Photometric = d.string()
 	im.Lossy = d.bool()
+	if v == imageRecordV2 {
+		im.JPEGQuality = d.int(0, 100)
+	}
 	im.FileSize = d.varint()
 	im.FileSHA256 = d.digest()
 	im.PixelSHA256 = d.digest()

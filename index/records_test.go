@@ -33,6 +33,7 @@ func sampleRecords() (datasetRecord, fileRecord, Image) {
 	im := imgs[1]
 	im.Path = f.Path
 	im.Lossy = true
+	im.JPEGQuality = 85
 	im.SeriesInstanceUID = "1.2.3.4"
 	im.StudyInstanceUID = "1.2.3"
 	im.PatientIDDigest = "9f86d081884c7d65"
@@ -88,6 +89,20 @@ func TestRecordsRoundTripAndGolden(t *testing.T) {
 		t.Errorf("image round trip: dataset %d, err %v; records equal: %v", gotDSID, err, reflect.DeepEqual(gotIm, wantIm))
 	}
 	t.Logf("image record: %d bytes", len(b))
+}
+
+// TestDecodeImageV1 reads an image record written before JPEGQuality.
+func TestDecodeImageV1(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "records", "image_v1.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, want := sampleRecords()
+	want.ID, want.Dataset, want.JPEGQuality = 0, "", 0
+	got, ds, err := decodeImage(b)
+	if err != nil || ds != 7 || !reflect.DeepEqual(got, want) {
+		t.Errorf("v1 image: dataset %d, err %v, equal %v", ds, err, reflect.DeepEqual(got, want))
+	}
 }
 
 func TestDecodeRejects(t *testing.T) {

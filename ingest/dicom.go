@@ -62,6 +62,11 @@ func decodeDICOM(data []byte, opts Options, emit func(Frame) error) (meta Meta, 
 	if err := img.prepare(); err != nil {
 		return meta, err
 	}
+	if h.TS.Kind == dcmJPEG && img.frames > 0 {
+		if jh, err := parseJPEGHeader(img.frameData(0)); err == nil && jh.SOF != 0xC3 {
+			meta.Quality = jh.Quality
+		}
+	}
 	for i := range img.frames {
 		fr, err := img.decodeFrame(i, opts)
 		if err != nil {

@@ -53,6 +53,10 @@ type Meta struct {
 	Bits        int    // bits stored per sample in the source (DICOM Bits Stored, PNG bit depth, JPEG precision)
 	Photometric string // DICOM Photometric Interpretation, or for rasters: MONOCHROME2, RGB, PALETTE COLOR, YBR_FULL (JPEG colour), CMYK, with "+ALPHA" where an alpha channel is present
 	Lossy       bool   // the stored pixels went through lossy compression
+	// Quality is the libjpeg quality (1-100) estimated from the quantisation
+	// tables of JPEG-coded data (files, and the first frame of JPEG DICOMs);
+	// 0 for everything else. Lineage weighs it as fidelity.
+	Quality int
 
 	// DICOM only.
 	TransferSyntax    string // UID

@@ -16,6 +16,7 @@ type jpegHeader struct {
 	Orientation int // EXIF orientation 1..8; 0 when absent
 	Adobe       bool
 	Transform   int // Adobe colour transform (0 none, 1 YCbCr, 2 YCCK); -1 without an Adobe marker
+	Quality     int // IJG quality estimated from quantisation table 0; 0 when none was seen
 }
 
 var errJPEGHeader = errors.New("bad JPEG marker structure")
@@ -65,6 +66,8 @@ func parseJPEGHeader(data []byte) (jpegHeader, error) {
 		case m == 0xEE && len(seg) >= 12 && string(seg[:5]) == "Adobe":
 			h.Adobe = true
 			h.Transform = int(seg[11])
+		case m == 0xDB && h.Quality == 0:
+			h.Quality = estimateQuality(seg)
 		}
 		p += 2 + n
 	}
@@ -114,6 +117,59 @@ func exifOrientation(seg []byte) int {
 			return 0
 		}
 		return v
+	}
+	return 0
+}
+
+// stdLuminanceZigzag is the example luminance quantisation table of the
+// JPEG standard (Annex K), which libjpeg scales by its quality setting, in
+// the zigzag order DQT segments use.
+var stdLuminanceZigzag = [64]int{
+	16, 11, 12, 14, 12, 10, 16, 14, 13, 14, 18, 17, 16, 19, 24, 40,
+	26, 24, 22, 22, 24, 49, 35, 37, 29, 40, 58, 51, 61, 60, 57, 51,
+	56, 55, 64, 72, 92, 78, 64, 68, 87, 69, 55, 56, 80, 109, 81, 87,
+	95, 98, 103, 104, 103, 62, 77, 113, 121, 112, 100, 120, 92, 101, 103, 99,
+}
+
+// estimateQuality estimates the libjpeg quality (1-100) a DQT segment's
+// table 0 was made with: the mean ratio of its entries to the standard
+// table is libjpeg's scale factor, which maps back to a quality. Encoders
+// with other tables get the quality libjpeg would need for similar
+// coarseness, which is what comparing two copies needs. It returns 0 when
+// table 0 is not in the segment.
+func estimateQuality(seg []byte) int {
+	for len(seg) > 0 {
+		pq, tq := seg[0]>>4, seg[0]&0x0F
+		size := 64
+		if pq == 1 {
+			size = 128
+		}
+		if len(seg) < 1+size {
+			return 0
+		}
+		if tq != 0 {
+			seg = seg[1+size:]
+			continue
+		}
+		sum := 0.0
+		for i := range 64 {
+			v := int(seg[1+i])
+			if pq == 1 {
+				v = int(binary.BigEndian.Uint16(seg[1+2*i:]))
+			}
+			sum += float64(v) * 100 / float64(stdLuminanceZigzag[i])
+		}
+		scale := sum / 64
+		var q float64
+		switch {
+		case scale <= 0:
+			return 100
+		case scale <= 100:
+			q = (200 - scale) / 2
+		default:
+			q = 5000 / scale
+		}
+		return min(max(int(q+0.5), 1), 100)
 	}
 	return 0
 }

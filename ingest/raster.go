@@ -80,7 +80,7 @@ func decodeJPEG(data []byte, opts Options, emit func(Frame) error) (Meta, error)
 	if err != nil {
 		return meta, &CorruptError{Format: FormatJPEG, Err: err}
 	}
-	meta.Width, meta.Height, meta.Bits = h.Width, h.Height, h.Precision
+	meta.Width, meta.Height, meta.Bits, meta.Quality = h.Width, h.Height, h.Precision, h.Quality
 	meta.Lossy = h.SOF != 0xC3 && h.SOF != 0xC7 && h.SOF != 0xCB && h.SOF != 0xCF
 	switch h.Components {
 	case 1:

@@ -8,6 +8,7 @@ import (
 	"image/draw"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -360,5 +361,30 @@ func TestReducedJPEGDecode(t *testing.T) {
 	got = fmt.Sprintf("%dx%d scale=%d %v", meta.Width, meta.Height, fr.Scale, fr.Image.Bounds().Size())
 	if want := "40x30 scale=4 (10,8)"; got != want {
 		t.Errorf("rotated: got %s, want %s", got, want)
+	}
+}
+
+func TestJPEGQualityEstimate(t *testing.T) {
+	convert, err := exec.LookPath("convert")
+	if err != nil {
+		t.Skip("ImageMagick convert not installed")
+	}
+	src := filepath.Join("testdata", "raster", "rgb8.png")
+	for _, q := range []int{30, 50, 75, 90, 95} {
+		out := filepath.Join(t.TempDir(), "q.jpg")
+		if b, err := exec.Command(convert, src, "-quality", fmt.Sprint(q), out).CombinedOutput(); err != nil {
+			t.Fatalf("convert: %v: %s", err, b)
+		}
+		data, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := parseJPEGHeader(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := h.Quality - q; d < -1 || d > 1 {
+			t.Errorf("quality %d estimated as %d", q, h.Quality)
+		}
 	}
 }

@@ -102,6 +102,12 @@ func fidelity(x, y *image) map[string]int {
 	if x.lossy != y.lossy {
 		out["lossless rather than lossy"] = map[bool]int{true: -1, false: 1}[x.lossy]
 	}
+	// Two JPEG generations: re-saving cannot raise the quality that the
+	// first save lost, so the higher estimate is the elder (5 points of
+	// slack absorb encoders whose tables differ from libjpeg's).
+	if x.quality > 0 && y.quality > 0 && (x.quality-y.quality > 5 || y.quality-x.quality > 5) {
+		out["higher JPEG quality"] = sign(x.quality - y.quality)
+	}
 	if (x.format == "dicom") != (y.format == "dicom") {
 		out["DICOM rather than a raster rendering"] = map[bool]int{true: 1, false: -1}[x.format == "dicom"]
 	}

@@ -157,6 +157,7 @@ type image struct {
 	format      string
 	w, h, bits  int
 	lossy       bool
+	quality     int // JPEG quality estimate, 0 when not JPEG-coded
 	fileSHA     [32]byte
 	pixSHA      [32]byte
 	sop, series string
@@ -214,7 +215,7 @@ func Analyze(ctx context.Context, st *index.Store, opts Options) (*Report, error
 			a.byID[im.ID] = len(a.images)
 			a.images = append(a.images, image{
 				id: im.ID, ds: di, path: im.Path, frame: im.Frame, format: im.Format,
-				w: im.Width, h: im.Height, bits: im.Bits, lossy: im.Lossy,
+				w: im.Width, h: im.Height, bits: im.Bits, lossy: im.Lossy, quality: im.JPEGQuality,
 				fileSHA: im.FileSHA256, pixSHA: im.PixelSHA256, sop: im.SOPInstanceUID,
 				series: im.SeriesInstanceUID, dihedral: im.Fingerprint.Dihedral,
 				split: splitOf(im.Path), group: -1,

@@ -325,6 +325,7 @@ func (w *Worker) process(j job) result {
 		im.Bits = meta.Bits
 		im.Photometric = meta.Photometric
 		im.Lossy = meta.Lossy
+		im.JPEGQuality = meta.Quality
 		im.TransferSyntax = meta.TransferSyntax
 		im.SOPInstanceUID = meta.SOPInstanceUID
 		im.SeriesInstanceUID = meta.SeriesInstanceUID
