@@ -100,7 +100,12 @@ func decodeJPEG(data []byte, opts Options, emit func(Frame) error) (Meta, error)
 		return meta, err
 	}
 	digest := jpegStreamDigest(data)
-	if opts.fast != nil && opts.MinSide > 0 && fastCandidate(h.SOF, h.Precision, h.Components, !(h.Adobe && h.Transform == 0)) {
+	// The reduced decoders may not read every scan (at 1/8 a progressive
+	// file's AC scans are skipped), so a file cut short could pass them: only
+	// a stream that ends with EOI takes the fast path. Streams without EOI
+	// go to the full decoder, which tells a missing marker from missing data.
+	complete := bytes.HasSuffix(bytes.TrimRight(data, "\x00"), []byte{0xFF, 0xD9})
+	if complete && opts.fast != nil && opts.MinSide > 0 && fastCandidate(h.SOF, h.Precision, h.Components, !(h.Adobe && h.Transform == 0)) {
 		if g, scale, err := opts.fast.luma(data, opts.MinSide); err == nil {
 			var img image.Image = g
 			if h.Orientation > 1 {
