@@ -1,0 +1,145 @@
+package scan
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/copycat-dev/copycat/hash"
+	"github.com/copycat-dev/copycat/index"
+	"github.com/copycat-dev/copycat/ingest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+// fingerprintFile decodes a file the way a scan does and returns the
+// fingerprint of its first frame.
+func fingerprintFile(tb testing.TB, p string) (hash.Fingerprint, error) {
+	tb.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return hash.Fingerprint{}, err
+	}
+	h := hash.NewHasher()
+	dec := ingest.NewDecoder(ingest.Options{MinSide: hash.MinSide})
+	defer dec.Close()
+	var fp hash.Fingerprint
+	n := 0
+	_, err = dec.Decode(data, func(f ingest.Frame) error {
+		if n == 0 {
+			fp = h.Compute(f.Image)
+		}
+		n++
+		return nil
+	})
+	return fp, err
+}
+
+// TestDICOMRenderRecall measures what happens to a DICOM when someone
+// exports it with DCMTK, as dataset uploaders do: dcm2pnm (or dcmj2pnm for
+// compressed files) renders the first frame to an 8-bit PNG with the file's
+// own window, and with a min-max window. Each render is compared with
+// copycat's own rendering of the DICOM: pHash distance, and whether the
+// index's verification calls it a copy. The summary is pinned in
+// testdata/dicom_render.golden.
+func TestDICOMRenderRecall(t *testing.T) {
+	if raceEnabled {
+		t.Skip("measurement study: runs without -race (make test runs it so)")
+	}
+	corpus := sharedCorpus(t)
+	tool, err := exec.LookPath("dcmj2pnm")
+	if err != nil {
+		t.Skip("DCMTK (dcmj2pnm) not installed")
+	}
+	files, _ := filepath.Glob(filepath.Join(corpus, "dicom", "*", "*.dcm"))
+	type row struct {
+		name, mode string
+		dist       int
+		verified   bool
+	}
+	var rows []row
+	dir := t.TempDir()
+	for _, f := range files {
+		orig, err := fingerprintFile(t, f)
+		if err != nil {
+			continue // undecodable in this build: reported by the ingest tests
+		}
+		rel, _ := filepath.Rel(corpus, f)
+		for _, mode := range []struct{ name, flag string }{{"own window", "+Wi"}, {"min-max", "+Wm"}} {
+			out := filepath.Join(dir, fmt.Sprintf("%d.png", len(rows)))
+			args := []string{"+on", "+F", "1"}
+			if mode.flag == "+Wi" {
+				args = append(args, "+Wi", "1")
+			} else {
+				args = append(args, "+Wm")
+			}
+			if b, err := exec.Command(tool, append(args, f, out)...).CombinedOutput(); err != nil {
+				if mode.flag == "+Wi" && strings.Contains(string(b), "window") {
+					continue // no stored window
+				}
+				t.Logf("%s %s: dcmj2pnm: %v", rel, mode.name, strings.TrimSpace(string(b)))
+				continue
+			}
+			png, err := fingerprintFile(t, out)
+			if err != nil {
+				t.Errorf("%s: render does not decode: %v", rel, err)
+				continue
+			}
+			d, k := hash.DihedralDistance(png.PHash, orig.Dihedral)
+			v := index.Compare(&orig, &png, index.Transform(k))
+			rows = append(rows, row{rel, mode.name, d, d <= hash.PHashThreshold && index.VerifyOptions{}.Accept(v)})
+		}
+	}
+	if len(rows) == 0 {
+		t.Skip("no DICOM could be rendered")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# DICOM -> DCMTK PNG render vs copycat's rendering of the DICOM (first frame)\n")
+	fmt.Fprintf(&b, "# go test ./scan -run TestDICOMRenderRecall -update\n")
+	for _, mode := range []string{"own window", "min-max"} {
+		n, within, verified, sum, maxd := 0, 0, 0, 0, 0
+		for _, r := range rows {
+			if r.mode != mode {
+				continue
+			}
+			n++
+			sum += r.dist
+			maxd = max(maxd, r.dist)
+			if r.dist <= hash.PHashThreshold {
+				within++
+			}
+			if r.verified {
+				verified++
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "%-10s renders %3d  pHash<=%d recall %.3f  verified copies %.3f  distance mean %.2f max %d\n",
+			mode, n, hash.PHashThreshold, float64(within)/float64(n), float64(verified)/float64(n), float64(sum)/float64(n), maxd)
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].dist > rows[j].dist })
+	fmt.Fprintf(&b, "# farthest renders\n")
+	for _, r := range rows[:min(8, len(rows))] {
+		fmt.Fprintf(&b, "%-55s %-10s distance %2d verified %v\n", r.name, r.mode, r.dist, r.verified)
+	}
+	t.Log("\n" + b.String())
+	golden := filepath.Join("testdata", "dicom_render.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update)", err)
+	}
+	if string(want) != b.String() {
+		t.Errorf("summary differs from %s (run with -update if intended):\n%s", golden, b.String())
+	}
+}
