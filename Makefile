@@ -31,6 +31,7 @@ test: ## go vet and go test -race, pure-Go build and (when libraries are install
 	$(GO) test -race -count=1 ./...
 	@# The corpus-wide measurement studies sample under -race; run them whole.
 	$(GO) test -count=1 ./hash/
+	$(GO) test -count=1 -run 'Recall' ./scan/
 ifneq ($(TAGS),)
 	$(GO) vet -tags '$(TAGS)' ./...
 	@# Only these packages decode, so only they behave differently with the C codecs.
