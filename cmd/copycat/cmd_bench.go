@@ -8,7 +8,7 @@ import (
 
 func runBench(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("which benchmark? copycat bench hash [--workers N] [--rounds N] DIR")
+		return usagef("which benchmark? copycat bench hash [flags] DIR, or copycat bench index [flags]")
 	}
 	switch args[0] {
 	case "hash":
@@ -25,6 +25,20 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 		_, err = bench.RunHash(ctx, bench.HashConfig{Dir: dirs[0], Workers: *workers, Rounds: *rounds, Format: *format}, e.stdout)
 		return err
+	case "index":
+		fs := newFlagSet(e, "bench index", "[--n N] [--max-distance D] [--uniform] [--no-store] [--workers N]")
+		n := fs.Int("n", 1_000_000, "fingerprints (about 1% planted near-duplicates)")
+		maxDist := fs.Int("max-distance", 0, "pHash radius (default: the index's, 8)")
+		uniform := fs.Bool("uniform", false, "uniformly random pHashes instead of real-looking ones")
+		noStore := fs.Bool("no-store", false, "measure the in-memory pair search only (for 10M and more)")
+		workers := fs.Int("workers", 0, "workers for the pair search (default: all cores)")
+		if rest, err := parseArgs(fs, args[1:]); err != nil {
+			return err
+		} else if len(rest) > 0 {
+			return usagef("unexpected argument %q", rest[0])
+		}
+		_, err := bench.RunIndex(ctx, bench.IndexConfig{N: *n, MaxDistance: *maxDist, Uniform: *uniform, NoStore: *noStore, Workers: *workers}, e.stdout)
+		return err
 	}
-	return usagef("unknown benchmark %q (want hash)", args[0])
+	return usagef("unknown benchmark %q (want hash or index)", args[0])
 }

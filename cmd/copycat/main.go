@@ -42,7 +42,7 @@ type env struct {
 var commands = map[string]command{
 	"scan":     {"scan datasets (folders, zip, tar, tar.gz) into the index", runScan},
 	"hash":     {"print perceptual hashes of image files (per frame)", runHash},
-	"bench":    {"measure throughput: bench hash DIR", runBench},
+	"bench":    {"measure throughput: bench hash DIR, bench index", runBench},
 	"datasets": {"list the datasets in the index", runDatasets},
 	"forget":   {"remove datasets from the index", runForget},
 	"query":    {"find an image's copies in the index", runQuery},
