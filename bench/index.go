@@ -215,6 +215,7 @@ func runStore(ctx context.Context, cfg *IndexConfig, hashes []uint64, family []i
 	}
 	res.Insert = time.Since(start)
 	res.InsertPerSec = float64(cfg.N) / res.Insert.Seconds()
+	anon, file := rssNow()
 	if err := s.Close(); err != nil {
 		return err
 	}
@@ -225,6 +226,10 @@ func runStore(ctx context.Context, cfg *IndexConfig, hashes []uint64, family []i
 	res.BytesPerImage = float64(res.DiskBytes) / float64(cfg.N)
 	fmt.Fprintf(w, "insert: %d images (one file each: a file key and an image key) in %v: %.0f images/s; %.1f MB on disk, %.0f bytes/image\n",
 		cfg.N, res.Insert.Round(time.Millisecond), res.InsertPerSec, float64(res.DiskBytes)/(1<<20), res.BytesPerImage)
+	if anon+file > 0 {
+		fmt.Fprintf(w, "resident after the insert: %.0f MB anonymous (heap), %.0f MB file-backed (Badger's memory-mapped files)\n",
+			float64(anon)/(1<<20), float64(file)/(1<<20))
+	}
 
 	start = time.Now()
 	s, err = index.Open(dir, index.Options{ReadOnly: true})

@@ -25,3 +25,6 @@ func dirSize(dir string) (int64, error) {
 
 // peakRSS is not measured on this platform.
 func peakRSS() int64 { return 0 }
+
+// rssNow is not measured on this platform.
+func rssNow() (anon, file int64) { return 0, 0 }

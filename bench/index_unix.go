@@ -3,9 +3,13 @@
 package bench
 
 import (
+	"bufio"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -41,4 +45,31 @@ func peakRSS() int64 {
 		return int64(ru.Maxrss) // bytes there
 	}
 	return int64(ru.Maxrss) * 1024 // kilobytes on Linux and the BSDs
+}
+
+// rssNow returns the process's resident memory split into anonymous
+// (heap, stacks) and file-backed (memory-mapped files, such as Badger's
+// value log, which the kernel can drop) bytes, from /proc/self/status; zero
+// where that file does not exist.
+func rssNow() (anon, file int64) {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0, 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseInt(fields[1], 10, 64)
+		switch fields[0] {
+		case "RssAnon:":
+			anon = kb * 1024
+		case "RssFile:", "RssShmem:":
+			file += kb * 1024
+		}
+	}
+	return anon, file
 }

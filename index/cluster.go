@@ -94,7 +94,8 @@ type Cluster struct {
 }
 
 // ClusterMember is one image of a cluster and how it relates to the
-// cluster's representative, the first member.
+// cluster's representative, the first member. The others follow strongest
+// relation first (exact kinds, then by pHash distance).
 type ClusterMember struct {
 	ImageID uint64 `json:"image_id"`
 	Dataset string `json:"dataset"`
@@ -238,6 +239,7 @@ func splitComponent(comp []uint32, fps map[uint32]*entryInfo, r int, vo VerifyOp
 	if len(comp) > maxDenseComponent {
 		type group struct {
 			leader  *entryInfo
+			taken   []*entryInfo
 			members []ClusterMember
 		}
 		var groups []*group
@@ -245,14 +247,16 @@ func splitComponent(comp []uint32, fps map[uint32]*entryInfo, r int, vo VerifyOp
 			m := fps[e]
 			placed := false
 			for _, g := range groups {
-				if kind, d, ok := related(g.leader, m, r, vo); ok {
+				kind, d, ok := related(g.leader, m, r, vo)
+				if ok && !slices.ContainsFunc(g.taken, func(o *entryInfo) bool { return sameAcquisition(o, m) && !exactlyRelated(o, m) }) {
 					g.members = append(g.members, m.member(kind, d))
+					g.taken = append(g.taken, m)
 					placed = true
 					break
 				}
 			}
 			if !placed {
-				groups = append(groups, &group{leader: m, members: []ClusterMember{m.member(KindRepresentative, 0)}})
+				groups = append(groups, &group{leader: m, taken: []*entryInfo{m}, members: []ClusterMember{m.member(KindRepresentative, 0)}})
 			}
 		}
 		for _, g := range groups {
@@ -296,14 +300,36 @@ func splitComponent(comp []uint32, fps map[uint32]*entryInfo, r int, vo VerifyOp
 		}
 		leader := fps[comp[best]]
 		members := []ClusterMember{leader.member(KindRepresentative, 0)}
+		taken := []*entryInfo{leader}
 		left[best] = true
 		remaining--
-		for j := range n { // path order
-			if rl, ok := adj[best][j]; ok && !left[j] {
-				members = append(members, fps[comp[j]].member(rl.kind, rl.dist))
-				left[j] = true
-				remaining--
+		// Strongest relations first; a candidate that is another frame or
+		// slice of an acquisition already in the group waits for a later
+		// group, so that a hub (an export of one slice) cannot gather the
+		// slices next to it.
+		var cand []int
+		for j := range adj[best] {
+			if !left[j] {
+				cand = append(cand, j)
 			}
+		}
+		slices.SortFunc(cand, func(x, y int) int {
+			rx, ry := adj[best][x], adj[best][y]
+			return cmp.Or(cmp.Compare(rx.kind, ry.kind), cmp.Compare(rx.dist, ry.dist), cmp.Compare(x, y))
+		})
+		for _, j := range cand {
+			m := fps[comp[j]]
+			if slices.ContainsFunc(taken, func(o *entryInfo) bool { return sameAcquisition(o, m) && !exactlyRelated(o, m) }) {
+				continue
+			}
+			rl := adj[best][j]
+			members = append(members, m.member(rl.kind, rl.dist))
+			taken = append(taken, m)
+			left[j] = true
+			remaining--
+		}
+		if len(members) == 1 {
+			continue // every neighbour waits: this one stays alone
 		}
 		emit(leader, members)
 	}
@@ -324,6 +350,14 @@ func related(a, b *entryInfo, r int, vo VerifyOptions) (MatchKind, int, bool) {
 		return KindNearDuplicate, d, true
 	}
 	return 0, d, false
+}
+
+// exactlyRelated reports whether a and b share a file and frame, their
+// pixels, or a DICOM instance and frame.
+func exactlyRelated(a, b *entryInfo) bool {
+	return equalDigest(a.fileSHA, b.fileSHA) && a.frame == b.frame ||
+		equalDigest(a.pixelSHA, b.pixelSHA) ||
+		sopIndexable(a.sop) && a.sop == b.sop && a.frame == b.frame
 }
 
 // sameAcquisition reports whether a and b are distinct images of one

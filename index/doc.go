@@ -113,19 +113,23 @@
 // 100,000 hashes (uniform and pHash-like, near-duplicates planted at every
 // distance 0..8): identical pair sets.
 //
-// Measured on the 2-core development machine, shared with other jobs (load
-// average 5-11, so wall times are pessimistic; see the closing report for
-// the commands):
+// Measured on the 2-core development machine, shared with other jobs
+// (load average 2-8 during the runs, so wall times are pessimistic; the
+// commands are in bench's BenchmarkIndex1M and BenchmarkPairs10M):
 //
-//	all pairs, 1M pHash-like hashes, r=8          2.2-4.2 s wall
-//	all pairs, 10M hashes, r=8                    see BenchmarkPairs10M (CPU-bound: ~16e9 candidate
-//	                                              comparisons; ~50-90 CPU-seconds over 2 workers)
-//	one query over 1M (HashSet.Search)            p50 29 us, p99 50 us; linear scan p50 818 us (29x)
-//	Store.Query over 1M (8 orientations, records) p50 165 us, p99 247 us
-//	insert (Scan.Unchanged + Put, one-frame file) 46,000-77,000 images/s, ~78,000 per CPU-second
-//	disk                                          about 1,450 bytes per image (thumbnails dominate)
-//	rescan of 10,000 unchanged files              90 ms
-//	search structure load at 1M                   1.7 s (key-only scan + three tables)
+//	all pairs, 1M pHash-like hashes, r=8           1.5 s wall (4.2 s under heavier load)
+//	all pairs, 996,752 pHashes of real images      3.0 s wall, 11.8 million pairs (bench.RealHashes:
+//	                                               windows of corpus frames, 6 gammas, 8 orientations)
+//	all pairs, 10M pHash-like hashes, r=8          52 s wall, peak RSS 620 MB (46 s with GOAMD64=v3);
+//	                                               about 16e9 candidate comparisons, CPU-bound
+//	one query over 1M (HashSet.Search)             p50 29 us, p99 46 us; linear scan p50 1.2 ms (43x)
+//	one query over 10M                             p50 106-117 us; linear scan p50 12-16 ms (110-135x)
+//	Store.Query over 1M (8 orientations, records)  p50 162 us, p99 270 us
+//	insert, Scan.Unchanged + Put, one-frame files  71,000-83,000 images/s (1M in 14 s); Badger's
+//	                                               single write goroutine takes half the CPU
+//	disk                                           1,446 bytes per image (the 1 KB thumbnail dominates)
+//	rescan of 10,000 unchanged files               90 ms
+//	loading the search structure at 1M             1.2 s (key-only scan and three tables, 116 MB)
 //
 // Building with GOAMD64=v2 or higher removes a CPU-feature check from every
 // popcount and makes the join about a third faster.

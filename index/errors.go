@@ -25,7 +25,8 @@ var (
 	// ErrVersion means the index was written by a newer copycat.
 	ErrVersion = errors.New("index: unsupported version")
 	// ErrTooLarge means a file has too many frames to be written in one
-	// transaction (about 7,000 images); the caller records it as a failure.
+	// transaction (about 6,000 frames of 1.3 KB records); the caller records it
+	// as a failure.
 	ErrTooLarge = errors.New("index: file too large for one transaction")
 	// ErrBusy means a scan is already active on this store.
 	ErrBusy = errors.New("index: a scan is already active")

@@ -297,7 +297,7 @@ func TestClustersSplitChains(t *testing.T) {
 		}
 		return false
 	}
-	if !has("a.dcm#0:representative", "a-copy.jpg#0:near-duplicate", "a-same.png#0:identical-pixels") {
+	if !has("a.dcm#0:representative", "a-same.png#0:identical-pixels", "a-copy.jpg#0:near-duplicate") {
 		t.Error("a.dcm with its near copy and its same-pixel copy is not a cluster")
 	}
 	if !has("instance.dcm#0:representative", "instance.jpg#0:same-dicom-instance") {
@@ -336,4 +336,79 @@ func shiftThumb(dst, src *[hash.ThumbSize * hash.ThumbSize]uint8, k int) {
 			dst[y*n+x] = src[y*n+max(0, x-k)]
 		}
 	}
+}
+
+// TestClustersSameAcquisition checks the metadata rule: near-identical
+// frames of one file, and near-identical instances of one series, are not
+// copies; the same pictures in different files and series are.
+func TestClustersSameAcquisition(t *testing.T) {
+	s := openStore(t, Options{})
+	a := fakeImage(30, 0)
+	a.SeriesInstanceUID = "1.2.840.1"
+	frame1 := nearCopy(a, 1, 1)
+	frame1.Frame = 1
+	frame1.FileSHA256, frame1.SeriesInstanceUID, frame1.SOPInstanceUID = a.FileSHA256, a.SeriesInstanceUID, a.SOPInstanceUID
+	slice := nearCopy(a, 1, 2)
+	slice.SOPInstanceUID, slice.SeriesInstanceUID = "1.2.3.31", a.SeriesInstanceUID
+	export := nearCopy(a, 2, 3) // a JPEG export: no DICOM metadata
+	export.SeriesInstanceUID = ""
+	indexFiles(t, s, "d", map[string][]Image{
+		"cine.dcm":   {a, frame1},
+		"slice2.dcm": {slice},
+	})
+	cs, _, err := s.Clusters(context.Background(), ClusterOptions{MaxDistance: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 0 {
+		t.Errorf("frames of one file or slices of one series clustered: %+v", cs)
+	}
+	indexFiles(t, s, "e", map[string][]Image{"export.jpg": {export}})
+	cs, _, err = s.Clusters(context.Background(), ClusterOptions{MaxDistance: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || len(cs[0].Members) != 2 || cs[0].Members[0].Path != "export.jpg" || cs[0].Members[1].Path != "cine.dcm" || cs[0].Members[1].Frame != 0 {
+		t.Fatalf("want the export clustered with frame 0 of cine.dcm alone; got %+v", cs)
+	}
+	// A series-aware query marks the other slice unverified, the export
+	// verified.
+	ms, err := s.Query(Query{Fingerprint: a.Fingerprint, SOPInstanceUID: a.SOPInstanceUID, SeriesInstanceUID: a.SeriesInstanceUID, MaxDistance: -1, NoTransforms: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if want := m.Image.Path != "slice2.dcm"; m.Verified != want && m.Image.Path != "cine.dcm" {
+			t.Errorf("%s#%d: verified %v, want %v (%+v)", m.Image.Path, m.Image.Frame, m.Verified, want, m.Verification)
+		}
+	}
+}
+
+func TestFreshScanRepeatedPath(t *testing.T) {
+	s := openStore(t, Options{BatchFiles: 2})
+	sc, err := s.BeginScan("new", "/new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round, frames := range []int{3, 1, 2} {
+		f, imgs := fakeFile("dup.dcm", uint64(10+round), frames)
+		if same, err := sc.Unchanged(f.Path, f.Size, f.ModTime); err != nil || same {
+			t.Fatalf("round %d: Unchanged = %v, %v", round, same, err)
+		}
+		if err := sc.Put(f, imgs); err != nil {
+			t.Fatal(err)
+		}
+		other, oimgs := fakeFile(fmt.Sprintf("other%d.dcm", round), uint64(20+round), 1)
+		if err := sc.Put(other, oimgs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := sc.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (ScanResult{Files: 4, Images: 5, Indexed: 6}); res != want {
+		t.Errorf("got %+v, want %+v", res, want)
+	}
+	mustCheck(t, s)
 }

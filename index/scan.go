@@ -357,7 +357,7 @@ func (sc *Scan) Unchanged(path string, size int64, mtime time.Time) (bool, error
 // set by Put. The file and its images are written atomically.
 //
 // Put fails with ErrTooLarge, leaving the scan usable, when the images do
-// not fit one transaction (about 7,000 frames); the caller may then Put the
+// not fit one transaction (about 6,000 frames); the caller may then Put the
 // file again as a failure.
 func (sc *Scan) Put(f File, imgs []Image) error {
 	sc.mu.Lock()
