@@ -87,19 +87,19 @@ func decodeDICOM(data []byte, opts Options, emit func(Frame) error) (meta Meta, 
 func (d *dicomImage) decodeFrame(i int, opts Options) (Frame, error) {
 	var (
 		jpegData []byte
-		mk       dicomJPEGMarkers
+		mk       jpegHeader
 	)
 	if d.h.TS.Kind == dcmJPEG {
 		jpegData = d.frameData(i)
 		var err error
-		if mk, err = scanDICOMJPEG(jpegData); err != nil || mk.precision != 8 || (mk.sof != 0xC0 && mk.sof != 0xC1 && mk.sof != 0xC2) {
+		if mk, err = parseJPEGHeader(jpegData); err != nil || mk.Precision != 8 || (mk.SOF != 0xC0 && mk.SOF != 0xC1 && mk.SOF != 0xC2) {
 			jpegData = nil // lossless or 12-bit: digest the decoded pixels
 		}
 	}
 	fr := Frame{Index: i}
 	if jpegData != nil {
 		fr.Digest = jpegStreamDigest(jpegData)
-		if opts.fast != nil && opts.MinSide > 0 && d.spp == 3 && fastCandidate(mk.sof, mk.precision, len(mk.ids), mk.colourTransformed(d.photometric)) {
+		if opts.fast != nil && opts.MinSide > 0 && d.spp == 3 && fastCandidate(mk.SOF, mk.Precision, len(mk.IDs), mk.colourTransformed(d.photometric)) {
 			if g, scale, err := opts.fast.luma(jpegData, opts.MinSide); err == nil && g.Rect.Dx() == (d.cols+scale-1)/scale && g.Rect.Dy() == (d.rows+scale-1)/scale {
 				fr.Image, fr.Scale = g, scale
 				return fr, nil

@@ -441,30 +441,30 @@ func (d *dicomImage) nativeBytes(data []byte, bo binary.ByteOrder) *dicomRaw {
 // rawJPEG decodes a JPEG-family frame, dispatching on its SOF marker rather
 // than the transfer syntax UID, which writers get wrong.
 func (d *dicomImage) rawJPEG(i int, data []byte) (*dicomRaw, error) {
-	mk, err := scanDICOMJPEG(data)
+	mk, err := parseJPEGHeader(data)
 	if err != nil {
 		return nil, corruptf(FormatDICOM, "frame %d: %w", i, err)
 	}
-	if mk.width != d.cols || mk.height != d.rows && mk.height != 0 {
-		return nil, corruptf(FormatDICOM, "frame %d is %dx%d, the header says %dx%d", i, mk.width, mk.height, d.cols, d.rows)
+	if mk.Width != d.cols || mk.Height != d.rows && mk.Height != 0 {
+		return nil, corruptf(FormatDICOM, "frame %d is %dx%d, the header says %dx%d", i, mk.Width, mk.Height, d.cols, d.rows)
 	}
 	switch {
-	case mk.sof == 0xF7: // SOF55: JPEG-LS
+	case mk.SOF == 0xF7: // SOF55: JPEG-LS
 		img, err := dicomCodecJPEGLS(data)
 		if err != nil {
 			return nil, d.codecError(i, err)
 		}
 		return d.fromCodec(i, img)
-	case mk.sof == 0xC3 || mk.precision > 8 && (mk.sof == 0xC0 || mk.sof == 0xC1):
+	case mk.SOF == 0xC3 || mk.Precision > 8 && (mk.SOF == 0xC0 || mk.SOF == 0xC1):
 		img, err := dicomCodecLJPEG(data)
 		if err != nil {
 			return nil, d.codecError(i, err)
 		}
 		return d.fromCodec(i, img)
-	case mk.precision == 8 && (mk.sof == 0xC0 || mk.sof == 0xC1 || mk.sof == 0xC2):
+	case mk.Precision == 8 && (mk.SOF == 0xC0 || mk.SOF == 0xC1 || mk.SOF == 0xC2):
 		return d.fromStdJPEG(i, data, mk)
 	}
-	return nil, unsupportedf("unsupported JPEG process (SOF %#02x, %d-bit) in %s", mk.sof, mk.precision, d.h.TS.Name)
+	return nil, unsupportedf("unsupported JPEG process (SOF %#02x, %d-bit) in %s", mk.SOF, mk.Precision, d.h.TS.Name)
 }
 
 // fromCodec turns a codec's output into stored values.

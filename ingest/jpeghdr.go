@@ -1,28 +1,32 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 )
 
-// jpegHeader is what copycat needs from a JPEG stream's markers before it
-// decides how (and whether) to decode it.
+// jpegHeader is what the marker segments of a JPEG stream (a file, or a
+// frame of an encapsulated DICOM) say before the entropy-coded data: enough
+// to check the pixel budget, choose a decoder and orient the result, without
+// decoding anything. One parser serves JPEG files and DICOM frames.
 type jpegHeader struct {
-	SOF         byte // 0xC0..0xCF frame marker; 0 when none was found
+	SOF         byte // frame marker: 0xC0..0xCF, or 0xF7 for JPEG-LS
 	Precision   int
 	Width       int
-	Height      int
+	Height      int // 0 when a DNL segment gives it later
 	Components  int
-	Orientation int // EXIF orientation 1..8; 0 when absent
+	IDs         []byte // component identifiers
+	JFIF        bool
 	Adobe       bool
 	Transform   int // Adobe colour transform (0 none, 1 YCbCr, 2 YCCK); -1 without an Adobe marker
+	Orientation int // EXIF orientation 1..8; 0 when absent
 	Quality     int // IJG quality estimated from quantisation table 0; 0 when none was seen
 }
 
 var errJPEGHeader = errors.New("bad JPEG marker structure")
 
-// parseJPEGHeader walks the marker segments up to the first SOF. It reads
-// only the headers, so the pixel budget can be checked before decoding.
+// parseJPEGHeader walks the marker segments from SOI to the first SOS.
 func parseJPEGHeader(data []byte) (jpegHeader, error) {
 	h := jpegHeader{Transform: -1}
 	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
@@ -34,16 +38,15 @@ func parseJPEGHeader(data []byte) (jpegHeader, error) {
 			return h, errJPEGHeader
 		}
 		m := data[p+1]
-		if m == 0xFF { // fill byte
+		switch {
+		case m == 0xFF: // fill byte
 			p++
 			continue
-		}
-		if m == 0xD8 || (m >= 0xD0 && m <= 0xD7) || m == 0x01 {
+		case m == 0x01 || m >= 0xD0 && m <= 0xD8:
 			p += 2
 			continue
-		}
-		if m == 0xD9 || m == 0xDA {
-			return h, errJPEGHeader // EOI or SOS before any frame header
+		case m == 0xD9:
+			return h, errJPEGHeader // EOI before any scan
 		}
 		n := int(binary.BigEndian.Uint16(data[p+2:]))
 		if n < 2 || p+2+n > len(data) {
@@ -51,19 +54,30 @@ func parseJPEGHeader(data []byte) (jpegHeader, error) {
 		}
 		seg := data[p+4 : p+2+n]
 		switch {
-		case m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC:
-			if len(seg) < 6 {
+		case m == 0xDA:
+			if h.SOF == 0 {
+				return h, errJPEGHeader // a scan before any frame header
+			}
+			return h, nil
+		case m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC || m == 0xF7:
+			if h.SOF != 0 || len(seg) < 6 {
 				return h, errJPEGHeader
 			}
-			h.SOF = m
-			h.Precision = int(seg[0])
+			h.SOF, h.Precision = m, int(seg[0])
 			h.Height = int(binary.BigEndian.Uint16(seg[1:]))
 			h.Width = int(binary.BigEndian.Uint16(seg[3:]))
 			h.Components = int(seg[5])
-			return h, nil
+			if len(seg) < 6+3*h.Components {
+				return h, errJPEGHeader
+			}
+			for c := range h.Components {
+				h.IDs = append(h.IDs, seg[6+3*c])
+			}
+		case m == 0xE0 && bytes.HasPrefix(seg, []byte("JFIF\x00")):
+			h.JFIF = true
 		case m == 0xE1 && h.Orientation == 0:
 			h.Orientation = exifOrientation(seg)
-		case m == 0xEE && len(seg) >= 12 && string(seg[:5]) == "Adobe":
+		case m == 0xEE && len(seg) >= 12 && bytes.HasPrefix(seg, []byte("Adobe")):
 			h.Adobe = true
 			h.Transform = int(seg[11])
 		case m == 0xDB && h.Quality == 0:
@@ -72,6 +86,25 @@ func parseJPEGHeader(data []byte) (jpegHeader, error) {
 		p += 2 + n
 	}
 	return h, errJPEGHeader
+}
+
+// colourTransformed reports whether a 3-component stream holds YCbCr (and
+// so needs converting to RGB, and has a luma plane) or RGB. The markers
+// decide when they can: JFIF means YCbCr, an Adobe segment says which,
+// component ids 'R','G','B' mean RGB. Otherwise the DICOM Photometric
+// Interpretation does: RGB there means the encoder applied no colour
+// transform (PS3.5 8.2.1), as in pydicom's SC_jpeg_no_color_transform.dcm,
+// which Go's decoder alone would take for YCbCr. Plain JPEG files pass "".
+func (h jpegHeader) colourTransformed(photometric string) bool {
+	switch {
+	case h.JFIF:
+		return true
+	case h.Adobe:
+		return h.Transform != 0
+	case len(h.IDs) == 3 && h.IDs[0] == 'R' && h.IDs[1] == 'G' && h.IDs[2] == 'B':
+		return false
+	}
+	return photometric != "RGB"
 }
 
 // exifOrientation returns the Orientation tag (0x0112) of IFD0 of an APP1

@@ -87,7 +87,7 @@ func decodeJPEG(data []byte, opts Options, emit func(Frame) error) (Meta, error)
 		meta.Photometric = "MONOCHROME2"
 	case 3:
 		meta.Photometric = "YBR_FULL"
-		if h.Adobe && h.Transform == 0 {
+		if !h.colourTransformed("") {
 			meta.Photometric = "RGB"
 		}
 	case 4:
@@ -105,7 +105,7 @@ func decodeJPEG(data []byte, opts Options, emit func(Frame) error) (Meta, error)
 	// a stream that ends with EOI takes the fast path. Streams without EOI
 	// go to the full decoder, which tells a missing marker from missing data.
 	complete := bytes.HasSuffix(bytes.TrimRight(data, "\x00"), []byte{0xFF, 0xD9})
-	if complete && opts.fast != nil && opts.MinSide > 0 && fastCandidate(h.SOF, h.Precision, h.Components, !(h.Adobe && h.Transform == 0)) {
+	if complete && opts.fast != nil && opts.MinSide > 0 && fastCandidate(h.SOF, h.Precision, h.Components, h.colourTransformed("")) {
 		if g, scale, err := opts.fast.luma(data, opts.MinSide); err == nil {
 			var img image.Image = g
 			if h.Orientation > 1 {
