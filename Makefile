@@ -57,9 +57,10 @@ bench: ## go test benchmarks of every package
 	$(GO) test -run '^$$' -bench . -benchmem -tags '$(TAGS)' ./...
 
 .PHONY: demo
-demo: build ## scan the project's own sample datasets, then list the copies found
+demo: build ## build derived uploads from the fixtures, scan them, print the lineage, write demo-report.html
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
-	./$(BIN) scan --index $(DEMO_DIR)/index testdata/demo/original testdata/demo/upload.zip testdata/demo/kaggle-copy.tar.gz testdata/demo/broken
+	$(GO) run ./internal/demogen testdata/demo/original $(DEMO_DIR)/uploads
+	./$(BIN) scan --index $(DEMO_DIR)/index testdata/demo/original $(DEMO_DIR)/uploads/upload.zip $(DEMO_DIR)/uploads/kaggle-copy.tar.gz testdata/demo/broken
 	./$(BIN) datasets --index $(DEMO_DIR)/index
 	./$(BIN) lineage --index $(DEMO_DIR)/index
 	./$(BIN) report --index $(DEMO_DIR)/index --html demo-report.html
