@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"path"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -295,6 +297,12 @@ func (w *Worker) process(j job) result {
 	r.file.SHA256 = sha256Sum(data)
 	kind, name := ingest.Sniff(data[:min(len(data), ingest.SniffLen)])
 	switch {
+	case (kind == ingest.KindDocument || kind == ingest.KindData) && hasImageExtension(e.Path):
+		// Named like an image but holding text or data: someone will expect
+		// an image here, so say what it is instead of skipping it silently.
+		r.file.Format = name
+		r.file.Failure = fmt.Sprintf("not an image: %s content in a %s file", name, strings.ToLower(path.Ext(e.Path)))
+		return r
 	case kind == ingest.KindDocument, kind == ingest.KindData:
 		r.file.Format = name
 		return r

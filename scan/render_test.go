@@ -171,3 +171,32 @@ func TestDICOMRenderRecall(t *testing.T) {
 		t.Errorf("summary differs from %s (run with -update if intended):\n%s", golden, b.String())
 	}
 }
+
+// TestBadCorpus scans testdata/bad (one file per kind of damage, made by
+// its make.sh) and pins each file's one-line reason and the grouping.
+func TestBadCorpus(t *testing.T) {
+	sum := runScan(t, t.TempDir(), 2, Dataset{Name: "bad", Path: filepath.Join(moduleRoot(t), "testdata", "bad")})
+	d := sum.Datasets[0]
+	var b strings.Builder
+	fmt.Fprintf(&b, "files %d decoded %d skipped %d failed %d\n", d.Files, d.Decoded, d.Skipped, d.FailedTotal)
+	for _, f := range d.Failed {
+		fmt.Fprintf(&b, "%s: %s\n", f.Path, f.Reason)
+	}
+	b.WriteString("# by reason\n")
+	for _, r := range d.ReasonsByCount() {
+		fmt.Fprintf(&b, "%d %s\n", d.FailureReasons[r], r)
+	}
+	golden := filepath.Join("testdata", "bad.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update)", err)
+	}
+	if string(want) != b.String() {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}

@@ -230,6 +230,15 @@ func isDocumentation(p string) bool {
 	return false
 }
 
+// hasImageExtension reports whether a file is named like an image.
+func hasImageExtension(p string) bool {
+	switch strings.ToLower(path.Ext(p)) {
+	case ".dcm", ".dicom", ".dic", ".ima", ".png", ".jpg", ".jpeg", ".jpe", ".jfif":
+		return true
+	}
+	return false
+}
+
 // placeholder names are zero-byte files that keep empty folders in git;
 // they are not broken images.
 func isPlaceholder(p string) bool {
