@@ -214,6 +214,16 @@ func (d *Decoder) Luma(data []byte, minSide int) (*image.Gray, int, error) {
 		// Other warnings (extraneous bytes before a marker, a bad JFIF
 		// version, ...) leave a complete image.
 	}
+	if len(in) != len(data) || &in[0] != &data[0] {
+		// The stream had no EOI. libjpeg's "premature end of data segment"
+		// warning did not come reliably for streams cut a few bytes short
+		// (seen in CI: a 20-byte cut decoded without it), so the pure-Go
+		// decoder, whose entropy decoding runs to the end of every scan it
+		// reads, checks that the data is complete. It costs a DC-only decode.
+		if _, _, err := d.js.Luma(data, 1); err != nil && !errors.Is(err, codec.ErrUnsupported) {
+			return nil, 0, fmt.Errorf("turbojpeg: %w", err)
+		}
+	}
 	return img, scale, nil
 }
 
