@@ -27,6 +27,9 @@ func TestMain(m *testing.M) {
 // says how to resume, keeps what it wrote, and the same command then
 // finishes the dataset without redoing the files already indexed.
 func TestSIGINTStopsCleanly(t *testing.T) {
+	if raceEnabled {
+		t.Skip("scans the corpus in a child process: a minute under -race; make test runs it without")
+	}
 	corpus := filepath.Join("..", "..", "..", "shared", "corpus")
 	if _, err := os.Stat(filepath.Join(corpus, "MANIFEST.tsv")); err != nil {
 		t.Skip("shared corpus absent: no dataset big enough to interrupt")
