@@ -37,17 +37,16 @@ func HashFiles(ctx context.Context, paths []string, opts ingest.Options, fn func
 			}
 			continue
 		}
-		var fnErr error
-		_, err = dec.Decode(data, func(f ingest.Frame) error {
-			fnErr = fn(FrameHash{Path: p, Frame: f.Index, Fingerprint: h.Compute(f.Image)})
-			return fnErr
-		})
-		if fnErr != nil {
-			return fnErr
-		}
+		_, imgs, err := decodeImages(dec, h, data)
 		if err != nil {
 			if ferr := fn(FrameHash{Path: p, Err: fmt.Errorf("%s", failureReason(err))}); ferr != nil {
 				return ferr
+			}
+			continue
+		}
+		for _, im := range imgs {
+			if err := fn(FrameHash{Path: p, Frame: im.Frame, Fingerprint: im.Fingerprint}); err != nil {
+				return err
 			}
 		}
 	}

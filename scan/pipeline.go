@@ -309,24 +309,38 @@ func (w *Worker) process(j job) result {
 	case kind == ingest.KindEmpty && isPlaceholder(e.Path):
 		return r
 	}
-	meta, err := w.dec.Decode(data, func(f ingest.Frame) error {
-		r.images = append(r.images, index.Image{
-			Frame:       f.Index,
-			PixelSHA256: ingest.FrameDigest(f),
-			Fingerprint: w.h.Compute(f.Image),
-		})
-		return nil
-	})
+	meta, imgs, err := decodeImages(w.dec, w.h, data)
 	r.file.Format = string(meta.Format)
 	if err != nil {
-		r.images = nil
 		r.file.Failure = failureReason(err)
 		return r
 	}
-	r.file.Frames = len(r.images)
-	for i := range r.images {
-		im := &r.images[i]
-		im.Path, im.FileSize, im.FileSHA256 = e.Path, int64(len(data)), r.file.SHA256
+	r.images = imgs
+	r.file.Frames = len(imgs)
+	for i := range imgs {
+		imgs[i].Path, imgs[i].FileSize, imgs[i].FileSHA256 = e.Path, int64(len(data)), r.file.SHA256
+	}
+	return r
+}
+
+// decodeImages decodes one file and returns an index record per frame with
+// everything the file says (the scan adds path and file digests): the one
+// decode-digest-fingerprint step that scan, query and hash share.
+func decodeImages(dec *ingest.Decoder, h *hash.Hasher, data []byte) (ingest.Meta, []index.Image, error) {
+	var imgs []index.Image
+	meta, err := dec.Decode(data, func(f ingest.Frame) error {
+		imgs = append(imgs, index.Image{
+			Frame:       f.Index,
+			PixelSHA256: ingest.FrameDigest(f),
+			Fingerprint: h.Compute(f.Image),
+		})
+		return nil
+	})
+	if err != nil {
+		return meta, nil, err
+	}
+	for i := range imgs {
+		im := &imgs[i]
 		// The size is the image's, not that of the reduced frame hashed.
 		im.Width, im.Height = meta.Width, meta.Height
 		im.Format = string(meta.Format)
@@ -341,7 +355,7 @@ func (w *Worker) process(j job) result {
 		im.Modality = meta.Modality
 		im.PatientIDDigest = meta.PatientIDDigest
 	}
-	return r
+	return meta, imgs, nil
 }
 
 // sha256Sum is the file digest: SHA-256, which Go computes with the CPU's

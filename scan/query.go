@@ -52,16 +52,7 @@ func QueryFiles(ctx context.Context, opts QueryOptions, paths []string, fn func(
 			}
 			continue
 		}
-		var qs []index.Query
-		meta, err := dec.Decode(data, func(f ingest.Frame) error {
-			qs = append(qs, index.Query{
-				Fingerprint: h.Compute(f.Image),
-				PixelSHA256: ingest.FrameDigest(f),
-				Frame:       f.Index,
-				MaxDistance: opts.MaxDistance,
-			})
-			return nil
-		})
+		_, imgs, err := decodeImages(dec, h, data)
 		if err != nil {
 			if err := fn(QueryResult{Path: p, Err: fmt.Errorf("%s", failureReason(err))}); err != nil {
 				return err
@@ -69,11 +60,17 @@ func QueryFiles(ctx context.Context, opts QueryOptions, paths []string, fn func(
 			continue
 		}
 		fileSHA := sha256Sum(data)
-		for _, q := range qs {
-			q.FileSHA256 = fileSHA
-			q.SOPInstanceUID = meta.SOPInstanceUID
-			q.SeriesInstanceUID = meta.SeriesInstanceUID
-			q.NoTransforms = opts.NoTransforms
+		for _, im := range imgs {
+			q := index.Query{
+				Fingerprint:       im.Fingerprint,
+				PixelSHA256:       im.PixelSHA256,
+				FileSHA256:        fileSHA,
+				SOPInstanceUID:    im.SOPInstanceUID,
+				SeriesInstanceUID: im.SeriesInstanceUID,
+				Frame:             im.Frame,
+				MaxDistance:       opts.MaxDistance,
+				NoTransforms:      opts.NoTransforms,
+			}
 			ms, err := st.Query(q)
 			if err != nil {
 				return err

@@ -32,10 +32,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		uniform := fs.Bool("uniform", false, "uniformly random pHashes instead of real-looking ones")
 		noStore := fs.Bool("no-store", false, "measure the in-memory pair search only (for 10M and more)")
 		workers := fs.Int("workers", 0, "workers for the pair search (default: all cores)")
-		if rest, err := parseArgs(fs, args[1:]); err != nil {
+		if err := parseNoArgs(fs, args[1:]); err != nil {
 			return err
-		} else if len(rest) > 0 {
-			return usagef("unexpected argument %q", rest[0])
 		}
 		_, err := bench.RunIndex(ctx, bench.IndexConfig{N: *n, MaxDistance: *maxDist, Uniform: *uniform, NoStore: *noStore, Workers: *workers}, e.stdout)
 		return err

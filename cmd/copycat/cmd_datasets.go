@@ -12,12 +12,10 @@ import (
 
 func runDatasets(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "datasets", "[--index DIR] [--json]")
-	indexFlag := fs.String("index", "", "index folder (default $COPYCAT_INDEX or ./copycat-index)")
+	indexFlag := addIndexFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if rest, err := parseArgs(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	st, err := index.Open(indexDir(*indexFlag, e), index.Options{ReadOnly: true})
 	if err != nil {
@@ -68,7 +66,7 @@ func runDatasets(ctx context.Context, e *env, args []string) error {
 
 func runForget(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "forget", "[--index DIR] NAME...")
-	indexFlag := fs.String("index", "", "index folder (default $COPYCAT_INDEX or ./copycat-index)")
+	indexFlag := addIndexFlag(fs)
 	names, err := parseArgs(fs, args)
 	if err != nil {
 		return err

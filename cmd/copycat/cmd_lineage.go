@@ -25,13 +25,11 @@ func analyze(ctx context.Context, dir string, maxDist int) (*lineage.Report, *in
 
 func runLineage(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "lineage", "[--index DIR] [--max-distance D] [--json]")
-	indexFlag := fs.String("index", "", "index folder (default $COPYCAT_INDEX or ./copycat-index)")
+	indexFlag := addIndexFlag(fs)
 	maxDist := fs.Int("max-distance", 0, "largest pHash distance between copies (default: the index's)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if rest, err := parseArgs(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	r, st, err := analyze(ctx, indexDir(*indexFlag, e), *maxDist)
 	if err != nil {
@@ -46,13 +44,11 @@ func runLineage(ctx context.Context, e *env, args []string) error {
 
 func runReport(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "report", "[--index DIR] [--max-distance D] --html FILE")
-	indexFlag := fs.String("index", "", "index folder (default $COPYCAT_INDEX or ./copycat-index)")
+	indexFlag := addIndexFlag(fs)
 	maxDist := fs.Int("max-distance", 0, "largest pHash distance between copies (default: the index's)")
 	out := fs.String("html", "", "write a self-contained HTML report to FILE")
-	if rest, err := parseArgs(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	if *out == "" {
 		return usagef("--html FILE is required")

@@ -29,7 +29,7 @@ type queryJSON struct {
 
 func runQuery(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "query", "[--index DIR] [--max-distance D] [--json] IMAGE...")
-	indexFlag := fs.String("index", "", "index folder (default $COPYCAT_INDEX or ./copycat-index)")
+	indexFlag := addIndexFlag(fs)
 	maxDist := fs.Int("max-distance", index.DefaultMaxDistance, "largest pHash distance (of 64 bits) reported")
 	noFlip := fs.Bool("no-transforms", false, "do not look for rotated or mirrored copies")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -104,13 +104,11 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 
 func runClusters(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "clusters", "[--index DIR] [--max-distance D] [--json]")
-	indexFlag := fs.String("index", "", "index folder (default $COPYCAT_INDEX or ./copycat-index)")
+	indexFlag := addIndexFlag(fs)
 	maxDist := fs.Int("max-distance", index.DefaultMaxDistance, "largest pHash distance (of 64 bits) between copies")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if rest, err := parseArgs(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	if *maxDist < 0 || *maxDist > 64 {
 		return usagef("--max-distance must be 0..64")

@@ -15,7 +15,7 @@ import (
 func runScan(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "scan", "[--index DIR] [--workers N] [--json] [--max-pixels N] [NAME=]PATH...")
 	var (
-		indexFlag = fs.String("index", "", "index folder (default $COPYCAT_INDEX or ./copycat-index)")
+		indexFlag = addIndexFlag(fs)
 		workers   = fs.Int("workers", 0, "decode/hash workers (default: all cores)")
 		asJSON    = fs.Bool("json", false, "print the summary as JSON")
 		maxPixels = fs.Int64("max-pixels", 0, "refuse images with more pixels than this (default 100000000)")

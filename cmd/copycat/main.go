@@ -134,6 +134,21 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseNoArgs parses flags for a command that takes no positional
+// arguments.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	rest, err := parseArgs(fs, args)
+	if err == nil && len(rest) > 0 {
+		err = usagef("unexpected argument %q", rest[0])
+	}
+	return err
+}
+
+// addIndexFlag defines the --index flag every index command shares.
+func addIndexFlag(fs *flag.FlagSet) *string {
+	return fs.String("index", "", "index folder (default $COPYCAT_INDEX or ./copycat-index)")
+}
+
 // indexDir resolves the index location: --index, then COPYCAT_INDEX, then
 // ./copycat-index.
 func indexDir(flagValue string, e *env) string {
