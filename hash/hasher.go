@@ -42,6 +42,15 @@ func NewHasher() *Hasher {
 // into the shared luma grid and once, sampled to at most 512x512, for PDQ.
 // A nil or empty image gives the zero Fingerprint.
 func (h *Hasher) Compute(img image.Image) Fingerprint {
+	return h.ComputeReduced(img, 1, 0, 0)
+}
+
+// ComputeReduced is Compute for img decoded at 1/scale (2, 4 or 8, as a
+// DCT-scaled JPEG decode) of a width x height original. The 64-bit hashes
+// and the thumbnail are computed from img as they are; PDQ maps its
+// filter onto the reduced pixels so that the hash stays close to the
+// full-size image's (see pdqreduced.go). scale <= 1 is Compute.
+func (h *Hasher) ComputeReduced(img image.Image, scale, width, height int) Fingerprint {
 	var fp Fingerprint
 	if img == nil || !h.buildGrid(img) {
 		return fp
@@ -50,7 +59,7 @@ func (h *Hasher) Compute(img image.Image) Fingerprint {
 	fp.PHash = fp.Dihedral[Identity]
 	fp.AHash, fp.DHash = h.gridADHash()
 	h.gridThumb(&fp.Thumb)
-	fp.PDQ, fp.PDQQuality = h.pdq(img)
+	fp.PDQ, fp.PDQQuality = h.pdqReduced(img, scale, width, height)
 	return fp
 }
 

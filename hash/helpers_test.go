@@ -166,3 +166,29 @@ func itoa(n int) string {
 	}
 	return string(buf[i:])
 }
+
+// blockMeans returns the PDQ luma of img averaged over scale x scale blocks
+// (edge blocks over the pixels they have), rounded to grey levels: what an
+// ideal DCT-scaled JPEG decode at 1/scale gives.
+func blockMeans(img image.Image, scale int) *image.Gray {
+	b := img.Bounds()
+	w, ht := b.Dx(), b.Dy()
+	s := newPDQState()
+	luma := make([]float32, w*ht)
+	s.fillLuma(img, ht, w, luma)
+	out := image.NewGray(image.Rect(0, 0, (w+scale-1)/scale, (ht+scale-1)/scale))
+	for ty := range out.Rect.Dy() {
+		for tx := range out.Rect.Dx() {
+			var sum float64
+			n := 0
+			for y := ty * scale; y < min((ty+1)*scale, ht); y++ {
+				for x := tx * scale; x < min((tx+1)*scale, w); x++ {
+					sum += float64(luma[y*w+x])
+					n++
+				}
+			}
+			out.Pix[ty*out.Stride+tx] = uint8(sum/float64(n) + 0.5)
+		}
+	}
+	return out
+}

@@ -50,6 +50,11 @@ type pdqState struct {
 	xs, ys     [pdqSize]int32            // decimation sample positions
 	srcX, srcY []int32                   // squash sample positions
 	srcC       []int32                   // chroma column of each sampled x
+
+	// The reduced-image path (pdqreduced.go).
+	ax, ay pdqAxis
+	rowT   []float64 // 64 x (reduced width): the row pass
+	lumaF  []float32 // luma of a reduced image that is not *image.Gray
 }
 
 func newPDQState() *pdqState {
@@ -122,6 +127,12 @@ func (h *Hasher) pdq(img image.Image) (hash [32]byte, quality int) {
 		boxColumns(part, nil, rows, pdqSize, wc, s.ys[:], s.b64[:])
 	}
 
+	return s.hashB64()
+}
+
+// hashB64 finishes a PDQ computation from the blurred and decimated 64x64
+// image in s.b64: quality, DCT, median threshold.
+func (s *pdqState) hashB64() (hash [32]byte, quality int) {
 	quality = pdqQuality(&s.b64)
 	s.dct()
 	s.sorted = s.b16

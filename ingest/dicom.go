@@ -101,7 +101,7 @@ func (d *dicomImage) decodeFrame(i int, opts Options) (Frame, error) {
 		fr.Digest = jpegStreamDigest(jpegData)
 		if opts.fast != nil && opts.MinSide > 0 && d.spp == 3 && fastCandidate(mk.SOF, mk.Precision, len(mk.IDs), mk.colourTransformed(d.photometric)) {
 			if g, scale, err := opts.fast.luma(jpegData, opts.MinSide); err == nil && g.Rect.Dx() == (d.cols+scale-1)/scale && g.Rect.Dy() == (d.rows+scale-1)/scale {
-				fr.Image, fr.Scale = g, scale
+				fr.Image, fr.Scale, fr.Width, fr.Height = g, scale, d.cols, d.rows
 				return fr, nil
 			}
 		}

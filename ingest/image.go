@@ -80,6 +80,10 @@ type Frame struct {
 	// Scale is how much the image was reduced (1, 2, 4 or 8) under
 	// Options.MinSide; 0 or 1 means full size.
 	Scale int
+	// Width and Height are the frame's full size, in Image's orientation,
+	// when Scale > 1: the hashes that depend on it (PDQ) are computed for
+	// the full-size image from the reduced one.
+	Width, Height int
 	// Digest, when not zero, is the frame's pixel digest as the decoder
 	// computed it (for JPEG data, see the README: a digest of the coded
 	// stream); when zero, PixelDigest(Image) is the frame's digest. Use

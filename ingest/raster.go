@@ -114,7 +114,7 @@ func decodeJPEG(data []byte, opts Options, emit func(Frame) error) (Meta, error)
 					meta.Width, meta.Height = meta.Height, meta.Width
 				}
 			}
-			return meta, emit(Frame{Index: 0, Image: img, Scale: scale, Digest: digest})
+			return meta, emit(Frame{Index: 0, Image: img, Scale: scale, Width: meta.Width, Height: meta.Height, Digest: digest})
 		}
 	}
 	img, err := jpeg.Decode(bytes.NewReader(data))

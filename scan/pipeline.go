@@ -332,7 +332,7 @@ func decodeImages(dec *ingest.Decoder, h *hash.Hasher, data []byte) (ingest.Meta
 		imgs = append(imgs, index.Image{
 			Frame:       f.Index,
 			PixelSHA256: ingest.FrameDigest(f),
-			Fingerprint: h.Compute(f.Image),
+			Fingerprint: h.ComputeReduced(f.Image, f.Scale, f.Width, f.Height),
 		})
 		return nil
 	})

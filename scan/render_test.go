@@ -25,18 +25,13 @@ func fingerprintFile(tb testing.TB, p string) (hash.Fingerprint, ingest.Meta, er
 	if err != nil {
 		return hash.Fingerprint{}, ingest.Meta{}, err
 	}
-	h := hash.NewHasher()
 	dec := ingest.NewDecoder(ingest.Options{MinSide: hash.MinSide})
 	defer dec.Close()
+	meta, imgs, err := decodeImages(dec, hash.NewHasher(), data)
 	var fp hash.Fingerprint
-	n := 0
-	meta, err := dec.Decode(data, func(f ingest.Frame) error {
-		if n == 0 {
-			fp = h.Compute(f.Image)
-		}
-		n++
-		return nil
-	})
+	if len(imgs) > 0 {
+		fp = imgs[0].Fingerprint
+	}
 	return fp, meta, err
 }
 
