@@ -56,6 +56,9 @@ func decodeDICOM(data []byte, opts Options, emit func(Frame) error) (meta Meta, 
 			Limit: fmt.Sprintf("pixel budget of %g megapixels", float64(budget)/1e6),
 		}
 	}
+	if h.TS.Unknown {
+		return meta, unsupportedf("unknown transfer syntax (%s)", h.TS.UID)
+	}
 	if h.TS.Kind == dcmNoCodec && h.Pixel.Encapsulated {
 		return meta, h.TS.unsupported()
 	}

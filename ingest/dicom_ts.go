@@ -22,6 +22,7 @@ type dicomTS struct {
 	Implicit  bool // implicit VR data set
 	BigEndian bool
 	Deflated  bool
+	Unknown   bool // a UID not in PS3.6: its pixel data cannot be trusted to be native
 }
 
 // dicomTransferSyntaxes lists the transfer syntaxes of PS3.6 Table A-1 that
@@ -72,14 +73,17 @@ const (
 
 // lookupDICOMTS returns the transfer syntax with the given UID. An unknown
 // UID gets an entry that parses as explicit VR little endian (as PS3.5 10.1
-// requires of every syntax not listed above) and has no codec.
+// requires of every syntax not listed above), so its attributes are read,
+// and has no codec: whatever its pixel data holds, decoding it as native
+// samples would be a guess (GDCM refuses such files; DCMTK reads them as
+// native).
 func lookupDICOMTS(uid string) dicomTS {
 	for _, ts := range dicomTransferSyntaxes {
 		if ts.UID == uid {
 			return ts
 		}
 	}
-	return dicomTS{UID: uid, Name: "unknown", Kind: dcmNoCodec}
+	return dicomTS{UID: uid, Name: "unknown", Kind: dcmNoCodec, Unknown: true}
 }
 
 // unsupportedTS is the UnsupportedError for a transfer syntax this build
