@@ -19,6 +19,7 @@ import (
 	"github.com/copycat-dev/copycat/hash"
 	"github.com/copycat-dev/copycat/index"
 	"github.com/copycat-dev/copycat/ingest"
+	"github.com/copycat-dev/copycat/internal/corpusinfo"
 )
 
 // VerifyConfig is the verification study: on a folder of real images (the
@@ -86,26 +87,6 @@ func copyOps() []copyOp {
 	}
 }
 
-// hardNegatives are the corpus README's "similar but distinct" pairs.
-func hardNegatives() [][2]string {
-	return [][2]string{
-		{"natural/opencv/aloeL.jpg", "natural/opencv/aloeR.jpg"},
-		{"natural/opencv/left.jpg", "natural/opencv/right.jpg"},
-		{"natural/opencv/leuvenA.jpg", "natural/opencv/leuvenB.jpg"},
-		{"natural/opencv/graf1.png", "natural/opencv/graf3.png"},
-		{"natural/opencv/aero1.jpg", "natural/opencv/aero3.jpg"},
-		{"natural/opencv/rubberwhale1.png", "natural/opencv/rubberwhale2.png"},
-		{"natural/opencv/basketball1.png", "natural/opencv/basketball2.png"},
-		{"natural/skimage/motorcycle_left.png", "natural/skimage/motorcycle_right.png"},
-		{"natural/scratch/sports_basketball-court1-a.jpg", "natural/scratch/sports_basketball-court1-b.jpg"},
-		{"natural/scratch/outdoors_brick-wall1.jpg", "natural/scratch/outdoors_brick-wall2.jpg"},
-		{"natural/scratch/outdoors_train-tracks1.jpg", "natural/scratch/outdoors_train-tracks2.jpg"},
-		{"dicom/heudiconv/b0dwi_for_fmap+00001.dcm", "dicom/heudiconv/b0dwi_for_fmap+00002.dcm"},
-		{"dicom/heudiconv/b0dwi_for_fmap+00002.dcm", "dicom/heudiconv/b0dwi_for_fmap+00003.dcm"},
-		{"dicom/suyashkumar/1.dcm", "dicom/suyashkumar/2.dcm"},
-	}
-}
-
 // studyFrame is one decoded, fingerprinted frame.
 type studyFrame struct {
 	rel    string
@@ -127,6 +108,10 @@ func RunVerify(ctx context.Context, cfg VerifyConfig, w io.Writer) ([]VerifyCate
 		cfg.FramesPerFile = 8
 	}
 	h := hash.NewHasher()
+	// Decode as a scan does, JPEG data reduced down to hash.MinSide: the
+	// fingerprints the index holds are what verification sees.
+	dec := ingest.NewDecoder(ingest.Options{MinSide: hash.MinSide})
+	defer dec.Close()
 	var frames []*studyFrame
 	byName := map[string]*studyFrame{}
 	var files []string
@@ -155,12 +140,12 @@ func RunVerify(ctx context.Context, cfg VerifyConfig, w io.Writer) ([]VerifyCate
 		rel, _ := filepath.Rel(cfg.Corpus, p)
 		rel = filepath.ToSlash(rel)
 		var got []*studyFrame
-		meta, err := ingest.Decode(data, ingest.Options{}, func(f ingest.Frame) error {
+		meta, err := dec.Decode(data, func(f ingest.Frame) error {
 			// Consecutive-frame pairs need the first frames only.
 			if f.Index > cfg.FramesPerFile {
 				return nil
 			}
-			got = append(got, &studyFrame{rel: rel, frame: f.Index, fp: h.Compute(f.Image), pix: ingest.PixelDigest(f.Image)})
+			got = append(got, &studyFrame{rel: rel, frame: f.Index, fp: fingerprint(h, f), pix: ingest.FrameDigest(f)})
 			return nil
 		})
 		if err != nil {
@@ -202,11 +187,25 @@ func RunVerify(ctx context.Context, cfg VerifyConfig, w io.Writer) ([]VerifyCate
 			}
 		}
 	}
-	// Hard negatives.
-	for _, hn := range hardNegatives() {
-		a, b := byName[hn[0]+"#0"], byName[hn[1]+"#0"]
-		if a != nil && b != nil {
-			add("similar but distinct (README)", a, b, 0)
+	// Hard negatives, and every other pair of distinct images among the
+	// photos and exported medical images (the robustness study's set in
+	// hash/): first frames only, copies of one picture left out.
+	for i, a := range frames {
+		if a.frame != 0 {
+			continue
+		}
+		for _, b := range frames[i+1:] {
+			if b.frame != 0 || a.rel == b.rel {
+				continue
+			}
+			ga := corpusinfo.SameGroup(a.rel)
+			switch {
+			case corpusinfo.HardNegative(a.rel, b.rel):
+				add("similar but distinct (README)", a, b, 0)
+			case ga != "" && ga == corpusinfo.SameGroup(b.rel):
+			case distinctSet(a.rel) && distinctSet(b.rel):
+				add("distinct images (photos, PNG/JPEG)", a, b, 0)
+			}
 		}
 	}
 	// Known lossy copies: the Go test photo's encodings, and JPEG frames
@@ -244,7 +243,7 @@ func RunVerify(ctx context.Context, cfg VerifyConfig, w io.Writer) ([]VerifyCate
 		}
 		defer os.RemoveAll(tmp)
 		for _, f := range sample {
-			if err := copyStudy(ctx, cfg.Corpus, tmp, f, h, func(op string, c *studyFrame, t index.Transform) {
+			if err := copyStudy(ctx, cfg.Corpus, tmp, f, h, dec, func(op string, c *studyFrame, t index.Transform) {
 				c.rel = f.rel + " " + op
 				add("ImageMagick copy: "+op, f, c, t)
 			}); err != nil {
@@ -273,7 +272,7 @@ func RunVerify(ctx context.Context, cfg VerifyConfig, w io.Writer) ([]VerifyCate
 
 // copyStudy writes frame f as PNG, runs every copy operation on it and
 // fingerprints the results.
-func copyStudy(ctx context.Context, corpus, tmp string, f *studyFrame, h *hash.Hasher, add func(op string, c *studyFrame, t index.Transform)) error {
+func copyStudy(ctx context.Context, corpus, tmp string, f *studyFrame, h *hash.Hasher, dec *ingest.Decoder, add func(op string, c *studyFrame, t index.Transform)) error {
 	data, err := os.ReadFile(filepath.Join(corpus, filepath.FromSlash(f.rel)))
 	if err != nil {
 		return err
@@ -306,9 +305,9 @@ func copyStudy(ctx context.Context, corpus, tmp string, f *studyFrame, h *hash.H
 			return err
 		}
 		var c *studyFrame
-		_, err = ingest.Decode(cdata, ingest.Options{}, func(fr ingest.Frame) error {
+		_, err = dec.Decode(cdata, func(fr ingest.Frame) error {
 			if fr.Index == 0 {
-				c = &studyFrame{fp: h.Compute(fr.Image), pix: ingest.PixelDigest(fr.Image)}
+				c = &studyFrame{fp: fingerprint(h, fr), pix: ingest.FrameDigest(fr)}
 			}
 			return nil
 		})
@@ -318,6 +317,19 @@ func copyStudy(ctx context.Context, corpus, tmp string, f *studyFrame, h *hash.H
 		add(op.name, c, op.transform)
 	}
 	return nil
+}
+
+// fingerprint is the scan's fingerprint of a decoded frame.
+func fingerprint(h *hash.Hasher, f ingest.Frame) hash.Fingerprint {
+	return h.ComputeReduced(f.Image, f.Scale, f.Width, f.Height)
+}
+
+// distinctSet reports whether a corpus file belongs to the images whose
+// pairs count as distinct unless corpusinfo says otherwise: the photos and
+// the PNG/JPEG medical exports. (The DICOM folders hold many encodings of
+// one picture that no list names.)
+func distinctSet(rel string) bool {
+	return strings.HasPrefix(rel, "natural/") || strings.HasPrefix(rel, "medical_png_jpeg/")
 }
 
 func summarise(pairs []VerifyPair) []VerifyCategory {

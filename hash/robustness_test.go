@@ -6,66 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/copycat-dev/copycat/internal/corpusinfo"
 )
-
-// sameGroup names the corpus files that are the same picture (README.md:
-// "same pixels, different bytes", "same picture after a lossy step",
-// "transformed copies"); pairs inside a group are not distinct images.
-// Groups found by this test's own close-pair listing and checked by eye are
-// marked as such.
-var sameGroup = []struct {
-	name string
-	re   *regexp.Regexp
-}{
-	{"video-001 encodings", regexp.MustCompile(`go-stdlib-variants/video-00[15]`)},
-	{"ITK proton density slice", regexp.MustCompile(`itk/BrainProtonDensitySlice`)},
-	{"ITK T1 slice", regexp.MustCompile(`itk/BrainT1Slice`)},
-	{"ELA original/modified", regexp.MustCompile(`opencv/ela_`)},
-	{"butterfly (checked by eye)", regexp.MustCompile(`opencv/(dnn_superres_)?butterfly\.`)},
-	{"home (checked by eye)", regexp.MustCompile(`opencv/(reg_)?home\.`)},
-}
-
-// hardNegative lists the corpus README's "similar but distinct" images:
-// stereo pairs and sequences. A pair is a hard negative when both files match
-// the same pattern.
-var hardNegative = []*regexp.Regexp{
-	regexp.MustCompile(`opencv/aloe[LR]\.`),
-	regexp.MustCompile(`opencv/(left|right)\.jpg`),
-	regexp.MustCompile(`opencv/leuven[AB]\.`),
-	regexp.MustCompile(`opencv/graf[13]\.`),
-	regexp.MustCompile(`opencv/aero[13]\.`),
-	regexp.MustCompile(`opencv/rubberwhale[12]\.`),
-	regexp.MustCompile(`opencv/basketball[12]\.`),
-	regexp.MustCompile(`opencv/(left|right)[01][0-9]\.jpg`), // chessboard sequence
-	regexp.MustCompile(`skimage/motorcycle_(left|right)`),
-	regexp.MustCompile(`scratch/sports_basketball-court1-[ab]`),
-	regexp.MustCompile(`scratch/outdoors_brick-wall[12]\.`),
-	regexp.MustCompile(`scratch/outdoors_train-tracks[12]\.`),
-}
-
-func groupOf(rel string) string {
-	for _, g := range sameGroup {
-		if g.re.MatchString(rel) {
-			return g.name
-		}
-	}
-	return ""
-}
-
-func isHardNegative(a, b string) bool {
-	for _, re := range hardNegative {
-		if re.MatchString(a) && re.MatchString(b) {
-			return true
-		}
-	}
-	return false
-}
 
 // transform is one ImageMagick operation applied to make a copy.
 type transform struct {
@@ -196,11 +144,11 @@ func TestRobustness(t *testing.T) {
 	for i, a := range names {
 		for _, b := range names[i+1:] {
 			d := distances(fps[a], fps[b])
-			ga, gb := groupOf(a), groupOf(b)
+			ga, gb := corpusinfo.SameGroup(a), corpusinfo.SameGroup(b)
 			switch {
 			case ga != "" && ga == gb:
 				copies = append(copies, d)
-			case isHardNegative(a, b):
+			case corpusinfo.HardNegative(a, b):
 				hard = append(hard, d)
 			default:
 				distinct = append(distinct, d)
