@@ -286,14 +286,7 @@ func TestScanCancelLeaksNothing(t *testing.T) {
 	if sum == nil || !sum.Interrupted {
 		t.Errorf("summary = %+v, want Interrupted", sum)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		buf := make([]byte, 1<<16)
-		t.Errorf("%d goroutines after cancel, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
-	}
+	waitGoroutines(t, before)
 }
 
 func TestScanErrors(t *testing.T) {
