@@ -32,7 +32,7 @@ test: ## go vet and go test -race, pure-Go build and (when libraries are install
 	@# The corpus-wide measurement studies sample under -race; run them whole.
 	$(GO) test -count=1 ./hash/
 	$(GO) test -count=1 -run 'Recall' ./scan/
-	$(GO) test -count=1 -run 'SIGINT' ./cmd/copycat/
+	$(GO) test -count=1 -run 'SIGINT|FaultFullDisk' ./cmd/copycat/
 ifneq ($(TAGS),)
 	$(GO) vet -tags '$(TAGS)' ./...
 	@# Only these packages decode, so only they behave differently with the C codecs.

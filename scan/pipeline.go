@@ -38,6 +38,9 @@ type counters struct {
 
 func run(ctx context.Context, opts Options, datasets []Dataset) (*Summary, error) {
 	start := time.Now()
+	if err := checkIndexDir(opts.Index); err != nil {
+		return nil, err
+	}
 	store, err := index.Open(opts.Index, index.Options{Logger: opts.Logger})
 	if err != nil {
 		return nil, err
@@ -165,7 +168,8 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 		return workers.Wait()
 	})
 
-	// The single writer.
+	// The single writer. It checks the free space before every file,
+	// unchanged ones too (their records are rewritten): see MinFreeSpace.
 	g.Go(func() error {
 		for {
 			select {
@@ -173,7 +177,10 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 				return gctx.Err()
 			case r, ok := <-results:
 				if !ok {
-					return nil
+					return checkSpace(opts.Index, opts.Index) // before Finish writes
+				}
+				if err := checkSpace(opts.Index, opts.Index); err != nil {
+					return err
 				}
 				if err := record(sc, sum, r, cnt); err != nil {
 					return err

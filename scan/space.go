@@ -1,0 +1,91 @@
+package scan
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// MinFreeSpace is the free space a scan leaves on the index's device: it
+// stops with a *SpaceError before the device has less than this.
+//
+// A full disk cannot simply be met with an error, because Badger writes
+// its write-ahead log, value log and new tables through memory maps of
+// sparse files (created at their full size, 128 MB for the logs, without
+// allocating it). When a write lands on a page the device has no room for,
+// the kernel sends SIGBUS and the Go runtime dies with "fatal error: fault"
+// and a stack trace, in a Badger goroutine that copycat cannot recover in.
+// Measured on a full tmpfs: the vlog write, the memtable's log write, and
+// the table flush at close each die that way. The index survives (it opens
+// again and a rescan finishes), but the user sees a crash.
+//
+// So the scan keeps room for what Badger may write between two checks
+// (one per file): the batches not yet written (the one in flight and the
+// one committed next, each at most 15% of the 64 MB memtable, about 10 MB,
+// to both logs), a memtable flushed to a table (at most 64 MB), and the
+// value log garbage collection after a rescan (rewrites at most half of a
+// 64 MB value log file). 128 MB covers them. It cannot cover another
+// process filling the device between two checks.
+const MinFreeSpace = 128 << 20
+
+// SpaceError reports that the device holding the index has less free
+// space than MinFreeSpace, so the scan stopped (or did not start) before
+// Badger could run out. What was written before is kept. It unwraps to
+// syscall.ENOSPC.
+type SpaceError struct {
+	Dir  string // the index directory
+	Free uint64 // bytes available on its device
+	Need uint64 // bytes the scan keeps free
+}
+
+func (e *SpaceError) Error() string {
+	return fmt.Sprintf("index %s: no space left on device (%s free; a scan needs %s free to write the index safely): "+
+		"free some space or use another --index, then run the same command again; what was written is kept",
+		e.Dir, megabytes(e.Free), megabytes(e.Need))
+}
+
+// Unwrap makes errors.Is(err, syscall.ENOSPC) true.
+func (e *SpaceError) Unwrap() error { return syscall.ENOSPC }
+
+func megabytes(n uint64) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<20)) }
+
+// checkIndexDir refuses a scan that could not write its index, before the
+// index is opened (opening writes): a folder the user may not write, a
+// read-only file system, a device short of space. The index folder may
+// not exist yet: its nearest existing parent is checked then.
+func checkIndexDir(dir string) error {
+	probe := existingAncestor(dir)
+	if err := writable(probe); err != nil {
+		return fmt.Errorf("index %s is not writable: %w (a scan writes to it; datasets, query, clusters, lineage and report only read it)", dir, err)
+	}
+	return checkSpace(dir, probe)
+}
+
+// checkSpace returns a *SpaceError when the device holding probe has less
+// than MinFreeSpace available. Where free space cannot be measured it
+// returns nil: the scan goes on unguarded.
+func checkSpace(dir, probe string) error {
+	free, ok := freeSpace(probe)
+	if ok && free < MinFreeSpace {
+		return &SpaceError{Dir: dir, Free: free, Need: MinFreeSpace}
+	}
+	return nil
+}
+
+// existingAncestor returns dir if it exists, else its nearest existing
+// parent (os.MkdirAll will create the rest on its device).
+func existingAncestor(dir string) string {
+	d := filepath.Clean(dir)
+	for {
+		if _, err := os.Stat(d); err == nil || !errors.Is(err, os.ErrNotExist) {
+			return d
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return d
+		}
+		d = parent
+	}
+}
