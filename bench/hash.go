@@ -32,7 +32,7 @@ import (
 type HashConfig struct {
 	Dir     string
 	Workers int // 0: all cores
-	Rounds  int // passes over the files per contender; 0 means 1
+	Rounds  int // passes over the files per contender, taken in turns; 0 means 1
 	// Format, when set ("dicom", "png" or "jpeg"), keeps only files of that
 	// format (by content).
 	Format string
@@ -96,22 +96,31 @@ func RunHash(ctx context.Context, cfg HashConfig, w io.Writer) (HashResult, erro
 	}
 	sort.Slice(files, func(i, j int) bool { return len(files[i].data) > len(files[j].data) })
 
-	res.Copycat, err = runContender(ctx, "copycat", files, workers, rounds, func() func(loaded) (int, bool) {
+	// The contenders take turns, one pass over the files each per round,
+	// so that a change in the machine's load during the run (it is shared)
+	// falls on both rather than on whichever ran second.
+	res.Copycat = HashRun{Name: "copycat"}
+	res.Baseline = HashRun{Name: "baseline"}
+	copycatWork := func() func(loaded) (int, bool) {
 		wk := scan.NewWorker(ingest.Options{}) // one per goroutine, kept for the run
 		return func(f loaded) (int, bool) {
 			e := ingest.NewMemoryEntry(f.path, f.data)
 			n, failure := wk.Process(e)
 			return n, failure == ""
 		}
-	})
-	if err != nil {
-		return res, err
 	}
-	res.Baseline, err = runContender(ctx, "baseline", files, workers, rounds, func() func(loaded) (int, bool) {
-		return baselineHash
-	})
-	if err != nil {
-		return res, err
+	baselineWork := func() func(loaded) (int, bool) { return baselineHash }
+	for range rounds {
+		for _, c := range []struct {
+			run     *HashRun
+			newWork func() func(loaded) (int, bool)
+		}{{&res.Copycat, copycatWork}, {&res.Baseline, baselineWork}} {
+			r, err := runContender(ctx, c.run.Name, files, workers, 1, c.newWork)
+			if err != nil {
+				return res, err
+			}
+			c.run.add(r)
+		}
 	}
 	fmt.Fprintf(w, "%d files (%.1f MB) under %s, %d workers, %d round(s)\n", len(files), float64(totalBytes(files))/1e6, cfg.Dir, workers, rounds)
 	for _, r := range []HashRun{res.Copycat, res.Baseline} {
@@ -132,6 +141,15 @@ func totalBytes(files []loaded) int64 {
 		n += int64(len(f.data))
 	}
 	return n
+}
+
+// add accumulates another run of the same contender.
+func (r *HashRun) add(o HashRun) {
+	r.Files += o.Files
+	r.Images += o.Images
+	r.Failed += o.Failed
+	r.Bytes += o.Bytes
+	r.Elapsed += o.Elapsed
 }
 
 // runContender runs work over the files with a pool of workers; newWork
