@@ -5,6 +5,7 @@ package bench
 import (
 	"io/fs"
 	"path/filepath"
+	"time"
 )
 
 // dirSize sums the lengths of the files under dir.
@@ -25,6 +26,9 @@ func dirSize(dir string) (int64, error) {
 
 // peakRSS is not measured on this platform.
 func peakRSS() int64 { return 0 }
+
+// cpuTime is not measured on this platform.
+func cpuTime() time.Duration { return 0 }
 
 // rssNow is not measured on this platform.
 func rssNow() (anon, file int64) { return 0, 0 }

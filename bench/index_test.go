@@ -5,6 +5,8 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+
+	"github.com/copycat-dev/copycat/index"
 )
 
 func TestRunIndexSmall(t *testing.T) {
@@ -111,5 +113,30 @@ func TestRealHashesSmall(t *testing.T) {
 	}
 	if res.BrutePairs != res.Pairs {
 		t.Errorf("pairs %d, brute force %d", res.Pairs, res.BrutePairs)
+	}
+}
+
+func TestSyntheticImagePath(t *testing.T) {
+	thumbs := thumbPool(1, 1)
+	var f index.File
+	var im index.Image
+	var buf []byte
+	for _, tc := range []struct {
+		i    int
+		want string
+	}{
+		{0, "set000/img0000000.png"},
+		{7, "set007/img0000007.png"},
+		{1234, "set234/img0001234.png"},
+		{999_999, "set999/img0999999.png"},
+		{12_345_678, "set678/img12345678.png"},
+	} {
+		buf = syntheticImage(tc.i, tc.i, 1, &thumbs[0], &f, &im, buf)
+		if got := f.Path; got != tc.want {
+			t.Errorf("image %d: path %q, want %q", tc.i, got, tc.want)
+		}
+		if im.Fingerprint.Thumb != thumbs[0] || im.Fingerprint.PHash != 1 || im.PixelSHA256 == ([32]byte{}) {
+			t.Errorf("image %d: fingerprint or digests not filled", tc.i)
+		}
 	}
 }

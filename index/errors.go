@@ -32,6 +32,11 @@ var (
 	ErrBusy = errors.New("index: a scan is already active")
 )
 
+// errUnreadable marks a file record that exists but does not decode (it
+// wraps ErrCorrupt or ErrVersion too): a scan treats it as no record and
+// reprocesses the file. Internal: callers never see it.
+var errUnreadable = errors.New("index: unreadable file record")
+
 // LockedError reports that another copycat process holds the index.
 type LockedError struct {
 	Dir      string // the index directory

@@ -34,7 +34,10 @@ func filePrefix(ds uint32) []byte {
 }
 
 func fileKey(ds uint32, path string) []byte {
-	return append(filePrefix(ds), path...)
+	k := make([]byte, 5, 5+len(path))
+	k[0] = tagFile
+	binary.BigEndian.PutUint32(k[1:], ds)
+	return append(k, path...)
 }
 
 // imageRef is everything the in-memory search structure needs of an image,

@@ -353,7 +353,13 @@ func decodeFile(b []byte, ds uint32) (fileRecord, error) {
 // encodeImage encodes an image record. The dataset is stored as its ID.
 func encodeImage(im *Image, dsID uint32) []byte {
 	fp := &im.Fingerprint
-	e := encoder{b: make([]byte, 0, 1400)}
+	// About 1,250 bytes of fixed fields (1 KB of them the thumbnail) and
+	// the strings: sized once, so that long DICOM UIDs do not make append
+	// copy the record.
+	n := 1300 + len(im.Path) + len(im.Format) + len(im.Photometric) + len(im.TransferSyntax) +
+		len(im.SOPInstanceUID) + len(im.SeriesInstanceUID) + len(im.StudyInstanceUID) +
+		len(im.Modality) + len(im.PatientIDDigest)
+	e := encoder{b: make([]byte, 0, n)}
 	e.byte(imageRecordV2)
 	e.uvarint(uint64(dsID))
 	e.string(im.Path)

@@ -53,8 +53,9 @@ type Options struct {
 	// which the next scan redoes.
 	SyncWrites bool
 	// BatchFiles is how many files a scan writes per transaction
-	// (default 512). Larger batches write faster; a crash loses at most one
-	// batch of work, never consistency.
+	// (default 512). Larger batches write faster; a crash loses the batch
+	// being filled and at most two committed in the background that Badger
+	// had not logged yet, never consistency.
 	BatchFiles int
 	// FlushInterval bounds the time work sits in an uncommitted batch
 	// (default 2s), so an interrupted scan keeps almost all it did.
@@ -503,7 +504,7 @@ func (s *Store) forget(name string, rec datasetRecord) error {
 	if err != nil {
 		return err
 	}
-	if err := b.commit(); err != nil {
+	if err := b.flush(); err != nil {
 		return err
 	}
 	if err := s.update(func(txn *badger.Txn) error { return txn.Delete(datasetKey(name)) }); err != nil {
