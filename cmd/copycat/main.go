@@ -44,6 +44,7 @@ var commands = map[string]command{
 	"hash":     {"print perceptual hashes of image files (per frame)", runHash},
 	"bench":    {"measure throughput: bench hash DIR, bench index", runBench},
 	"datasets": {"list the datasets in the index", runDatasets},
+	"check":    {"verify the index is consistent (exit 1 if not)", runCheck},
 	"forget":   {"remove datasets from the index", runForget},
 	"query":    {"find an image's copies in the index", runQuery},
 	"clusters": {"list groups of images that are copies of one another", runClusters},
