@@ -39,7 +39,8 @@
 #   SEED=...      seed of the random choices (default: random; printed)
 #   TAGS=...      build tags (default: the C codecs installed here)
 #
-# Needs Go and coreutils. WORK_DIR is wiped at the start.
+# Needs Go and coreutils. WORK_DIR is wiped at the start (a folder the
+# script made before, or an empty or missing one).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -65,8 +66,14 @@ if [ -z "${TAGS+x}" ]; then
 	TAGS=${TAGS# }
 fi
 
+# WORK_DIR is wiped: refuse a non-empty folder this script did not make.
+if [ -n "$(ls -A "$work" 2>/dev/null)" ] && [ ! -f "$work/.copycat-sigkill" ]; then
+	log "sigkill.sh: $work is not empty and was not made by sigkill.sh; give another WORK_DIR"
+	exit 2
+fi
 rm -rf "$work"
 mkdir -p "$work/bin"
+touch "$work/.copycat-sigkill"
 work=$(cd "$work" && pwd)
 avail_kb=$(df -Pk "$work" | awk 'NR==2 {print $4}')
 need_kb=$((small_n * 15 + 200 * 1024 + 1024 * 1024))
