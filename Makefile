@@ -21,6 +21,10 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 	@echo "  build tags found here: $(if $(TAGS),$(TAGS),none (pure Go))"
 
+.PHONY: tags
+tags: ## print the build tags found here (the scripts in bench/scripts use them)
+	@echo $(TAGS)
+
 .PHONY: build
 build: ## build bin/copycat with every codec installed here
 	$(GO) build -tags '$(TAGS)' -o $(BIN) ./cmd/copycat

@@ -16,8 +16,7 @@ fuzztime=${1:-10m}
 only=${2:-.}
 root=$(git rev-parse --show-toplevel)
 cd "$root"
-tags=$(for t in charls:charls openjpeg:libopenjp2 turbojpeg:libturbojpeg; do
-  pkg-config --exists "${t#*:}" 2>/dev/null && printf '%s ' "${t%%:*}"; done)
+tags=${TAGS-$(make -s tags)} # the C codecs installed here, as make build
 wt=$(mktemp -d /tmp/copycat-fuzz.XXXXXX)
 git worktree add --detach "$wt" HEAD >/dev/null
 # Tests find ../shared beside the module root; give the worktree the same.

@@ -57,15 +57,7 @@ fi
 rss_from="GNU time"
 [ -n "$gnutime" ] || { rss_from="VmHWM polling"; log "GNU time not available: polling VmHWM instead"; }
 
-if [ -z "${TAGS+x}" ]; then
-	TAGS=""
-	if command -v pkg-config >/dev/null; then
-		pkg-config --exists charls 2>/dev/null && TAGS="$TAGS charls"
-		pkg-config --exists libopenjp2 2>/dev/null && TAGS="$TAGS openjpeg"
-		pkg-config --exists libturbojpeg 2>/dev/null && TAGS="$TAGS turbojpeg"
-	fi
-	TAGS=${TAGS# }
-fi
+[ -n "${TAGS+x}" ] || TAGS=$(make -s tags) # the C codecs installed here, as make build
 bin=$data/bin/copycat
 log "building copycat (tags: ${TAGS:-none})"
 go build -tags "$TAGS" -o "$bin" ./cmd/copycat

@@ -56,15 +56,7 @@ RANDOM=$seed
 log() { printf '%s\n' "$*" >&2; }
 
 command -v go >/dev/null || { log "sigkill.sh: go not found"; exit 1; }
-if [ -z "${TAGS+x}" ]; then
-	TAGS=""
-	if command -v pkg-config >/dev/null; then
-		pkg-config --exists charls 2>/dev/null && TAGS="$TAGS charls"
-		pkg-config --exists libopenjp2 2>/dev/null && TAGS="$TAGS openjpeg"
-		pkg-config --exists libturbojpeg 2>/dev/null && TAGS="$TAGS turbojpeg"
-	fi
-	TAGS=${TAGS# }
-fi
+[ -n "${TAGS+x}" ] || TAGS=$(make -s tags) # the C codecs installed here, as make build
 
 # WORK_DIR is wiped: refuse a non-empty folder this script did not make.
 if [ -n "$(ls -A "$work" 2>/dev/null)" ] && [ ! -f "$work/.copycat-sigkill" ]; then
