@@ -290,7 +290,6 @@ type Scan struct {
 	files      int // files in the uncommitted batch
 	lastCommit time.Time
 	done       bool
-	replaced   bool // some Put replaced older images: the value log has garbage
 	// looked remembers what Unchanged found for paths it answered false,
 	// so that the Put that follows need not read the record again (nil:
 	// no record). Bounded: cleared when it reaches maxLooked.
@@ -525,7 +524,6 @@ func (sc *Scan) Put(f File, imgs []Image) error {
 	defer func() { sc.ops = ops[:0] }()
 	if old != nil {
 		ops = imageDeletes(old.Images, ops)
-		sc.replaced = true
 	}
 	sc.s.mu.Lock()
 	firstID := sc.s.nextID
