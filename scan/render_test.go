@@ -17,6 +17,25 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
+// checkGolden compares got with testdata/name, rewriting the file first
+// with -update.
+func checkGolden(tb testing.TB, name, got string) {
+	tb.Helper()
+	golden := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		tb.Fatalf("%v (run with -update)", err)
+	}
+	if string(want) != got {
+		tb.Errorf("%s differs (run with -update if intended):\ngot\n%s\nwant\n%s", golden, got, want)
+	}
+}
+
 // fingerprintFile decodes a file the way a scan does and returns the
 // fingerprint of its first frame.
 func fingerprintFile(tb testing.TB, p string) (hash.Fingerprint, ingest.Meta, error) {
@@ -152,19 +171,7 @@ func TestDICOMRenderRecall(t *testing.T) {
 		t.Logf("golden not compared: it is the pure-Go build's, this one has %v", c)
 		return
 	}
-	golden := filepath.Join("testdata", "dicom_render.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if string(want) != b.String() {
-		t.Errorf("summary differs from %s (run with -update if intended):\n%s", golden, b.String())
-	}
+	checkGolden(t, "dicom_render.golden", b.String())
 }
 
 // TestBadCorpus scans testdata/bad (one file per kind of damage, made by
@@ -181,17 +188,5 @@ func TestBadCorpus(t *testing.T) {
 	for _, r := range d.ReasonsByCount() {
 		fmt.Fprintf(&b, "%d %s\n", d.FailureReasons[r], r)
 	}
-	golden := filepath.Join("testdata", "bad.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if string(want) != b.String() {
-		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
-	}
+	checkGolden(t, "bad.golden", b.String())
 }
