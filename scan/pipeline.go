@@ -143,6 +143,7 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 		})
 	})
 
+	budget := newReadBudget(opts.ReadBudget)
 	workers, wctx := errgroup.WithContext(gctx)
 	for range nw {
 		workers.Go(func() error {
@@ -156,7 +157,13 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 					if !ok {
 						return nil
 					}
-					if err := send(wctx, results, wk.process(j)); err != nil {
+					release, err := budget.acquire(wctx, j.entry.Size)
+					if err != nil {
+						return err
+					}
+					r := wk.process(j)
+					release()
+					if err := send(wctx, results, r); err != nil {
 						return err
 					}
 				}

@@ -44,6 +44,10 @@ type Options struct {
 	// PixelBudget refuses images larger than this many pixels; 0 means
 	// ingest.DefaultPixelBudget.
 	PixelBudget int64
+	// ReadBudget bounds the bytes of file data held by all workers at once
+	// (see readBudget); 0 means DefaultReadBudget. A file larger than it is
+	// processed alone, so memory does not grow with Workers.
+	ReadBudget int64
 	// Walk bounds what the walker reads (file size, zip ratio, nesting).
 	Walk ingest.WalkOptions
 	// Progress, when set, is called about five times a second from the

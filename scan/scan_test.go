@@ -172,12 +172,20 @@ func recordKeys(tb testing.TB, dir, name string) []string {
 	return keys
 }
 
-func TestScanArchivesMatchFolder(t *testing.T) {
-	root := moduleRoot(t)
-	dir := t.TempDir()
+// mixedSet copies the demo DICOMs and ingest's raster fixtures into
+// dir/set and returns that folder.
+func mixedSet(tb testing.TB, dir string) string {
+	tb.Helper()
+	root := moduleRoot(tb)
 	folder := filepath.Join(dir, "set")
-	copyTree(t, filepath.Join(root, "testdata", "demo", "original"), filepath.Join(folder, "dicom"))
-	copyTree(t, filepath.Join(root, "ingest", "testdata", "raster"), filepath.Join(folder, "raster"))
+	copyTree(tb, filepath.Join(root, "testdata", "demo", "original"), filepath.Join(folder, "dicom"))
+	copyTree(tb, filepath.Join(root, "ingest", "testdata", "raster"), filepath.Join(folder, "raster"))
+	return folder
+}
+
+func TestScanArchivesMatchFolder(t *testing.T) {
+	dir := t.TempDir()
+	folder := mixedSet(t, dir)
 	archiveTree(t, folder, filepath.Join(dir, "set.zip"))
 	archiveTree(t, folder, filepath.Join(dir, "set.tar.gz"))
 	index := filepath.Join(dir, "index")
@@ -392,5 +400,33 @@ func TestScanSecondWriterFails(t *testing.T) {
 	_, err = Run(context.Background(), Options{Index: dir}, []Dataset{{Name: "x", Path: "."}})
 	if !errors.Is(err, index.ErrLocked) || !strings.Contains(err.Error(), "lock") {
 		t.Errorf("second writer: err = %v, want index.ErrLocked naming the lock", err)
+	}
+}
+
+// TestScanReadBudget scans one dataset with a read budget smaller than any
+// file (every file then takes the whole budget: one at a time) and with the
+// default: the index holds the same records, and nothing deadlocks.
+func TestScanReadBudget(t *testing.T) {
+	dir := t.TempDir()
+	folder := mixedSet(t, dir)
+	index := filepath.Join(dir, "index") // one index: patient digests are salted per index
+	var want []string
+	for _, budget := range []int64{0, 1} {
+		name := fmt.Sprintf("budget-%d", budget)
+		_, err := Run(context.Background(), Options{Index: index, Workers: 4, ReadBudget: budget}, []Dataset{{Name: name, Path: folder}})
+		if err != nil {
+			t.Fatalf("budget %d: %v", budget, err)
+		}
+		got := recordKeys(t, index, name)
+		if budget == 0 {
+			want = got
+			if len(want) < 20 {
+				t.Fatalf("only %d records", len(want))
+			}
+			continue
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("budget %d: %d records differ from the default budget's %d", budget, len(got), len(want))
+		}
 	}
 }

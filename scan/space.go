@@ -13,8 +13,8 @@ import (
 //
 // A full disk cannot simply be met with an error, because Badger writes
 // its write-ahead log, value log and new tables through memory maps of
-// sparse files (created at their full size, 128 MB for the logs, without
-// allocating it). When a write lands on a page the device has no room for,
+// sparse files (created at their full size without allocating it: 128 MB
+// for a value log, 32 MB for a memtable's log). When a write lands on a page the device has no room for,
 // the kernel sends SIGBUS and the Go runtime dies with "fatal error: fault"
 // and a stack trace, in a Badger goroutine that copycat cannot recover in.
 // Measured on a full tmpfs: the vlog write, the memtable's log write, and
@@ -23,11 +23,12 @@ import (
 //
 // So the scan keeps room for what Badger may write between two checks
 // (one per file): the batches not yet written (the one in flight and the
-// one committed next, each at most 15% of the 64 MB memtable, about 10 MB,
-// to both logs), a memtable flushed to a table (at most 64 MB), and the
-// value log garbage collection after a rescan (rewrites at most half of a
-// 64 MB value log file). 128 MB covers them. It cannot cover another
-// process filling the device between two checks.
+// one committed next, each at most 15% of the 16 MB memtable, under 3 MB,
+// to both logs), memtables flushed to tables (at most three of 16 MB), a
+// compaction's new tables before it deletes the old ones, and the rest of
+// the 64 MB value log file being written. 128 MB covers them with room to
+// spare. It cannot cover another process filling the device between two
+// checks.
 const MinFreeSpace = 128 << 20
 
 // SpaceError reports that the device holding the index has less free

@@ -20,6 +20,7 @@ func runScan(ctx context.Context, e *env, args []string) error {
 		asJSON    = fs.Bool("json", false, "print the summary as JSON")
 		maxPixels = fs.Int64("max-pixels", 0, "refuse images with more pixels than this (default 100000000)")
 		maxFile   = fs.Int64("max-file-size", 0, "refuse files and archive members larger than this many bytes (default 1 GiB)")
+		readMem   = fs.Int64("read-budget", 0, "bytes of file data all workers hold at once; a larger file is processed alone (default 64 MiB)")
 	)
 	paths, err := parseArgs(fs, args)
 	if err != nil {
@@ -29,7 +30,7 @@ func runScan(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return usagef("no dataset given")
 	}
-	opts := scan.Options{Index: indexDir(*indexFlag, e), Workers: *workers, PixelBudget: *maxPixels}
+	opts := scan.Options{Index: indexDir(*indexFlag, e), Workers: *workers, PixelBudget: *maxPixels, ReadBudget: *readMem}
 	opts.Walk.MaxFileSize = *maxFile
 	if !*asJSON && e.stdoutFile != nil && term.IsTerminal(int(e.stdoutFile.Fd())) {
 		opts.Progress = progressBar(e.stderr)
