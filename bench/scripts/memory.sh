@@ -20,11 +20,16 @@
 #   bench/scripts/memory.sh [DATA_DIR]          # default /tmp/copycat-memory-data
 # environment:
 #   SIZES="10000 25000 50000"  small dataset sizes (multiples of 1000)
-#   LARGE_N=200                large files (half JPEG, half DICOM)
+#   LARGE_N=200                large files (half JPEG, half DICOM); 0: none
 #   WORKERS="1 2"              --workers values
 #   REPEATS="2 4"              also scan the largest small dataset 2 and 4 times
 #                              over, as that many datasets (100k, 200k images)
 #   TAGS=...                   build tags (default: the C codecs installed here, as `make build`)
+#   LIMIT_MB=N                 run every scan in a memory cgroup capped at N MiB
+#                              (root only; cgroup v2 or v1 memory controller):
+#                              the scan must finish, which shows that the pages
+#                              of mapped index files above the cap were
+#                              reclaimable; an OOM kill fails the run
 #
 # Needs Go and coreutils. Peak RSS comes from GNU time (`/usr/bin/time -v`,
 # installed with apt-get when missing and run as root), else from VmHWM in
@@ -74,7 +79,7 @@ done
 # image, 60 MB a large file (a DICOM is 52 MB, a JPEG about 7 MB).
 need_kb=0
 [ -f "$data/small-$max_small.done" ] || need_kb=$((need_kb + max_small * 15))
-[ -f "$data/large-$large_n.done" ] || need_kb=$((need_kb + large_n * 60 * 1024))
+[ "$large_n" = 0 ] || [ -f "$data/large-$large_n.done" ] || need_kb=$((need_kb + large_n * 60 * 1024))
 need_kb=$((need_kb + 2 * 1024 * 1024)) # indexes and slack
 avail_kb=$(df -Pk "$data" | awk 'NR==2 {print $4}')
 if [ "$avail_kb" -lt "$need_kb" ]; then
@@ -100,12 +105,47 @@ for n in $sizes; do
 	touch "$d.done"
 done
 large=$data/large-$large_n
-if [ ! -f "$large.done" ]; then
+if [ "$large_n" -gt 0 ] && [ ! -f "$large.done" ]; then
 	log "generating $large_n large files in $large (several minutes)"
 	rm -rf "$large"
 	"$data/bin/gendata" -kind large -n "$large_n" "$large"
 	touch "$large.done"
 fi
+
+# --- memory cgroup (LIMIT_MB) ------------------------------------------------
+# cg_dir is a fresh cgroup capped at LIMIT_MB, cg_peak reads the peak of
+# what it charged (anonymous memory and page cache) after a run.
+cg_dir=""
+cg_peak() { :; }
+if [ -n "${LIMIT_MB:-}" ]; then
+	[ "$(id -u)" = 0 ] || { log "LIMIT_MB needs root"; exit 1; }
+	if [ -f /sys/fs/cgroup/cgroup.controllers ] && grep -qw memory /sys/fs/cgroup/cgroup.controllers; then
+		cg_dir=/sys/fs/cgroup/copycat-memory-$$
+		mkdir "$cg_dir"
+		echo $((LIMIT_MB << 20)) >"$cg_dir/memory.max"
+		echo 0 >"$cg_dir/memory.swap.max" 2>/dev/null || true
+		cg_peak() { cat "$cg_dir/memory.peak" 2>/dev/null || echo 0; }
+	elif [ -d /sys/fs/cgroup/memory ]; then
+		cg_dir=/sys/fs/cgroup/memory/copycat-memory-$$
+		mkdir "$cg_dir"
+		echo $((LIMIT_MB << 20)) >"$cg_dir/memory.limit_in_bytes"
+		cg_peak() { cat "$cg_dir/memory.max_usage_in_bytes"; }
+	else
+		log "LIMIT_MB: no memory cgroup controller here"
+		exit 1
+	fi
+	trap 'rmdir "$cg_dir" 2>/dev/null || true' EXIT
+	log "scans run in $cg_dir, capped at $LIMIT_MB MiB"
+fi
+# in_cgroup CMD...: runs CMD in place of the calling (background) shell, in
+# the capped cgroup when there is one, so that $! is CMD's PID.
+in_cgroup() {
+	if [ -n "$cg_dir" ]; then
+		[ ! -f "$cg_dir/memory.max_usage_in_bytes" ] || echo 0 >"$cg_dir/memory.max_usage_in_bytes"
+		echo "$BASHPID" >"$cg_dir/cgroup.procs"
+	fi
+	exec "$@"
+}
 
 # --- runs ------------------------------------------------------------------
 # measure WORKERS DATASET... prints "rss_kb anon_kb file_kb wall_ms files
@@ -121,9 +161,9 @@ measure() {
 	rm -rf "$idx"
 	t0=$(date +%s%N)
 	if [ -n "$gnutime" ]; then
-		"$gnutime" -v -o "$tf" "$bin" scan --index "$idx" --workers "$w" --json "$@" >"$out" &
+		in_cgroup "$gnutime" -v -o "$tf" "$bin" scan --index "$idx" --workers "$w" --json "$@" >"$out" &
 	else
-		"$bin" scan --index "$idx" --workers "$w" --json "$@" >"$out" &
+		in_cgroup "$bin" scan --index "$idx" --workers "$w" --json "$@" >"$out" &
 	fi
 	pid=$!
 	scan_pid=$pid
@@ -140,12 +180,17 @@ measure() {
 		[ "$f" -gt "$file" ] && file=$f
 		sleep 0.05
 	done
-	wait "$pid"
+	if ! wait "$pid"; then
+		log "memory.sh: the scan failed (exit status $?${cg_dir:+; OOM-killed in the $LIMIT_MB MiB cgroup?})"
+		exit 1
+	fi
 	t1=$(date +%s%N)
 	[ -z "$gnutime" ] || rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tf")
 	# Summed over the datasets of the summary.
 	field() { grep -o "\"$1\": *[0-9]*" "$out" | grep -o '[0-9]*$' | awk '{n += $1} END {print n + 0}'; }
-	echo "$rss $anon $file $(((t1 - t0) / 1000000)) $(field files) $(field images) $(field failed_total) $(du -sk "$idx" | cut -f1)"
+	local cg_kb=-
+	[ -z "$cg_dir" ] || cg_kb=$(($(cg_peak) / 1024))
+	echo "$rss $anon $file $(((t1 - t0) / 1000000)) $(field files) $(field images) $(field failed_total) $(du -sk "$idx" | cut -f1) $cg_kb"
 }
 
 log "load before the runs: $(uptime)"
@@ -153,7 +198,7 @@ rows=()
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 runs=()
 for n in $sizes; do runs+=("small-$n"); done
-runs+=("large-$large_n")
+[ "$large_n" = 0 ] || runs+=("large-$large_n")
 for k in $repeats; do runs+=("small-${max_small}x$k"); done
 for ds in "${runs[@]}"; do
 	args=("$data/$ds")
@@ -165,19 +210,21 @@ for ds in "${runs[@]}"; do
 	for w in $workers; do
 		log "scanning $ds with $w worker(s)"
 		measure "$w" "${args[@]}" >"$data/row.txt"
-		read -r rss anon file ms files images failed idx_kb <"$data/row.txt"
-		rows+=("$(printf '%-14s %7s %7s %7s %9s %9s %9s %7.1f %8.1f %6s %9s' \
+		read -r rss anon file ms files images failed idx_kb cg_kb <"$data/row.txt"
+		[ "$cg_kb" = - ] || cg_kb=$(mib "$cg_kb")
+		rows+=("$(printf '%-14s %7s %7s %7s %9s %9s %9s %7.1f %8.1f %6s %9s %10s' \
 			"$ds" "$w" "$files" "$images" "$(mib "$rss")" "$(mib "$anon")" "$(mib "$file")" \
 			"$(awk -v m="$ms" 'BEGIN {print m / 1000}')" \
-			"$(awk -v n="$images" -v m="$ms" 'BEGIN {print n * 1000 / m}')" "$failed" "$(mib "$idx_kb")")")
+			"$(awk -v n="$images" -v m="$ms" 'BEGIN {print n * 1000 / m}')" "$failed" "$(mib "$idx_kb")" "$cg_kb")")
 	done
 done
 rm -rf "$data/index"
 
 echo "copycat scan peak memory ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, tags: ${TAGS:-none}, RSS from $rss_from)"
 echo "load after the runs: $(uptime | sed 's/.*load average/load average/')"
-printf '%-14s %7s %7s %7s %9s %9s %9s %7s %8s %6s %9s\n' dataset workers files images "RSS MiB" "anon MiB" "file MiB" "wall s" images/s failed "index MiB"
+printf '%-14s %7s %7s %7s %9s %9s %9s %7s %8s %6s %9s %10s\n' dataset workers files images "RSS MiB" "anon MiB" "file MiB" "wall s" images/s failed "index MiB" "cgroup MiB"
 printf '%s\n' "${rows[@]}"
 echo "RSS: peak resident set; anon: peak anonymous memory (Go heap, Badger memtables); file: peak resident"
 echo "pages of mapped files: the index's value log and write-ahead log, which the kernel can reclaim, and"
-echo "the copycat binary itself (about 16 MiB)."
+echo "the copycat binary itself (about 16 MiB). cgroup: the peak charged to the LIMIT_MB cgroup"
+echo "(anonymous memory and page cache); - without LIMIT_MB."
