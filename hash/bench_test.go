@@ -2,6 +2,7 @@ package hash
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/draw"
 	"image/jpeg"
@@ -191,6 +192,29 @@ func BenchmarkPHashSlowPaths(b *testing.B) {
 			}
 			if cpu := processCPU() - start; cpu > 0 && b.N > 0 {
 				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+			}
+		})
+	}
+}
+
+// BenchmarkComputeReduced is Compute on what a scan hashes for a JPEG
+// photo: the luma plane decoded at 1/4 scale, here of a 480x360 photo (the
+// corpus's typical size) and of a 1024x1024 one.
+func BenchmarkComputeReduced(b *testing.B) {
+	inputs, err := benchOnce()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, size := range []image.Point{{480, 360}, {1024, 1024}} {
+		small := imaging.Resize(inputs[0].img, size.X/4, size.Y/4, imaging.Box)
+		grey := image.NewGray(small.Bounds())
+		draw.Draw(grey, grey.Bounds(), small, image.Point{}, draw.Src)
+		b.Run(fmt.Sprintf("%dx%d/4", size.X, size.Y), func(b *testing.B) {
+			b.ReportAllocs()
+			h := NewHasher()
+			h.ComputeReduced(grey, 4, size.X, size.Y) // warm up
+			for b.Loop() {
+				h.ComputeReduced(grey, 4, size.X, size.Y)
 			}
 		})
 	}

@@ -135,9 +135,17 @@ func (h *Hasher) gridPHash() [8]uint64 {
 	resampleCols(&h.tx64, h.tmp[:], pSize, h.p64[:])
 	h.phashBlock()
 	var d [8]uint64
-	for k := range d {
+	var med [8]float64
+	for _, k := range [4]int{Identity, FlipH, FlipV, Rot180} {
 		dihedralCoef(k, &h.coef, &h.dih)
-		d[k] = bits64(&h.dih, &h.srt)
+		med[k] = median64(&h.dih, &h.srt)
+		d[k] = threshold64(&h.dih, med[k])
+	}
+	// The transposing variants hold the same values as a mirroring one,
+	// only moved: they share its median (half the sorting).
+	for _, p := range [4][2]int{{Transpose, Identity}, {Rot90, FlipH}, {Rot270, FlipV}, {Transverse, Rot180}} {
+		dihedralCoef(p[0], &h.coef, &h.dih)
+		d[p[0]] = threshold64(&h.dih, med[p[1]])
 	}
 	return d
 }
@@ -190,14 +198,18 @@ func (h *Hasher) gridADHash() (ahash, dhash uint64) {
 func (h *Hasher) gridThumb(t *[ThumbSize * ThumbSize]uint8) {
 	const f = gridSize / ThumbSize
 	for ty := range ThumbSize {
-		for tx := range ThumbSize {
-			var s float64
-			for y := 1 + ty*f; y < 1+(ty+1)*f; y++ {
-				for _, v := range h.grid[y*gridExt+1+tx*f : y*gridExt+1+(tx+1)*f] {
-					s += v
-				}
+		// Row by row, adding in the same order as cell by cell would (row
+		// y's f values, then row y+1's), so the rounding is the same.
+		var s [ThumbSize]float64
+		for y := 1 + ty*f; y < 1+(ty+1)*f; y++ {
+			row := (*[gridSize]float64)(h.grid[y*gridExt+1:])
+			for tx := range s {
+				c := (*[f]float64)(row[tx*f:])
+				s[tx] = s[tx] + c[0] + c[1] + c[2] + c[3]
 			}
-			t[ty*ThumbSize+tx] = uint8(min(max(math.Round(s/(f*f)), 0), 255))
+		}
+		for tx, v := range s {
+			t[ty*ThumbSize+tx] = uint8(min(max(math.Round(v/(f*f)), 0), 255))
 		}
 	}
 }

@@ -2,8 +2,11 @@ package hash
 
 import (
 	"encoding/hex"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -137,4 +140,73 @@ func TestPDQReducedBlockMeans(t *testing.T) {
 			t.Errorf("1/%d: mapped PDQ mean distance %.2f, naive %.2f: the mapping does not help", scale, mapped.mean(), naive.mean())
 		}
 	}
+}
+
+// TestKthSmallest checks the PDQ median's selection against sorting, on
+// arrays with many ties (flat images give runs of equal coefficients).
+func TestKthSmallest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	tests := []struct {
+		name   string
+		n      int
+		values int // distinct values drawn from; 0: any float32
+	}{
+		{"one", 1, 0},
+		{"two", 2, 0},
+		{"pdq size", 256, 0},
+		{"pdq size, few values", 256, 3},
+		{"pdq size, all equal", 256, 1},
+		{"odd", 97, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for trial := range 50 {
+				a := make([]float32, tt.n)
+				for i := range a {
+					if tt.values > 0 {
+						a[i] = float32(rng.IntN(tt.values)) - 1
+					} else {
+						a[i] = float32(rng.NormFloat64())
+					}
+				}
+				sorted := slices.Clone(a)
+				slices.Sort(sorted)
+				for _, k := range []int{0, tt.n / 2, max(tt.n/2-1, 0), tt.n - 1, rng.IntN(tt.n)} {
+					b := slices.Clone(a)
+					if got, want := kthSmallest(b, k), sorted[k]; got != want {
+						t.Fatalf("trial %d: kthSmallest(k=%d) = %v, want %v", trial, k, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestDCTFolded compares the folded DCT of the reduced path with the
+// reference-order one on the reference's test images: equal to float32
+// precision.
+func TestDCTFolded(t *testing.T) {
+	dir := sharedDir(t, "pdq/png")
+	h := NewHasher()
+	var worst float64
+	for _, v := range readPDQVectors(t, dir) {
+		h.PDQ(decodeFile(t, filepath.Join(dir, v.file))) // fills b64
+		s := h.pdqs
+		s.dct()
+		want := s.b16
+		s.dctFolded()
+		var scale float64
+		for _, x := range want {
+			scale = max(scale, math.Abs(float64(x)))
+		}
+		for i, x := range s.b16 {
+			if d := math.Abs(float64(x-want[i])) / scale; d > worst {
+				worst = d
+			}
+		}
+	}
+	if worst > 1e-5 {
+		t.Errorf("folded DCT differs from the reference-order one by %.2g of the largest coefficient, want <= 1e-5", worst)
+	}
+	t.Logf("largest difference: %.2g of the largest coefficient", worst)
 }

@@ -180,5 +180,5 @@ func (h *Hasher) pdqMapped(img image.Image, scale, width, height int) (hash [32]
 			s.b64[k*pdqSize+l] = float32(sum)
 		}
 	}
-	return s.hashB64()
+	return s.hashB64(false)
 }

@@ -122,15 +122,18 @@ func sign(n int) float64 {
 	return 1
 }
 
-// bits64 thresholds 64 values at their median: bit 63-i is set when
-// c[i] > median, goimagehash's layout. The median is the true one (mean of
-// the 32nd and 33rd smallest), so a featureful block has 32 bits set; it is
-// recomputed for every dihedral variant because negating coefficients
-// changes it.
-func bits64(c *[64]float64, scratch *[64]float64) uint64 {
+// median64 is the true median of c, the mean of its 32nd and 33rd
+// smallest values, so that a featureful block gets 32 bits set
+// (goimagehash's rule). Each dihedral variant whose values differ needs its
+// own: negating coefficients changes the median.
+func median64(c *[64]float64, scratch *[64]float64) float64 {
 	*scratch = *c
 	slices.Sort(scratch[:])
-	med := scratch[31]/2 + scratch[32]/2
+	return scratch[31]/2 + scratch[32]/2
+}
+
+// threshold64 sets bit 63-i when c[i] > med: goimagehash's layout.
+func threshold64(c *[64]float64, med float64) uint64 {
 	var hv uint64
 	for i, v := range c {
 		if v > med {
