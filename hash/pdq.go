@@ -44,11 +44,11 @@ type pdqState struct {
 	b64        [pdqSize * pdqSize]float32 // blurred and decimated
 	t          [pdqDCT * pdqSize]float32  // D·A
 	b16        [pdqDCT * pdqDCT]float32   // D·A·Dᵀ
-	sorted     [pdqDCT * pdqDCT]float32
-	d          [pdqDCT * pdqSize]float32 // DCT matrix, rows 1..16
-	xs, ys     [pdqSize]int32            // decimation sample positions
-	srcX, srcY []int32                   // squash sample positions
-	srcC       []int32                   // chroma column of each sampled x
+	sel        [pdqDCT * pdqDCT]float32   // scratch for the median selection
+	d          [pdqDCT * pdqSize]float32  // DCT matrix, rows 1..16
+	xs, ys     [pdqSize]int32             // decimation sample positions
+	srcX, srcY []int32                    // squash sample positions
+	srcC       []int32                    // chroma column of each sampled x
 
 	// The reduced-image path (pdqreduced.go).
 	ax, ay pdqAxis
@@ -144,8 +144,8 @@ func (s *pdqState) hashB64(exact bool) (hash [32]byte, quality int) {
 	// The reference's Torben median returns the lower median of 256
 	// values, the 128th smallest: a selection finds the same value in a
 	// third of the time of a sort.
-	s.sorted = s.b16
-	med := kthSmallest(s.sorted[:], len(s.sorted)/2-1)
+	s.sel = s.b16
+	med := kthSmallest(s.sel[:], len(s.sel)/2-1)
 	// Bit k = 16i+j is bit j of 16-bit word i; the reference prints word 15
 	// first, each word big-endian.
 	for i := range pdqDCT {
