@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/suyashkumar/dicom/pkg/tag"
+
+	"github.com/copycat-dev/copycat/ingest/internal/codec/jpegscale"
 )
 
 // decodeDICOM decodes a whole DICOM file held in memory. It fills Meta from
@@ -102,7 +104,12 @@ func (d *dicomImage) decodeFrame(i int, opts Options) (Frame, error) {
 	fr := Frame{Index: i}
 	if jpegData != nil {
 		fr.Digest = jpegStreamDigest(jpegData)
-		if opts.fast != nil && opts.MinSide > 0 && d.spp == 3 && fastCandidate(mk.SOF, mk.Precision, len(mk.IDs), mk.colourTransformed(d.photometric)) {
+		// Only a reduced decode is worth the luma plane: at full size the
+		// frame is rendered to RGB like any other colour frame, so that its
+		// grey levels are those of an RGB export (the Y plane differs
+		// where saturated colours clip, as on synthetic colour bars).
+		if opts.fast != nil && opts.MinSide > 0 && d.spp == 3 && jpegscale.Scale(d.cols, d.rows, opts.MinSide) > 1 &&
+			fastCandidate(mk.SOF, mk.Precision, len(mk.IDs), mk.colourTransformed(d.photometric)) {
 			if g, scale, err := opts.fast.luma(jpegData, opts.MinSide); err == nil && g.Rect.Dx() == (d.cols+scale-1)/scale && g.Rect.Dy() == (d.rows+scale-1)/scale {
 				fr.Image, fr.Scale, fr.Width, fr.Height = g, scale, d.cols, d.rows
 				return fr, nil
