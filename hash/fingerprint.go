@@ -24,6 +24,13 @@ type Fingerprint struct {
 	// PDQQuality is the reference's 0-100 quality of the PDQ hash; below
 	// PDQMinQuality the hash is too featureless to trust.
 	PDQQuality int
+	// PDQZeros counts the 256 DCT coefficients PDQ thresholds that are
+	// zero but for float32 rounding. On an image with structure along one
+	// axis only (bars, a gradient) all of them are: the hash's bits are
+	// then rounding noise, which two decoders of the same picture set
+	// differently, whatever PDQQuality says. Above PDQMaxZeros, do not
+	// compare PDQ hashes.
+	PDQZeros int
 	// Dihedral holds the PHash the image would have after each of the 8
 	// rotations and mirrors, indexed by Identity, Rot90, Rot180, Rot270,
 	// FlipH, FlipV, Transpose, Transverse; Dihedral[Identity] == PHash.

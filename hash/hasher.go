@@ -60,6 +60,9 @@ func (h *Hasher) ComputeReduced(img image.Image, scale, width, height int) Finge
 	fp.AHash, fp.DHash = h.gridADHash()
 	h.gridThumb(&fp.Thumb)
 	fp.PDQ, fp.PDQQuality = h.pdqReduced(img, scale, width, height)
+	if h.pdqs != nil {
+		fp.PDQZeros = h.pdqs.zeros
+	}
 	return fp
 }
 

@@ -2,6 +2,7 @@ package hash
 
 import (
 	"encoding/hex"
+	"image"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -209,4 +210,56 @@ func TestDCTFolded(t *testing.T) {
 		t.Errorf("folded DCT differs from the reference-order one by %.2g of the largest coefficient, want <= 1e-5", worst)
 	}
 	t.Logf("largest difference: %.2g of the largest coefficient", worst)
+}
+
+// bars returns a w x h grey image of 8 bands, horizontal (each row one
+// level) or vertical, with the given levels.
+func bars(w, h int, vertical bool, levels [8]uint8) *image.Gray {
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			i := y * 8 / h
+			if vertical {
+				i = x * 8 / w
+			}
+			g.Pix[y*g.Stride+x] = levels[i]
+		}
+	}
+	return g
+}
+
+// TestRoundOffZeros checks what the hashes do with coefficients that are
+// zero in exact arithmetic. Bars have structure along one axis only: every
+// coefficient PDQ thresholds is rounding noise (PDQZeros 256, so that
+// verification ignores PDQ), and pHash snaps its noise to zero, so two
+// decodings of the bars one grey level apart in one band (two decoders'
+// rounding) get the same pHash. A photo has no such coefficient.
+func TestRoundOffZeros(t *testing.T) {
+	levels := [8]uint8{255, 218, 182, 54, 18, 192, 64, 0}
+	moved := levels
+	moved[3]++
+	h := NewHasher()
+	for _, tc := range []struct {
+		name      string
+		img, near image.Image
+		wantZeros int
+	}{
+		{"horizontal bars", bars(100, 100, false, levels), bars(100, 100, false, moved), 256},
+		{"vertical bars", bars(120, 90, true, levels), bars(120, 90, true, moved), 256},
+		{"photo", decodeFile(t, filepath.Join("testdata", "hopper.jpg")), nil, 0},
+	} {
+		fp := h.Compute(tc.img)
+		if fp.PDQZeros != tc.wantZeros {
+			t.Errorf("%s: PDQZeros = %d, want %d", tc.name, fp.PDQZeros, tc.wantZeros)
+		}
+		if fp.PDQQuality < PDQMinQuality {
+			t.Errorf("%s: PDQ quality %d: the test needs an image PDQ would trust", tc.name, fp.PDQQuality)
+		}
+		if tc.near == nil {
+			continue
+		}
+		if got := Distance64(fp.PHash, h.Compute(tc.near).PHash); got != 0 {
+			t.Errorf("%s: pHash moved %d bits when one band moved a grey level, want 0", tc.name, got)
+		}
+	}
 }

@@ -82,7 +82,22 @@ func (h *Hasher) phashBlock() {
 		}
 	}
 	h.coef[0] = sum // DC: the plain sum, exact
+	// A coefficient that is zero in exact arithmetic (every horizontal
+	// frequency of an image of horizontal bars) comes out as rounding
+	// noise of about 1e-12; real content, even a 1/1024 grey level step,
+	// gives 1e-3 or more. Noise compared with a median that is noise
+	// itself would set bits at random, differently for two decoders of the
+	// same picture: make those coefficients the zeros they are.
+	for i, v := range h.coef {
+		if v < phashRoundOff && v > -phashRoundOff {
+			h.coef[i] = 0
+		}
+	}
 }
+
+// phashRoundOff bounds the float64 rounding of a pHash coefficient that is
+// zero in exact arithmetic (see phashBlock).
+const phashRoundOff = 1e-6
 
 // dihedralCoef writes the coefficients the image would have after
 // transformation k. A left-right mirror negates the odd horizontal
