@@ -116,8 +116,8 @@ func (d *dicomImage) decodeFrame(i int, opts Options) (Frame, error) {
 			}
 		}
 	}
-	im, err := d.frame(i)
-	fr.Image = im
+	im, mm, err := d.frame(i)
+	fr.Image, fr.MinMax = im, mm
 	return fr, err
 }
 

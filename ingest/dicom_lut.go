@@ -91,6 +91,19 @@ type dicomWindow struct {
 	fn            string // LINEAR, LINEAR_EXACT or SIGMOID
 }
 
+// covers reports whether the window maps every modality value in [lo, hi]
+// linearly, clipping none: the picture is then the min-max one with less
+// contrast. A sigmoid window never does.
+func (w *dicomWindow) covers(lo, hi float64) bool {
+	switch w.fn {
+	case "LINEAR_EXACT":
+		return lo >= w.center-w.width/2 && hi <= w.center+w.width/2
+	case "LINEAR":
+		return lo >= w.center-0.5-(w.width-1)/2 && hi <= w.center-0.5+(w.width-1)/2
+	}
+	return false
+}
+
 // dicomMono holds what renders one monochrome frame.
 type dicomMono struct {
 	bits             int // bits stored: the width of the table's index

@@ -292,22 +292,25 @@ func (d *dicomImage) frameData(i int) []byte {
 	return bytes.Join(g, nil)
 }
 
-// frame decodes and renders frame i.
-func (d *dicomImage) frame(i int) (image.Image, error) {
+// frame decodes and renders frame i; minMax is its min-max rendering for a
+// monochrome frame whose VOI transform comes from the header (nil
+// otherwise).
+func (d *dicomImage) frame(i int) (img image.Image, minMax *image.Gray, err error) {
 	raw, err := d.raw(i)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if raw.img != nil {
-		return raw.img, nil
+		return raw.img, nil, nil
 	}
 	if raw.rgb != nil {
-		return d.renderColor(raw), nil
+		return d.renderColor(raw), nil, nil
 	}
 	if d.photometric == "PALETTE COLOR" {
-		return d.renderPalette(&raw.mono), nil
+		return d.renderPalette(&raw.mono), nil, nil
 	}
-	return d.renderMono(i, &raw.mono), nil
+	g, mm := d.renderMono(i, &raw.mono)
+	return g, mm, nil
 }
 
 // dicomRaw is a decoded frame before rendering: monochrome stored values,
@@ -520,9 +523,40 @@ func (d *dicomImage) checkJ2KSize(data []byte) error {
 	return nil
 }
 
-// renderMono renders frame i's stored values to grey.
-func (d *dicomImage) renderMono(i int, f *dicomMonoFrame) *image.Gray {
+// renderMono renders frame i's stored values to grey, and when the header
+// gives the VOI transform (a window or a VOI LUT), to grey under a min-max
+// window as well: scripts that export DICOM for machine learning mostly
+// scale each frame from its minimum to its maximum, and where the stored
+// window clips (a CT's soft-tissue window, a PET's) that is another
+// picture, which only its own fingerprint finds.
+//
+// A window that clips no value of the frame makes the min-max picture with
+// less contrast, which hashes the same: then there is no second rendering
+// (the common case for 8-bit ultrasound, whose window spans 0-255).
+func (d *dicomImage) renderMono(i int, f *dicomMonoFrame) (out, minMax *image.Gray) {
 	m := d.monoFor(i)
+	out = d.renderVOI(f, m)
+	if m.needsRange() {
+		return out, nil
+	}
+	mm := *m
+	mm.win, mm.voiLUT = nil, nil
+	if m.win != nil && f.u32 == nil {
+		n := int(f.mask) + 1
+		if len(d.seen) != n {
+			d.seen = make([]bool, n)
+		}
+		clear(d.seen)
+		f.markSeen(d.seen)
+		if m.win.covers(mm.rangeOfSeen(d.seen)) {
+			return out, nil
+		}
+	}
+	return out, d.renderVOI(f, &mm)
+}
+
+// renderVOI renders f through m.
+func (d *dicomImage) renderVOI(f *dicomMonoFrame, m *dicomMono) *image.Gray {
 	out := image.NewGray(image.Rect(0, 0, d.cols, d.rows))
 	if f.u32 != nil {
 		f.renderWide(out.Pix, m)

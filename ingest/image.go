@@ -84,6 +84,12 @@ type Frame struct {
 	// when Scale > 1: the hashes that depend on it (PDQ) are computed for
 	// the full-size image from the reduced one.
 	Width, Height int
+	// MinMax is the frame rendered under a min-max window (each frame's
+	// least modality value black, its greatest white, padding left out)
+	// when Image used the window or VOI LUT of the DICOM header: a second
+	// picture of the same data, the one scripts that export DICOM to PNG
+	// mostly make. Nil for every other frame.
+	MinMax *image.Gray
 	// Digest, when not zero, is the frame's pixel digest as the decoder
 	// computed it (for JPEG data, see the README: a digest of the coded
 	// stream); when zero, PixelDigest(Image) is the frame's digest. Use
