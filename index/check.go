@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -123,6 +124,7 @@ func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 	// Images, in a second pass: their owners are known now. Each key must
 	// be the one its record implies, and the one its file lists.
 	seen := map[uint64]bool{}
+	mmWanted := map[uint64]uint64{}
 	var maxID uint64
 	err = s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{tagImage}, PrefetchValues: true})
@@ -149,21 +151,52 @@ func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 				rep.problem("image %d has two keys", ref.id)
 			}
 			seen[ref.id] = true
-			if want := refOf(&im, ds); want != ref {
+			want := refOf(&im, ds)
+			if want.keyRef() != ref {
 				rep.problem("image %d: key %+v does not match its record (%+v)", ref.id, ref, want)
 			}
 			o, ok := owners[ref.id]
 			switch {
 			case !ok:
 				rep.problem("image %d (%q frame %d) has no file record", ref.id, im.Path, im.Frame)
-			case o.ref != ref || o.path != im.Path:
-				rep.problem("image %d is %q %+v, its file record says %q %+v", ref.id, im.Path, ref, o.path, o.ref)
+			case o.ref != want || o.path != im.Path:
+				rep.problem("image %d is %q %+v, its file record says %q %+v", ref.id, im.Path, want, o.path, o.ref)
+			}
+			if want.hasMM {
+				mmWanted[ref.id] = want.mm
 			}
 		}
 		return nil
 	})
 	if err != nil {
 		return rep, fmt.Errorf("check: %w", err)
+	}
+	// Min-max keys: one for each image whose record has a min-max
+	// fingerprint, with its pHash, and no other.
+	err = s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{tagMinMax}, PrefetchValues: false})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			id, ds, mm, err := parseMinMaxKey(it.Item().Key())
+			if err != nil {
+				continue // reported above
+			}
+			want, ok := mmWanted[id]
+			switch {
+			case !ok:
+				rep.problem("min-max key of image %d, which has no min-max fingerprint", id)
+			case want != mm || owners[id].ref.ds != ds:
+				rep.problem("min-max key of image %d says dataset %d pHash %016x, its record %d %016x", id, ds, mm, owners[id].ref.ds, want)
+			}
+			delete(mmWanted, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return rep, fmt.Errorf("check: %w", err)
+	}
+	for _, id := range slices.Sorted(maps.Keys(mmWanted)) {
+		rep.problem("image %d has a min-max fingerprint but no min-max key", id)
 	}
 	missing := make([]uint64, 0)
 	for id := range owners {

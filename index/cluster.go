@@ -7,7 +7,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/bits"
+	"path"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -57,17 +60,17 @@ func (s *Store) Pairs(ctx context.Context, opts ClusterOptions) ([]Pair, error) 
 	if err != nil {
 		return nil, fmt.Errorf("pairs: %w", err)
 	}
-	fps, err := s.loadFingerprints(ctx, hi, pairEntries(hps))
+	ips := imagePairs(hi, hps)
+	fps, err := s.loadFingerprints(ctx, hi, pairEntries(ips))
 	if err != nil {
 		return nil, err
 	}
 	vo := opts.Verify.withDefaults()
-	out := make([]Pair, 0, len(hps))
-	for _, hp := range hps {
-		a, b := fps[hp.I], fps[hp.J]
-		v := compareWith(&a.fp, &b.fp, 0, vo.MinPDQQuality)
-		ok := !sameAcquisition(a, b) && vo.Accept(v)
-		p := Pair{A: hi.refs[hp.I].id, B: hi.refs[hp.J].id, Distance: int(hp.Distance), Verification: v, Verified: ok}
+	out := make([]Pair, 0, len(ips))
+	for _, ip := range ips {
+		a, b := fps[ip.I], fps[ip.J]
+		d, v, ok := compareRenderings(a, b, opts.maxDist(), vo)
+		p := Pair{A: hi.refs[ip.I].id, B: hi.refs[ip.J].id, Distance: d, Verification: v, Verified: ok && !sameAcquisition(a, b)}
 		if p.A > p.B {
 			p.A, p.B = p.B, p.A
 		}
@@ -75,6 +78,35 @@ func (s *Store) Pairs(ctx context.Context, opts ClusterOptions) ([]Pair, error) 
 	}
 	slices.SortFunc(out, func(x, y Pair) int { return cmp.Or(cmp.Compare(x.A, y.A), cmp.Compare(x.B, y.B)) })
 	return out, nil
+}
+
+// imagePairs maps hash pairs to pairs of image entries, once each: an
+// image with a min-max rendering has two hashes, and two such images can
+// meet through up to four pairs of them. A pair of an image with its own
+// min-max rendering is left out. Distance is the least of its hash pairs.
+func imagePairs(hi *hashIndex, hps []HashPair) []HashPair {
+	if len(hi.mmOf) == 0 {
+		return hps
+	}
+	out := make([]HashPair, 0, len(hps))
+	at := map[[2]uint32]int{}
+	for _, hp := range hps {
+		i, _ := hi.owner(hp.I)
+		j, _ := hi.owner(hp.J)
+		if i == j {
+			continue
+		}
+		if i > j {
+			i, j = j, i
+		}
+		if k, ok := at[[2]uint32{i, j}]; ok {
+			out[k].Distance = min(out[k].Distance, hp.Distance)
+			continue
+		}
+		at[[2]uint32{i, j}] = len(out)
+		out = append(out, HashPair{I: i, J: j, Distance: hp.Distance})
+	}
+	return out
 }
 
 func pairEntries(hps []HashPair) []uint32 {
@@ -158,18 +190,19 @@ func (s *Store) Clusters(ctx context.Context, opts ClusterOptions) ([]Cluster, C
 	st.Join = time.Since(start)
 	start = time.Now()
 
-	uf := newUnionFind(len(hi.refs))
+	uf := newUnionFind(len(hi.refs)) // over image entries, not hash entries
 	st.ExactGroups = exactGroups(hi, uf)
-	fps, err := s.loadFingerprints(ctx, hi, pairEntries(hps))
+	ips := imagePairs(hi, hps)
+	fps, err := s.loadFingerprints(ctx, hi, pairEntries(ips))
 	if err != nil {
 		return nil, st, err
 	}
 	vo := opts.Verify.withDefaults()
-	for _, hp := range hps {
-		a, b := fps[hp.I], fps[hp.J]
-		if !sameAcquisition(a, b) && vo.Accept(compareWith(&a.fp, &b.fp, 0, vo.MinPDQQuality)) {
+	for _, ip := range ips {
+		a, b := fps[ip.I], fps[ip.J]
+		if _, _, ok := compareRenderings(a, b, r, vo); ok && !sameAcquisition(a, b) {
 			st.VerifiedPairs++
-			uf.union(hp.I, hp.J)
+			uf.union(ip.I, ip.J)
 		}
 	}
 	// Collect the components with more than one member.
@@ -346,10 +379,39 @@ func related(a, b *entryInfo, r int, vo VerifyOptions) (MatchKind, int, bool) {
 		return KindIdenticalPixels, 0, true
 	case sopIndexable(a.sop) && a.sop == b.sop && a.frame == b.frame:
 		return KindSameDICOMInstance, d, true
-	case d <= r && !sameAcquisition(a, b) && vo.Accept(compareWith(&a.fp, &b.fp, 0, vo.MinPDQQuality)):
-		return KindNearDuplicate, d, true
+	case !sameAcquisition(a, b):
+		if dn, _, ok := compareRenderings(a, b, r, vo); ok {
+			return KindNearDuplicate, dn, true
+		}
 	}
 	return 0, d, false
+}
+
+// compareRenderings compares a and b through every pair of their
+// renderings (their own, and their min-max ones where they have them)
+// whose pHashes are within r, and returns the best: a pair that passes vo
+// at the least distance, else the nearest pair. With no pair within r, d
+// is the distance of their own renderings and v is zero.
+func compareRenderings(a, b *entryInfo, r int, vo VerifyOptions) (d int, v Verification, ok bool) {
+	d = bits.OnesCount64(a.fp.PHash ^ b.fp.PHash)
+	found := false
+	for _, x := range [2]*hash.Fingerprint{&a.fp, a.mm} {
+		for _, y := range [2]*hash.Fingerprint{&b.fp, b.mm} {
+			if x == nil || y == nil {
+				continue
+			}
+			dx := bits.OnesCount64(x.PHash ^ y.PHash)
+			if dx > r {
+				continue
+			}
+			vx := compareWith(x, y, 0, vo.MinPDQQuality)
+			okx := vo.Accept(vx)
+			if !found || okx && !ok || okx == ok && dx < d {
+				found, d, v, ok = true, dx, vx, okx
+			}
+		}
+	}
+	return d, v, ok
 }
 
 // exactlyRelated reports whether a and b share a file and frame, their
@@ -360,19 +422,80 @@ func exactlyRelated(a, b *entryInfo) bool {
 		sopIndexable(a.sop) && a.sop == b.sop && a.frame == b.frame
 }
 
-// sameAcquisition reports whether a and b are distinct images of one
+// sameAcquisition applies SameAcquisition to two loaded entries.
+func sameAcquisition(a, b *entryInfo) bool {
+	return SameAcquisition(a.acquisition(), b.acquisition())
+}
+
+// Acquisition is what SameAcquisition reads of an image.
+type Acquisition struct {
+	Dataset       string // any value that is equal for images of one dataset
+	Path          string // path inside the dataset
+	Format        string
+	Width, Height int
+	SOP, Series   string // DICOM SOP Instance and Series UIDs
+}
+
+// SameAcquisition reports whether a and b are distinct images of one
 // acquisition, which look alike by nature and are never copies of each
 // other unless their pixels are identical: two frames of one file (a cine
-// loop), or two instances of one DICOM series (adjacent slices, repeated
-// acquisitions). The verification study (doc.go) found no thumbnail or
-// hash threshold that tells these from JPEG re-encodings; the metadata
-// does. A copy made by an anonymiser that remaps UIDs gets a new series
-// UID, so it is not caught by this rule.
-func sameAcquisition(a, b *entryInfo) bool {
-	if a.dataset == b.dataset && a.path == b.path {
+// loop); two instances of one DICOM series (adjacent slices, repeated
+// acquisitions); or two consecutive frames of a sequence saved as files
+// (SequenceNeighbours: one folder, one format and size, names numbered n
+// and n+1). The verification study (doc.go) found no thumbnail or hash
+// threshold that tells these from JPEG re-encodings; the metadata does. A
+// copy made by an anonymiser that remaps UIDs gets a new series UID, so it
+// is not caught by this rule; nor are frames two or more apart.
+func SameAcquisition(a, b Acquisition) bool {
+	switch {
+	case a.Dataset != b.Dataset:
+		return a.Series != "" && a.Series == b.Series && a.SOP != b.SOP
+	case a.Path == b.Path:
+		return true
+	case a.Series != "" && a.Series == b.Series && a.SOP != b.SOP:
 		return true
 	}
-	return a.series != "" && a.series == b.series && a.sop != b.sop
+	return a.Format == b.Format && a.Width == b.Width && a.Height == b.Height && SequenceNeighbours(a.Path, b.Path)
+}
+
+// SequenceNeighbours reports whether two paths name consecutive frames of
+// a numbered sequence: the same folder, and file names that are equal but
+// for their last run of digits, which differ by one (frame009.png and
+// frame010.png, rubberwhale1.png and rubberwhale2.png).
+func SequenceNeighbours(a, b string) bool {
+	da, na := path.Split(a)
+	db, nb := path.Split(b)
+	if da != db {
+		return false
+	}
+	pa, xa, sa, ok := lastNumber(na)
+	if !ok {
+		return false
+	}
+	pb, xb, sb, ok := lastNumber(nb)
+	return ok && pa == pb && sa == sb && (xa-xb == 1 || xb-xa == 1)
+}
+
+// lastNumber splits name around its last run of decimal digits (at most
+// 18 of them, so the value fits an int64).
+func lastNumber(name string) (prefix string, n int64, suffix string, ok bool) {
+	end := strings.LastIndexFunc(name, isDigit) + 1
+	if end == 0 {
+		return "", 0, "", false
+	}
+	start := strings.LastIndexFunc(name[:end], func(r rune) bool { return !isDigit(r) }) + 1
+	if end-start > 18 {
+		return "", 0, "", false
+	}
+	n, err := strconv.ParseInt(name[start:end], 10, 64)
+	return name[:start], n, name[end:], err == nil
+}
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+// acquisition is what SameAcquisition reads of e.
+func (e *entryInfo) acquisition() Acquisition {
+	return Acquisition{Dataset: e.dataset, Path: e.path, Format: e.format, Width: e.width, Height: e.height, SOP: e.sop, Series: e.series}
 }
 
 // entryInfo is what clustering needs of one image.
@@ -385,7 +508,11 @@ type entryInfo struct {
 	pixelSHA [32]byte
 	sop      string
 	series   string
+	format   string
+	width    int
+	height   int
 	fp       hash.Fingerprint
+	mm       *hash.Fingerprint // the min-max rendering's, or nil
 }
 
 func (e *entryInfo) member(kind MatchKind, d int) ClusterMember {
@@ -424,7 +551,8 @@ func (s *Store) loadMore(ctx context.Context, hi *hashIndex, out map[uint32]*ent
 			out[e] = &entryInfo{
 				id: im.ID, dataset: hi.names[ref.ds], path: im.Path, frame: im.Frame,
 				fileSHA: im.FileSHA256, pixelSHA: im.PixelSHA256, sop: im.SOPInstanceUID,
-				series: im.SeriesInstanceUID, fp: im.Fingerprint,
+				series: im.SeriesInstanceUID, format: im.Format, width: im.Width, height: im.Height,
+				fp: im.Fingerprint, mm: im.MinMax,
 			}
 		}
 		return nil

@@ -15,6 +15,7 @@ const (
 	tagDataset = 'D'
 	tagFile    = 'F'
 	tagImage   = 'I'
+	tagMinMax  = 'W'
 )
 
 // Meta keys.
@@ -49,6 +50,11 @@ type imageRef struct {
 	phash uint64 // the indexed pHash
 	pix   uint64 // digest8 of the pixel SHA-256; 0 when unknown
 	sop   uint64 // sopDigest of SOPInstanceUID and frame; 0 when none
+	// mm is the pHash of the image's min-max rendering when hasMM (see
+	// Image.MinMax). It is not in the image key but in a W key of its own,
+	// which the file record lists like the image key.
+	mm    uint64
+	hasMM bool
 }
 
 // imageKeyLen is the length of an image key: tag, ID, dataset, pHash,
@@ -70,6 +76,28 @@ func (r imageRef) key() []byte {
 	return binary.BigEndian.AppendUint64(k, r.sop)
 }
 
+// minMaxKeyLen is the length of a min-max key: tag, image ID, dataset,
+// the min-max rendering's pHash.
+const minMaxKeyLen = 1 + 8 + 4 + 8
+
+// mmKey is the key that puts the image's min-max pHash in the search
+// structure; only for refs with hasMM.
+func (r imageRef) mmKey() []byte {
+	k := make([]byte, 0, minMaxKeyLen)
+	k = append(k, tagMinMax)
+	k = binary.BigEndian.AppendUint64(k, r.id)
+	k = binary.BigEndian.AppendUint32(k, r.ds)
+	return binary.BigEndian.AppendUint64(k, r.mm)
+}
+
+// parseMinMaxKey splits a min-max key into image ID, dataset and pHash.
+func parseMinMaxKey(k []byte) (id uint64, ds uint32, phash uint64, err error) {
+	if len(k) != minMaxKeyLen || k[0] != tagMinMax {
+		return 0, 0, 0, fmt.Errorf("%w: bad min-max key %q", ErrCorrupt, k)
+	}
+	return binary.BigEndian.Uint64(k[1:9]), binary.BigEndian.Uint32(k[9:13]), binary.BigEndian.Uint64(k[13:21]), nil
+}
+
 // parseImageKey splits an image key.
 func parseImageKey(k []byte) (imageRef, error) {
 	if len(k) != imageKeyLen || k[0] != tagImage {
@@ -86,13 +114,23 @@ func parseImageKey(k []byte) (imageRef, error) {
 
 // refOf is the reference of image im of dataset ds.
 func refOf(im *Image, ds uint32) imageRef {
-	return imageRef{
+	r := imageRef{
 		id:    im.ID,
 		ds:    ds,
 		phash: im.Fingerprint.PHash,
 		pix:   digest8(im.PixelSHA256),
 		sop:   sopDigest(im.SOPInstanceUID, im.Frame),
 	}
+	if im.MinMax != nil {
+		r.mm, r.hasMM = im.MinMax.PHash, true
+	}
+	return r
+}
+
+// keyRef is the part of r that the image key holds.
+func (r imageRef) keyRef() imageRef {
+	r.mm, r.hasMM = 0, false
+	return r
 }
 
 // digest8 is the first 8 bytes of a digest: enough to find candidates in
@@ -155,6 +193,9 @@ func parseKey(k []byte) error {
 		return err
 	case tagImage:
 		_, err := parseImageKey(k)
+		return err
+	case tagMinMax:
+		_, _, _, err := parseMinMaxKey(k)
 		return err
 	}
 	return fmt.Errorf("%w: unknown key tag %q", ErrCorrupt, k[0])

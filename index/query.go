@@ -97,6 +97,9 @@ type Query struct {
 	// MaxDistance is the largest pHash distance reported (0-64); negative
 	// means DefaultMaxDistance.
 	MaxDistance int
+	// MinMax is the fingerprint of the query frame's min-max rendering,
+	// when it has one (see Image.MinMax): it is looked up too.
+	MinMax *hash.Fingerprint
 	// NoTransforms skips looking up the query's rotations and mirrors
 	// (Fingerprint.Dihedral[1:]): only copies in the same orientation match.
 	NoTransforms bool
@@ -120,17 +123,46 @@ type Match struct {
 	// what a person should look at.
 	Verification Verification
 	Verified     bool
+	// MinMax is set when the near-duplicate was found through a min-max
+	// rendering (Image.MinMax, Query.MinMax) of the query or of the match:
+	// a DICOM frame whose stored window makes another picture than the one
+	// a min-max export shows.
+	MinMax bool
+}
+
+// viaIndex numbers the four pairs of renderings a near-duplicate can be
+// found through: the query's own or min-max rendering (qmm) against the
+// indexed image's own or min-max one (mm).
+func viaIndex(qmm, mm bool) int {
+	return 2*int(boolByte(qmm)) + int(boolByte(mm))
+}
+
+// pickFingerprints returns the pair of fingerprints that viaIndex k names.
+func pickFingerprints(q, qmm, im, imm *hash.Fingerprint, k int) (*hash.Fingerprint, *hash.Fingerprint) {
+	if k&2 != 0 {
+		q = qmm
+	}
+	if k&1 != 0 {
+		im = imm
+	}
+	return q, im
 }
 
 // hashIndex is the in-memory search structure over all indexed images,
 // loaded by a key-only scan of the image keys (37 bytes each, values
 // untouched) when the index has changed since it was built. Entry i is the
 // i-th image in ID order.
+//
+// The hash search runs over more entries than there are images: after the
+// images' pHashes come the pHashes of their min-max renderings (W keys),
+// so that one search finds either picture; owner maps a hash entry back to
+// its image.
 type hashIndex struct {
 	gen    uint64
 	refs   []imageRef
-	hashes []uint64 // refs[i].phash, contiguous for the pair search
-	set    *HashSet // built on first search
+	hashes []uint64 // refs[i].phash, then the min-max pHashes: contiguous for the pair search
+	mmOf   []uint32 // hashes[len(refs)+k] is the min-max pHash of image entry mmOf[k]
+	set    *HashSet // over hashes, built on first search
 	byPix  []uint32 // entries with a pixel digest, sorted by it (built on demand)
 	bySOP  []uint32 // entries with a SOP digest, sorted by it (built on demand)
 	names  map[uint32]string
@@ -246,14 +278,54 @@ func (s *Store) loadRefs(gen uint64) (*hashIndex, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load search structure: %w", err)
 	}
-	if len(hi.refs) > MaxHashes {
-		return nil, fmt.Errorf("index: %d images exceed the limit of %d", len(hi.refs), MaxHashes)
-	}
-	hi.hashes = make([]uint64, len(hi.refs))
+	hi.hashes = make([]uint64, len(hi.refs), len(hi.refs)+len(hi.refs)/8)
 	for i := range hi.refs {
 		hi.hashes[i] = hi.refs[i].phash
 	}
+	if err := s.loadMinMax(hi); err != nil {
+		return nil, fmt.Errorf("load search structure: %w", err)
+	}
+	if len(hi.hashes) > MaxHashes {
+		return nil, fmt.Errorf("index: %d images and min-max renderings exceed the limit of %d", len(hi.hashes), MaxHashes)
+	}
 	return hi, nil
+}
+
+// loadMinMax appends the min-max pHashes (W keys, in image ID order like
+// the image keys) of the loaded images to hi.hashes.
+func (s *Store) loadMinMax(hi *hashIndex) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{tagMinMax}, PrefetchValues: false})
+		defer it.Close()
+		e := 0
+		for it.Rewind(); it.Valid(); it.Next() {
+			id, ds, mm, err := parseMinMaxKey(it.Item().Key())
+			if err != nil {
+				return err
+			}
+			for e < len(hi.refs) && hi.refs[e].id < id {
+				e++
+			}
+			if e == len(hi.refs) {
+				break
+			}
+			if hi.refs[e].id != id || hi.refs[e].ds != ds {
+				continue // its image is gone, or being forgotten
+			}
+			hi.hashes = append(hi.hashes, mm)
+			hi.mmOf = append(hi.mmOf, uint32(e))
+		}
+		return nil
+	})
+}
+
+// owner returns the image entry of hash entry e, and whether e is that
+// image's min-max pHash.
+func (hi *hashIndex) owner(e uint32) (uint32, bool) {
+	if int(e) < len(hi.refs) {
+		return e, false
+	}
+	return hi.mmOf[int(e)-len(hi.refs)], true
 }
 
 // Query finds the indexed images that match q, nearest first: exact kinds
@@ -275,29 +347,46 @@ func (s *Store) Query(q Query) ([]Match, error) {
 	if err != nil {
 		return nil, err
 	}
-	type hit struct {
+	// A near-duplicate can be found through four pairs of pictures: the
+	// query's own rendering or its min-max one (q.MinMax) against the
+	// indexed image's own or min-max one. Each keeps its nearest
+	// orientation; verification then picks among them.
+	type near struct {
+		ok   bool
 		dist int
 		tr   Transform
-		near bool
 	}
-	hits := map[uint32]hit{}
-	// Near-duplicates: the query in its eight orientations against the
-	// indexed pHashes (stored in their original orientation).
-	variants := q.Fingerprint.Dihedral
-	variants[0] = q.Fingerprint.PHash
-	nv := len(variants)
-	if q.NoTransforms {
-		nv = 1
+	type hit struct {
+		via [4]near // by viaIndex
 	}
-	for t := 0; t < nv; t++ {
-		if t > 0 && (variants[t] == 0 || slices.Contains(variants[:t], variants[t])) {
-			continue // not computed, or a symmetric image: keep the simpler transform
+	hits := map[uint32]*hit{}
+	search := func(fp *hash.Fingerprint, qmm bool) {
+		variants := fp.Dihedral
+		variants[0] = fp.PHash
+		nv := len(variants)
+		if q.NoTransforms {
+			nv = 1
 		}
-		hi.set.Search(variants[t], maxDist, func(i uint32, d int) {
-			if old, ok := hits[i]; !ok || d < old.dist {
-				hits[i] = hit{dist: d, tr: Transform(t), near: true}
+		for t := 0; t < nv; t++ {
+			if t > 0 && (variants[t] == 0 || slices.Contains(variants[:t], variants[t])) {
+				continue // not computed, or a symmetric image: keep the simpler transform
 			}
-		})
+			hi.set.Search(variants[t], maxDist, func(e uint32, d int) {
+				i, mm := hi.owner(e)
+				h := hits[i]
+				if h == nil {
+					h = &hit{}
+					hits[i] = h
+				}
+				if v := &h.via[viaIndex(qmm, mm)]; !v.ok || d < v.dist {
+					*v = near{ok: true, dist: d, tr: Transform(t)}
+				}
+			})
+		}
+	}
+	search(&q.Fingerprint, false)
+	if q.MinMax != nil {
+		search(q.MinMax, true)
 	}
 	// Exact candidates, found by digest prefix in memory and confirmed
 	// against the full digests in the records below.
@@ -305,13 +394,13 @@ func (s *Store) Query(q Query) ([]Match, error) {
 	if q.PixelSHA256 != zero {
 		for _, e := range lookup(hi.refs, hi.byPix, refPix, digest8(q.PixelSHA256)) {
 			if _, ok := hits[e]; !ok {
-				hits[e] = hit{}
+				hits[e] = &hit{}
 			}
 		}
 	}
 	for _, e := range lookup(hi.refs, hi.bySOP, refSOP, sopDigest(q.SOPInstanceUID, q.Frame)) {
 		if _, ok := hits[e]; !ok {
-			hits[e] = hit{}
+			hits[e] = &hit{}
 		}
 	}
 	out := make([]Match, 0, len(hits))
@@ -330,7 +419,7 @@ func (s *Store) Query(q Query) ([]Match, error) {
 				continue
 			}
 			im.Dataset = name
-			m := Match{Image: im, Kind: KindNearDuplicate, Distance: h.dist, Transform: h.tr}
+			m := Match{Image: im, Kind: KindNearDuplicate}
 			switch {
 			case equalDigest(q.FileSHA256, im.FileSHA256) && q.Frame == im.Frame:
 				m.Kind = KindIdenticalFile
@@ -338,15 +427,38 @@ func (s *Store) Query(q Query) ([]Match, error) {
 				m.Kind = KindIdenticalPixels
 			case sopIndexable(q.SOPInstanceUID) && q.SOPInstanceUID == im.SOPInstanceUID && q.Frame == im.Frame:
 				m.Kind = KindSameDICOMInstance
-			case !h.near:
+			case h.via == [4]near{}:
 				continue // a digest-prefix collision
 			}
 			if m.Kind != KindNearDuplicate {
-				m.Distance, m.Transform = 0, 0
+				m.Verification = Compare(&q.Fingerprint, &im.Fingerprint, 0)
+				m.Verified = true
+				out = append(out, m)
+				continue
 			}
-			m.Verification = Compare(&q.Fingerprint, &im.Fingerprint, m.Transform)
+			// The verified pair of pictures at the least distance, else
+			// the nearest one.
 			sameSeries := q.SeriesInstanceUID != "" && q.SeriesInstanceUID == im.SeriesInstanceUID && q.SOPInstanceUID != im.SOPInstanceUID
-			m.Verified = m.Kind != KindNearDuplicate || !sameSeries && vo.Accept(m.Verification)
+			best := -1
+			for k, n := range h.via {
+				if !n.ok {
+					continue
+				}
+				qfp, ifp := pickFingerprints(&q.Fingerprint, q.MinMax, &im.Fingerprint, im.MinMax, k)
+				if qfp == nil || ifp == nil {
+					continue // a W key without its fingerprint: Check reports it
+				}
+				v := Compare(qfp, ifp, n.tr)
+				ok := !sameSeries && vo.Accept(v)
+				if best < 0 || ok && !m.Verified || ok == m.Verified && n.dist < m.Distance {
+					best = k
+					m.Distance, m.Transform, m.Verification, m.Verified = n.dist, n.tr, v, ok
+				}
+			}
+			if best < 0 {
+				continue
+			}
+			m.MinMax = best != viaIndex(false, false)
 			out = append(out, m)
 		}
 		return nil

@@ -44,13 +44,14 @@ func indexFiles(tb testing.TB, s *Store, name string, files map[string][]Image) 
 }
 
 // nearCopy is a re-encoded copy of im: new digests and SOP UID, the pHash d
-// bits away, the thumbnail slightly noisy.
+// bits away, the thumbnail slightly noisy, no min-max rendering.
 func nearCopy(im Image, d int, seed uint64) Image {
 	rng := rand.New(rand.NewPCG(seed, 5))
 	c := im
 	c.FileSHA256 = sha256.Sum256(fmt.Appendf(nil, "copy file %d of %x", seed, im.FileSHA256))
 	c.PixelSHA256 = sha256.Sum256(fmt.Appendf(nil, "copy pixels %d of %x", seed, im.PixelSHA256))
 	c.SOPInstanceUID = ""
+	c.MinMax = nil // an export has one rendering
 	c.Fingerprint.PHash = flipBits(rng, im.Fingerprint.PHash, d)
 	c.Fingerprint.Dihedral[0] = c.Fingerprint.PHash
 	for i := range c.Fingerprint.Thumb {
@@ -268,7 +269,9 @@ func TestClustersSplitChains(t *testing.T) {
 			w := float64(k) / 10
 			sl.Fingerprint.Thumb[i] = uint8((1-w)*float64(pa.Fingerprint.Thumb[i]) + w*float64(pb.Fingerprint.Thumb[i]))
 		}
-		files["chain/"+itoa(k)] = []Image{sl}
+		// Lettered, not numbered: consecutive numbers in one folder are
+		// frames of a sequence, which SameAcquisition keeps apart.
+		files["chain/"+string(rune('a'+k))] = []Image{sl}
 	}
 	indexFiles(t, s, "d", files)
 	cs, st, err := s.Clusters(context.Background(), ClusterOptions{MaxDistance: -1})
@@ -352,16 +355,20 @@ func TestClustersSameAcquisition(t *testing.T) {
 	slice.SOPInstanceUID, slice.SeriesInstanceUID = "1.2.3.31", a.SeriesInstanceUID
 	export := nearCopy(a, 2, 3) // a JPEG export: no DICOM metadata
 	export.SeriesInstanceUID = ""
+	// Two frames of a video exported as numbered files.
+	b := fakeImage(31, 0)
 	indexFiles(t, s, "d", map[string][]Image{
-		"cine.dcm":   {a, frame1},
-		"slice2.dcm": {slice},
+		"cine.dcm":       {a, frame1},
+		"slice2.dcm":     {slice},
+		"clip/f0009.png": {nearCopy(b, 1, 4)},
+		"clip/f0010.png": {nearCopy(b, 2, 5)},
 	})
 	cs, _, err := s.Clusters(context.Background(), ClusterOptions{MaxDistance: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(cs) != 0 {
-		t.Errorf("frames of one file or slices of one series clustered: %+v", cs)
+		t.Errorf("frames of one file or sequence, or slices of one series, clustered: %+v", cs)
 	}
 	indexFiles(t, s, "e", map[string][]Image{"export.jpg": {export}})
 	cs, _, err = s.Clusters(context.Background(), ClusterOptions{MaxDistance: -1})
@@ -411,4 +418,135 @@ func TestFreshScanRepeatedPath(t *testing.T) {
 		t.Errorf("got %+v, want %+v", res, want)
 	}
 	mustCheck(t, s)
+}
+
+// TestMinMaxRendering indexes a DICOM frame with a min-max fingerprint and
+// finds it through either picture: a PNG export of its min-max rendering
+// (in the index, and as a query), and a query that carries a min-max
+// fingerprint of its own. The pair is reported once, and rescanning the
+// DICOM without it leaves no W key behind.
+func TestMinMaxRendering(t *testing.T) {
+	s := openStore(t, Options{})
+	dcm := fakeImage(2, 0)
+	if dcm.MinMax == nil {
+		t.Fatal("fakeImage(2, 0) has no min-max fingerprint")
+	}
+	export := nearCopy(Image{Fingerprint: *dcm.MinMax, Format: "png", Width: 512, Height: 512}, 3, 9)
+	export.MinMax = nil
+	other := fakeImage(3, 0) // no min-max fingerprint, unrelated
+	indexFiles(t, s, "dicom", map[string][]Image{"ct/1.dcm": {dcm}, "ct/2.dcm": {other}})
+	indexFiles(t, s, "pngs", map[string][]Image{"1.png": {export}})
+	mustCheck(t, s)
+
+	type row struct {
+		path     string
+		dist     int
+		minMax   bool
+		verified bool
+	}
+	query := func(q Query) []row {
+		t.Helper()
+		q.MaxDistance = -1
+		ms, err := s.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []row
+		for _, m := range ms {
+			got = append(got, row{m.Image.Path, m.Distance, m.MinMax, m.Verified})
+		}
+		return got
+	}
+	for _, tc := range []struct {
+		name string
+		q    Query
+		want []row
+	}{
+		{"export", Query{Fingerprint: export.Fingerprint}, []row{{"1.png", 0, false, true}, {"ct/1.dcm", 3, true, true}}},
+		{"dicom", Query{Fingerprint: dcm.Fingerprint, MinMax: dcm.MinMax}, []row{{"ct/1.dcm", 0, false, true}, {"1.png", 3, true, true}}},
+		{"dicom without its min-max", Query{Fingerprint: dcm.Fingerprint}, []row{{"ct/1.dcm", 0, false, true}}},
+	} {
+		if got := query(tc.q); !slices.Equal(got, tc.want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", tc.name, got, tc.want)
+		}
+	}
+
+	pairs, err := s.Pairs(t.Context(), ClusterOptions{MaxDistance: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pairs) != 1 || pairs[0].Distance != 3 || !pairs[0].Verified {
+		t.Errorf("Pairs = %+v, want the DICOM and its export once, verified at 3", pairs)
+	}
+	clusters, _, err := s.Clusters(t.Context(), ClusterOptions{MaxDistance: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(clusters) != 1 || len(clusters[0].Members) != 2 {
+		t.Fatalf("Clusters = %+v, want one of two", clusters)
+	}
+	if m := clusters[0].Members[1]; m.Kind != KindNearDuplicate || m.Distance != 3 {
+		t.Errorf("cluster member %+v, want a near-duplicate at 3", m)
+	}
+
+	// Rescanned without the min-max fingerprint (the file changed): the W
+	// key goes with the old record, and the export is no longer found.
+	dcm.MinMax = nil
+	dcm.FileSHA256[0] ^= 1
+	indexFiles(t, s, "dicom", map[string][]Image{"ct/1.dcm": {dcm}, "ct/2.dcm": {other}})
+	mustCheck(t, s)
+	if got := query(Query{Fingerprint: export.Fingerprint}); len(got) != 1 || got[0].path != "1.png" {
+		t.Errorf("after the rescan the export query found %+v, want only itself", got)
+	}
+}
+
+// TestSequenceNeighbours checks the file-name half of the same-acquisition
+// rule: consecutive numbers in one folder, nothing else.
+func TestSequenceNeighbours(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"opencv/rubberwhale1.png", "opencv/rubberwhale2.png", true},
+		{"clip/frame009.png", "clip/frame010.png", true},
+		{"clip/frame_0012_L.jpg", "clip/frame_0011_L.jpg", true},
+		{"a.zip!/x/7.png", "a.zip!/x/8.png", true},
+		{"opencv/aero1.png", "opencv/aero3.png", false},                     // two apart
+		{"train/case1.png", "test/case2.png", false},                        // other folders
+		{"x/scan1.png", "x/scan2.jpg", false},                               // other suffix
+		{"x/a1.png", "x/b2.png", false},                                     // other prefix
+		{"x/img.png", "x/img.png", false},                                   // no number
+		{"x/1_a.png", "x/1_b.png", false},                                   // numbers equal, names differ
+		{"x/99999999999999999999.png", "x/99999999999999999998.png", false}, // too long to read
+	} {
+		if got := SequenceNeighbours(tc.a, tc.b); got != tc.want {
+			t.Errorf("SequenceNeighbours(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+	frame := func(path string) Acquisition {
+		return Acquisition{Dataset: "d", Path: path, Format: "png", Width: 640, Height: 480}
+	}
+	with := func(a Acquisition, edit func(*Acquisition)) Acquisition { edit(&a); return a }
+	f1, f2 := frame("clip/f1.png"), frame("clip/f2.png")
+	slice := func(ds, sop string) Acquisition {
+		return Acquisition{Dataset: ds, Path: sop + ".dcm", Format: "dicom", Series: "1.2", SOP: sop}
+	}
+	for _, tc := range []struct {
+		name string
+		a, b Acquisition
+		want bool
+	}{
+		{"next frame", f1, f2, true},
+		{"next frame, other dataset", f1, with(f2, func(a *Acquisition) { a.Dataset = "e" }), false},
+		{"next frame, other size", f1, with(f2, func(a *Acquisition) { a.Width = 320 }), false},
+		{"next frame, other format", f1, with(f2, func(a *Acquisition) { a.Format = "jpeg" }), false},
+		{"same file", f1, f1, true},
+		{"slices of a series", slice("d", "1.2.3"), slice("d", "1.2.4"), true},
+		{"slices of a series, other datasets", slice("d", "1.2.3"), slice("e", "1.2.4"), true},
+		{"one instance in two datasets", slice("d", "1.2.3"), slice("e", "1.2.3"), false},
+	} {
+		if got := SameAcquisition(tc.a, tc.b); got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }

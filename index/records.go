@@ -48,6 +48,12 @@ type Image struct {
 	PatientIDDigest   string // salted digest, never the ID itself
 
 	Fingerprint hash.Fingerprint
+	// MinMax, when not nil, is the fingerprint of the frame rendered with a
+	// min-max window instead of the window its DICOM header stores: the
+	// picture a script that scales each slice from its minimum to its
+	// maximum exports, and a different one when the stored window clips.
+	// Searches and clusters match either rendering.
+	MinMax *hash.Fingerprint
 }
 
 // Record encodings. Every value starts with a version byte so that a later
@@ -58,6 +64,8 @@ const (
 	fileRecordV1    = 1
 	imageRecordV1   = 1
 	imageRecordV2   = 2 // adds JPEGQuality after Lossy
+	imageRecordV3   = 3 // adds PDQZeros to fingerprints, and the optional min-max fingerprint at the end
+	fileRecordV2    = 2 // adds each image's optional min-max pHash
 	datasetRecordV1 = 1
 )
 
@@ -295,8 +303,8 @@ func decodeDataset(b []byte) (datasetRecord, error) {
 }
 
 func encodeFile(r *fileRecord) []byte {
-	e := encoder{b: make([]byte, 0, 80+len(r.Format)+len(r.Failure)+28*len(r.Images))}
-	e.byte(fileRecordV1)
+	e := encoder{b: make([]byte, 0, 80+len(r.Format)+len(r.Failure)+37*len(r.Images))}
+	e.byte(fileRecordV2)
 	e.uvarint(r.Gen)
 	e.varint(r.Size)
 	e.time(r.ModTime)
@@ -313,6 +321,10 @@ func encodeFile(r *fileRecord) []byte {
 		e.u64(ref.phash)
 		e.u64(ref.pix)
 		e.u64(ref.sop)
+		e.bool(ref.hasMM)
+		if ref.hasMM {
+			e.u64(ref.mm)
+		}
 	}
 	return e.b
 }
@@ -322,7 +334,10 @@ func encodeFile(r *fileRecord) []byte {
 func decodeFile(b []byte, ds uint32) (fileRecord, error) {
 	d := decoder{b: b}
 	var r fileRecord
-	d.version("file", fileRecordV1)
+	v := d.byte()
+	if d.err == nil && v != fileRecordV1 && v != fileRecordV2 {
+		d.err = fmt.Errorf("%w: file record version %d (this copycat reads versions %d and %d)", ErrVersion, v, fileRecordV1, fileRecordV2)
+	}
 	r.Gen = d.uvarint()
 	r.Size = d.varint()
 	r.ModTime = d.time()
@@ -346,6 +361,9 @@ func decodeFile(b []byte, ds uint32) (fileRecord, error) {
 		}
 		prev += delta
 		r.Images[i] = imageRef{id: prev, ds: ds, phash: d.u64(), pix: d.u64(), sop: d.u64()}
+		if v == fileRecordV2 && d.bool() {
+			r.Images[i].mm, r.Images[i].hasMM = d.u64(), true
+		}
 	}
 	return r, d.end("file")
 }
@@ -359,8 +377,11 @@ func encodeImage(im *Image, dsID uint32) []byte {
 	n := 1300 + len(im.Path) + len(im.Format) + len(im.Photometric) + len(im.TransferSyntax) +
 		len(im.SOPInstanceUID) + len(im.SeriesInstanceUID) + len(im.StudyInstanceUID) +
 		len(im.Modality) + len(im.PatientIDDigest)
+	if im.MinMax != nil {
+		n += 1100
+	}
 	e := encoder{b: make([]byte, 0, n)}
-	e.byte(imageRecordV2)
+	e.byte(imageRecordV3)
 	e.uvarint(uint64(dsID))
 	e.string(im.Path)
 	e.int(im.Frame)
@@ -380,16 +401,26 @@ func encodeImage(im *Image, dsID uint32) []byte {
 	e.string(im.StudyInstanceUID)
 	e.string(im.Modality)
 	e.string(im.PatientIDDigest)
+	e.fingerprint(fp)
+	e.bool(im.MinMax != nil)
+	if im.MinMax != nil {
+		e.fingerprint(im.MinMax)
+	}
+	return e.b
+}
+
+// fingerprint writes a fingerprint as image records of imageRecordV3 hold it.
+func (e *encoder) fingerprint(fp *hash.Fingerprint) {
 	e.u64(fp.PHash)
 	e.u64(fp.DHash)
 	e.u64(fp.AHash)
 	e.raw(fp.PDQ[:])
 	e.int(fp.PDQQuality)
+	e.int(fp.PDQZeros)
 	for _, h := range fp.Dihedral {
 		e.u64(h)
 	}
 	e.bytes(fp.Thumb[:])
-	return e.b
 }
 
 // decodeImage decodes an image record: the ID comes from the key, the
@@ -398,8 +429,8 @@ func decodeImage(b []byte) (Image, uint32, error) {
 	d := decoder{b: b}
 	var im Image
 	v := d.byte()
-	if d.err == nil && v != imageRecordV1 && v != imageRecordV2 {
-		d.err = fmt.Errorf("%w: image record version %d (this copycat reads versions %d and %d)", ErrVersion, v, imageRecordV1, imageRecordV2)
+	if d.err == nil && (v < imageRecordV1 || v > imageRecordV3) {
+		d.err = fmt.Errorf("%w: image record version %d (this copycat reads versions %d to %d)", ErrVersion, v, imageRecordV1, imageRecordV3)
 	}
 	ds := d.uvarint()
 	if ds > math.MaxUint32 {
@@ -413,7 +444,7 @@ func decodeImage(b []byte) (Image, uint32, error) {
 	im.Bits = d.int(0, 64)
 	im.Photometric = d.string()
 	im.Lossy = d.bool()
-	if v == imageRecordV2 {
+	if v >= imageRecordV2 {
 		im.JPEGQuality = d.int(0, 100)
 	}
 	im.FileSize = d.varint()
@@ -425,12 +456,24 @@ func decodeImage(b []byte) (Image, uint32, error) {
 	im.StudyInstanceUID = d.string()
 	im.Modality = d.string()
 	im.PatientIDDigest = d.string()
-	fp := &im.Fingerprint
+	d.fingerprint(&im.Fingerprint, v)
+	if v >= imageRecordV3 && d.bool() {
+		im.MinMax = new(hash.Fingerprint)
+		d.fingerprint(im.MinMax, v)
+	}
+	return im, uint32(ds), d.end("image")
+}
+
+// fingerprint reads a fingerprint of an image record of version v.
+func (d *decoder) fingerprint(fp *hash.Fingerprint, v byte) {
 	fp.PHash = d.u64()
 	fp.DHash = d.u64()
 	fp.AHash = d.u64()
 	d.raw(fp.PDQ[:])
 	fp.PDQQuality = d.int(math.MinInt32, maxInt32)
+	if v >= imageRecordV3 {
+		fp.PDQZeros = d.int(0, 256)
+	}
 	for i := range fp.Dihedral {
 		fp.Dihedral[i] = d.u64()
 	}
@@ -440,5 +483,4 @@ func decodeImage(b []byte) (Image, uint32, error) {
 		d.fail("thumbnail size")
 	}
 	d.raw(fp.Thumb[:])
-	return im, uint32(ds), d.end("image")
 }

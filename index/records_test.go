@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -37,7 +38,23 @@ func sampleRecords() (datasetRecord, fileRecord, Image) {
 	im.SeriesInstanceUID = "1.2.3.4"
 	im.StudyInstanceUID = "1.2.3"
 	im.PatientIDDigest = "9f86d081884c7d65"
+	im.Fingerprint.PDQZeros = 17
+	mm := fakeImage(43, 1).Fingerprint
+	mm.PDQZeros = 256
+	im.MinMax = &mm
+	fr.Images[1] = refOf(&im, 7)
 	return ds, fr, im
+}
+
+// beforeMinMax strips from sample records what image records before
+// version 3 and file records before version 2 cannot hold.
+func beforeMinMax(fr fileRecord, im Image) (fileRecord, Image) {
+	fr.Images = slices.Clone(fr.Images)
+	for i := range fr.Images {
+		fr.Images[i].mm, fr.Images[i].hasMM = 0, false
+	}
+	im.Fingerprint.PDQZeros, im.MinMax = 0, nil
+	return fr, im
 }
 
 func goldenBytes(t *testing.T, name string, got []byte) {
@@ -91,17 +108,43 @@ func TestRecordsRoundTripAndGolden(t *testing.T) {
 	t.Logf("image record: %d bytes", len(b))
 }
 
-// TestDecodeImageV1 reads an image record written before JPEGQuality.
-func TestDecodeImageV1(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("testdata", "records", "image_v1.bin"))
+// TestDecodeOldImages reads image records of earlier versions: v1 (before
+// JPEGQuality) and v2 (before PDQZeros and the min-max fingerprint).
+func TestDecodeOldImages(t *testing.T) {
+	for _, tc := range []struct {
+		file        string
+		jpegQuality bool
+	}{{"image_v1.bin", false}, {"image_v2.bin", true}} {
+		b, err := os.ReadFile(filepath.Join("testdata", "records", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, fr, want := sampleRecords()
+		_, want = beforeMinMax(fr, want)
+		want.ID, want.Dataset = 0, ""
+		if !tc.jpegQuality {
+			want.JPEGQuality = 0
+		}
+		got, ds, err := decodeImage(b)
+		if err != nil || ds != 7 || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: dataset %d, err %v, equal %v", tc.file, ds, err, reflect.DeepEqual(got, want))
+		}
+	}
+}
+
+// TestDecodeFileV1 reads a file record written before min-max pHashes.
+func TestDecodeFileV1(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "records", "file_v1.bin"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, want := sampleRecords()
-	want.ID, want.Dataset, want.JPEGQuality = 0, "", 0
-	got, ds, err := decodeImage(b)
-	if err != nil || ds != 7 || !reflect.DeepEqual(got, want) {
-		t.Errorf("v1 image: dataset %d, err %v, equal %v", ds, err, reflect.DeepEqual(got, want))
+	_, fr, im := sampleRecords()
+	want, _ := beforeMinMax(fr, im)
+	want.Dataset, want.Path = "", ""
+	want.ModTime = want.ModTime.UTC()
+	got, err := decodeFile(b, 7)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("v1 file: got %+v, %v; want %+v", got, err, want)
 	}
 }
 
@@ -140,15 +183,19 @@ func TestKeys(t *testing.T) {
 	_, _, im := sampleRecords()
 	im.ID = 99
 	ref := refOf(&im, 3)
-	keys := [][]byte{ref.key(), fileKey(3, im.Path), datasetKey("ct"), metaSalt}
+	keys := [][]byte{ref.key(), ref.mmKey(), fileKey(3, im.Path), datasetKey("ct"), metaSalt}
 	for _, k := range keys {
 		if err := parseKey(k); err != nil {
 			t.Errorf("parseKey(%q): %v", k, err)
 		}
 	}
 	got, err := parseImageKey(ref.key())
-	if err != nil || got != ref || got.pix == 0 || got.sop == 0 {
-		t.Errorf("image key round trip: %+v, %v; want %+v", got, err, ref)
+	if err != nil || got != ref.keyRef() || got.pix == 0 || got.sop == 0 {
+		t.Errorf("image key round trip: %+v, %v; want %+v", got, err, ref.keyRef())
+	}
+	id, ds, mm, err := parseMinMaxKey(ref.mmKey())
+	if err != nil || id != ref.id || ds != ref.ds || mm != ref.mm || !ref.hasMM {
+		t.Errorf("min-max key round trip: %d %d %016x, %v; want %+v", id, ds, mm, err, ref)
 	}
 	if !bytes.HasPrefix(ref.key(), imageIDPrefix(99)) {
 		t.Error("image key does not start with its ID prefix")
@@ -156,7 +203,7 @@ func TestKeys(t *testing.T) {
 	if sopDigest("1.2.3", 0) == sopDigest("1.2.3", 1) || sopDigest("", 0) != 0 {
 		t.Error("sopDigest does not tell frames apart, or digests an empty UID")
 	}
-	bad := [][]byte{nil, {'Z'}, {tagImage, 1}, []byte("Mnope"), {tagDataset}, append([]byte{tagDataset}, "a\nb"...)}
+	bad := [][]byte{nil, {'Z'}, {tagImage, 1}, {tagMinMax, 1}, []byte("Mnope"), {tagDataset}, append([]byte{tagDataset}, "a\nb"...)}
 	for _, k := range bad {
 		if err := parseKey(k); err == nil {
 			t.Errorf("parseKey(%q) accepted a bad key", k)
@@ -233,7 +280,7 @@ func FuzzDecodeRecords(f *testing.F) {
 func FuzzParseKey(f *testing.F) {
 	_, fr, im := sampleRecords()
 	im.ID = 5
-	for _, k := range [][]byte{refOf(&im, 2).key(), fileKey(2, fr.Path), datasetKey("ct"), metaVersion} {
+	for _, k := range [][]byte{refOf(&im, 2).key(), refOf(&im, 2).mmKey(), fileKey(2, fr.Path), datasetKey("ct"), metaVersion} {
 		f.Add(k)
 	}
 	f.Fuzz(func(t *testing.T, k []byte) {
@@ -250,6 +297,12 @@ func FuzzParseKey(f *testing.F) {
 			ref, err := parseImageKey(k)
 			if err != nil || !bytes.Equal(ref.key(), k) {
 				t.Fatalf("image key %q does not round-trip", k)
+			}
+		case tagMinMax:
+			id, ds, mm, err := parseMinMaxKey(k)
+			ref := imageRef{id: id, ds: ds, mm: mm, hasMM: true}
+			if err != nil || !bytes.Equal(ref.mmKey(), k) {
+				t.Fatalf("min-max key %q does not round-trip", k)
 			}
 		}
 	})

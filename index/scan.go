@@ -244,6 +244,9 @@ func opsCost(ops []op) (n, sz int64) {
 func imageDeletes(refs []imageRef, ops []op) []op {
 	for _, ref := range refs {
 		ops = append(ops, op{key: ref.key(), del: true})
+		if ref.hasMM {
+			ops = append(ops, op{key: ref.mmKey(), del: true})
+		}
 	}
 	return ops
 }
@@ -538,6 +541,9 @@ func (sc *Scan) Put(f File, imgs []Image) error {
 		ref := refOf(&im, ds)
 		fr.Images[i] = ref
 		ops = append(ops, op{key: ref.key(), val: encodeImage(&im, ds)})
+		if ref.hasMM {
+			ops = append(ops, op{key: ref.mmKey(), val: []byte{}})
+		}
 	}
 	ops = append(ops, op{key: key, val: encodeFile(fr)})
 	n, sz := opsCost(ops)

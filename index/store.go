@@ -20,8 +20,11 @@ import (
 )
 
 // SchemaVersion is the version of the key schema this package writes. An
-// index with a higher version is refused with ErrVersion.
-const SchemaVersion = 1
+// index with a higher version is refused with ErrVersion. Version 2 added
+// the W keys and the records that carry min-max fingerprints; a writer
+// marks an older index 2 when it opens it, since it may write them, and
+// reads the older records as they are.
+const SchemaVersion = 2
 
 // DefaultDir is where the CLI keeps the index when neither --index nor
 // COPYCAT_INDEX says otherwise.
@@ -269,7 +272,7 @@ func (s *Store) init() error {
 		}
 		return nil
 	}
-	if version == 0 || s.salt == nil {
+	if version < SchemaVersion || s.salt == nil {
 		if s.salt == nil {
 			s.salt = make([]byte, SaltSize)
 			if _, err := rand.Read(s.salt); err != nil {

@@ -84,7 +84,18 @@ func fakeImage(seed uint64, frame int) Image {
 		SOPInstanceUID: fmt.Sprintf("1.2.3.%d", seed),
 		Modality:       "CT",
 		Fingerprint:    fakeFingerprint(seed*1000 + uint64(frame)),
+		MinMax:         fakeMinMax(seed, frame),
 	}
+}
+
+// fakeMinMax gives every other seed's frames a min-max fingerprint, so that
+// the store tests (rescans, forgets, crashes) also write and delete W keys.
+func fakeMinMax(seed uint64, frame int) *hash.Fingerprint {
+	if seed%2 != 0 {
+		return nil
+	}
+	fp := fakeFingerprint(seed*1000 + uint64(frame) + 500_000)
+	return &fp
 }
 
 // fakeFile returns a file record and its frames.

@@ -16,7 +16,9 @@ type Verification struct {
 	DHashDistance int // of 64 bits
 	// PDQDistance is the distance of the 256-bit PDQ hashes, or -1 when
 	// either image is too featureless for PDQ to be trusted (quality below
-	// VerifyOptions.MinPDQQuality) or the match is under a transform.
+	// VerifyOptions.MinPDQQuality), has structure along one axis only (its
+	// PDQ bits are rounding noise: more than hash.PDQMaxZeros
+	// coefficients are zero), or the match is under a transform.
 	PDQDistance int
 	// ThumbCorrelation is the Pearson correlation of the 32x32 grey
 	// thumbnails (the second one transformed as the match says), 1 for
@@ -114,7 +116,7 @@ func compareWith(a, b *hash.Fingerprint, t Transform, minQuality int) Verificati
 	}
 	if t == 0 {
 		v.PHashDistance = bits.OnesCount64(a.PHash ^ b.PHash)
-		if a.PDQQuality >= minQuality && b.PDQQuality >= minQuality {
+		if a.PDQQuality >= minQuality && b.PDQQuality >= minQuality && a.PDQZeros <= hash.PDQMaxZeros && b.PDQZeros <= hash.PDQMaxZeros {
 			v.PDQDistance = pdqDistance(&a.PDQ, &b.PDQ)
 		}
 	} else {
