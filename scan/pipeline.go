@@ -343,11 +343,17 @@ func (w *Worker) process(j job) result {
 func decodeImages(dec *ingest.Decoder, h *hash.Hasher, data []byte) (ingest.Meta, []index.Image, error) {
 	var imgs []index.Image
 	meta, err := dec.Decode(data, func(f ingest.Frame) error {
-		imgs = append(imgs, index.Image{
+		im := index.Image{
 			Frame:       f.Index,
 			PixelSHA256: ingest.FrameDigest(f),
 			Fingerprint: h.ComputeReduced(f.Image, f.Scale, f.Width, f.Height),
-		})
+		}
+		if f.MinMax != nil {
+			if mm := h.Compute(f.MinMax); !sameRendering(&im.Fingerprint, &mm) {
+				im.MinMax = &mm
+			}
+		}
+		imgs = append(imgs, im)
 		return nil
 	})
 	if err != nil {
@@ -370,6 +376,19 @@ func decodeImages(dec *ingest.Decoder, h *hash.Hasher, data []byte) (ingest.Meta
 		im.PatientIDDigest = meta.PatientIDDigest
 	}
 	return meta, imgs, nil
+}
+
+// maxSameRendering is the pHash distance up to which a frame's min-max
+// rendering counts as the picture its stored window already shows (when
+// the pair also passes verification): its own fingerprint would only
+// double the search for the same matches.
+const maxSameRendering = 2
+
+// sameRendering reports whether a min-max rendering adds nothing to the
+// frame's own fingerprint.
+func sameRendering(own, minMax *hash.Fingerprint) bool {
+	return hash.Distance64(own.PHash, minMax.PHash) <= maxSameRendering &&
+		index.VerifyOptions{}.Accept(index.Compare(own, minMax, 0))
 }
 
 // sha256Sum is the file digest: SHA-256, which Go computes with the CPU's

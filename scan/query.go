@@ -63,6 +63,7 @@ func QueryFiles(ctx context.Context, opts QueryOptions, paths []string, fn func(
 		for _, im := range imgs {
 			q := index.Query{
 				Fingerprint:       im.Fingerprint,
+				MinMax:            im.MinMax,
 				PixelSHA256:       im.PixelSHA256,
 				FileSHA256:        fileSHA,
 				SOPInstanceUID:    im.SOPInstanceUID,
