@@ -32,8 +32,14 @@ func (a *analysis) overlaps(rep *Report) {
 				for _, x := range byDS[da] {
 					for _, y := range byDS[db] {
 						k, t, d := a.relation(x, y)
+						mm := false
+						if k == index.KindNearDuplicate {
+							if dm, ok := a.minMaxDistance(x, y); ok && dm < d {
+								t, d, mm = 0, dm, true
+							}
+						}
 						if k < best.kind || best.kind == 0 || k == best.kind && d < best.dist {
-							best = closest{a: x, b: y, kind: k, transform: t, dist: d}
+							best = closest{a: x, b: y, kind: k, transform: t, dist: d, minMax: mm}
 						}
 					}
 				}
@@ -51,7 +57,7 @@ func (a *analysis) overlaps(rep *Report) {
 		var sum int
 		for _, c := range a.pairs[key] {
 			ov.SharedImages++
-			ov.Kinds[kindName(c.kind, c.transform)]++
+			ov.Kinds[kindName(c.kind, c.transform, c.minMax)]++
 			sum += c.dist
 		}
 		na, nb := a.covered(key)
@@ -309,7 +315,7 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 		if !origFirst {
 			t = inverse(t)
 		}
-		e.Kinds[kindName(c.kind, t)]++
+		e.Kinds[kindName(c.kind, t, c.minMax)]++
 		sum += c.dist
 		if c.kind == index.KindIdenticalFile {
 			continue

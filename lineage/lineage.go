@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/bits"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/copycat-dev/copycat/hash"
@@ -89,7 +90,9 @@ type Overlap struct {
 	BFraction float64 `json:"b_fraction"`
 	// Kinds counts the relation of the closest pair of each shared group:
 	// identical-file, identical-pixels, same-dicom-instance,
-	// near-duplicate; rotations and mirrors are counted by their names.
+	// near-duplicate; rotations and mirrors are counted by their names,
+	// and near-duplicates of a DICOM frame's min-max rendering (see
+	// index.Image.MinMax) as min-max-window.
 	Kinds map[string]int `json:"kinds"`
 	// MeanDistance is the mean pHash distance of those closest pairs.
 	MeanDistance float64 `json:"mean_distance"`
@@ -115,9 +118,10 @@ type Edge struct {
 	// aspect-changed, cropped, re-encoded, lossy, bit-depth-reduced,
 	// rendered-from-dicom, a rotation or mirror (index.Transform names),
 	// new-material. Details has a sentence per transform with counts.
-	Transforms []string       `json:"transforms"`
-	Details    []string       `json:"transform_details"`
-	Kinds      map[string]int `json:"kinds"`
+	Transforms []string `json:"transforms"`
+	Details    []string `json:"transform_details"`
+	// Kinds counts relations as Overlap.Kinds does.
+	Kinds map[string]int `json:"kinds"`
 	// MeanDistance is the mean pHash distance of the closest pairs.
 	MeanDistance float64 `json:"mean_distance"`
 	// LicenseChanged is set when the copy's licence differs from the
@@ -162,6 +166,8 @@ type image struct {
 	pixSHA      [32]byte
 	sop, series string
 	dihedral    [8]uint64
+	mm          uint64 // pHash of the min-max rendering, when hasMM
+	hasMM       bool
 	split       string
 	group       int // index into groups, -1 if none
 }
@@ -213,7 +219,12 @@ func Analyze(ctx context.Context, st *index.Store, opts Options) (*Report, error
 				return nil, err
 			}
 			a.byID[im.ID] = len(a.images)
+			var mm uint64
+			if im.MinMax != nil {
+				mm = im.MinMax.PHash
+			}
 			a.images = append(a.images, image{
+				mm: mm, hasMM: im.MinMax != nil,
 				id: im.ID, ds: di, path: im.Path, frame: im.Frame, format: im.Format,
 				w: im.Width, h: im.Height, bits: im.Bits, lossy: im.Lossy, quality: im.JPEGQuality,
 				fileSHA: im.FileSHA256, pixSHA: im.PixelSHA256, sop: im.SOPInstanceUID,
@@ -281,6 +292,7 @@ type closest struct {
 	kind      index.MatchKind
 	transform index.Transform // b looks like a after it
 	dist      int
+	minMax    bool // near through a min-max rendering of a or b
 }
 
 // splitNames maps path components (lower case) to canonical split names.
@@ -439,14 +451,16 @@ func (a *analysis) joinTransformed(ctx context.Context, uf *unionFind) error {
 	return nil
 }
 
-// sameAcquisition mirrors the index's rule: frames of one file and
-// instances of one series look alike by nature and are not copies.
+// sameAcquisition applies the index's rule (index.SameAcquisition): frames
+// of one file or sequence and instances of one series look alike by
+// nature and are not copies.
 func (a *analysis) sameAcquisition(x, y int) bool {
-	p, q := &a.images[x], &a.images[y]
-	if p.ds == q.ds && p.path == q.path {
-		return true
-	}
-	return p.series != "" && p.series == q.series && p.sop != q.sop
+	return index.SameAcquisition(a.acquisition(x), a.acquisition(y))
+}
+
+func (a *analysis) acquisition(i int) index.Acquisition {
+	p := &a.images[i]
+	return index.Acquisition{Dataset: strconv.Itoa(p.ds), Path: p.path, Format: p.format, Width: p.w, Height: p.h, SOP: p.sop, Series: p.series}
 }
 
 // relation returns how image y relates to image x: the strongest exact
@@ -466,8 +480,33 @@ func (a *analysis) relation(x, y int) (index.MatchKind, index.Transform, int) {
 	return index.KindNearDuplicate, index.Transform(t), d
 }
 
+// minMaxDistance is the least pHash distance between x and y through a
+// min-max rendering of either (in their own orientation), and whether
+// either has one.
+func (a *analysis) minMaxDistance(x, y int) (int, bool) {
+	p, q := &a.images[x], &a.images[y]
+	d, ok := 65, false
+	for _, u := range []struct {
+		h  uint64
+		ok bool
+	}{{p.dihedral[0], true}, {p.mm, p.hasMM}} {
+		for _, v := range []struct {
+			h  uint64
+			ok bool
+		}{{q.dihedral[0], true}, {q.mm, q.hasMM}} {
+			if u.ok && v.ok && (u.h != p.dihedral[0] || v.h != q.dihedral[0]) {
+				d, ok = min(d, bits.OnesCount64(u.h^v.h)), true
+			}
+		}
+	}
+	return d, ok
+}
+
 // kindName is the name a closest pair is counted under in Kinds.
-func kindName(k index.MatchKind, t index.Transform) string {
+func kindName(k index.MatchKind, t index.Transform, minMax bool) string {
+	if k == index.KindNearDuplicate && minMax {
+		return "min-max-window"
+	}
 	if k == index.KindNearDuplicate && t != 0 {
 		return t.String()
 	}
