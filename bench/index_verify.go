@@ -45,8 +45,9 @@ type VerifyPair struct {
 	A, B     string // corpus path#frame, or path+operation for copies
 	V        index.Verification
 	Accepted bool // by cfg.Verify and the index's same-acquisition rule
-	// SameAcquisition: frames of one file, or instances of one DICOM
-	// series, which the index never calls near-duplicate copies.
+	// SameAcquisition: frames of one file or numbered sequence, or
+	// instances of one DICOM series, which the index never calls
+	// near-duplicate copies (index.SameAcquisition).
 	SameAcquisition bool
 }
 
@@ -90,6 +91,7 @@ func copyOps() []copyOp {
 // studyFrame is one decoded, fingerprinted frame.
 type studyFrame struct {
 	rel    string
+	copied bool // an ImageMagick copy: a dataset of its own
 	frame  int
 	frames int
 	meta   ingest.Meta
@@ -98,6 +100,17 @@ type studyFrame struct {
 }
 
 func (f *studyFrame) name() string { return fmt.Sprintf("%s#%d", f.rel, f.frame) }
+
+// acquisition is what index.SameAcquisition reads of f: the corpus is one
+// dataset, the copies another.
+func (f *studyFrame) acquisition() index.Acquisition {
+	ds := "corpus"
+	if f.copied {
+		ds = "copies"
+	}
+	return index.Acquisition{Dataset: ds, Path: f.rel, Format: string(f.meta.Format), Width: f.meta.Width, Height: f.meta.Height,
+		SOP: f.meta.SOPInstanceUID, Series: f.meta.SeriesInstanceUID}
+}
 
 // RunVerify runs the study and writes its table to w.
 func RunVerify(ctx context.Context, cfg VerifyConfig, w io.Writer) ([]VerifyCategory, []VerifyPair, error) {
@@ -162,7 +175,7 @@ func RunVerify(ctx context.Context, cfg VerifyConfig, w io.Writer) ([]VerifyCate
 	var pairs []VerifyPair
 	add := func(cat string, a, b *studyFrame, t index.Transform) {
 		v := index.Compare(&a.fp, &b.fp, t)
-		same := a.rel == b.rel || a.meta.SeriesInstanceUID != "" && a.meta.SeriesInstanceUID == b.meta.SeriesInstanceUID && a.meta.SOPInstanceUID != b.meta.SOPInstanceUID
+		same := index.SameAcquisition(a.acquisition(), b.acquisition())
 		pairs = append(pairs, VerifyPair{Category: cat, A: a.name(), B: b.name(), V: v, SameAcquisition: same})
 	}
 	// Consecutive frames of multi-frame files.
@@ -244,7 +257,7 @@ func RunVerify(ctx context.Context, cfg VerifyConfig, w io.Writer) ([]VerifyCate
 		defer os.RemoveAll(tmp)
 		for _, f := range sample {
 			if err := copyStudy(ctx, cfg.Corpus, tmp, f, h, dec, func(op string, c *studyFrame, t index.Transform) {
-				c.rel = f.rel + " " + op
+				c.rel, c.copied = f.rel+" "+op, true
 				add("ImageMagick copy: "+op, f, c, t)
 			}); err != nil {
 				return nil, nil, err

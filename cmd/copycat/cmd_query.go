@@ -17,6 +17,9 @@ type queryMatchJSON struct {
 	Distance  int    `json:"distance"`
 	Kind      string `json:"kind"`
 	Transform string `json:"transform,omitempty"`
+	// Rendering is "min-max" when the match was found through a min-max
+	// rendering of a DICOM frame (index.Match.MinMax).
+	Rendering string `json:"rendering,omitempty"`
 	Verified  bool   `json:"verified"`
 }
 
@@ -59,6 +62,9 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 				if m.Kind == index.KindNearDuplicate && m.Transform != 0 {
 					mj.Transform = m.Transform.String()
 				}
+				if m.MinMax {
+					mj.Rendering = "min-max"
+				}
 				q.Matches = append(q.Matches, mj)
 			}
 			if *asJSON {
@@ -78,6 +84,9 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 				extra := ""
 				if m.Transform != "" {
 					extra += " " + m.Transform
+				}
+				if m.Rendering != "" {
+					extra += " (" + m.Rendering + " rendering)"
 				}
 				if !m.Verified {
 					extra += " (unverified: look before trusting)"
