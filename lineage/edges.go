@@ -32,6 +32,8 @@ func (a *analysis) overlaps(rep *Report) {
 				for _, x := range byDS[da] {
 					for _, y := range byDS[db] {
 						k, t, d := a.relation(x, y)
+						// Counted as min-max-window when a min-max
+						// rendering is the closer picture.
 						mm := false
 						if k == index.KindNearDuplicate {
 							if dm, ok := a.minMaxDistance(x, y); ok && dm < d {

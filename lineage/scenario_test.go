@@ -213,10 +213,12 @@ func (w *world) derive(in, dsDir, into, stem, ops string) string {
 	tmp := w.tb.TempDir()
 	src := in
 	if strings.EqualFold(filepath.Ext(in), ".dcm") {
-		// Render the first frame with the file's own window, as uploaders do.
+		// Render the first frame with the file's own window, as viewers and
+		// many uploaders do, or with the op minmax from the frame's minimum
+		// to its maximum, as export scripts do. Files without a stored
+		// window are always rendered min-max.
 		src = filepath.Join(tmp, "render.png")
-		// Files without a stored window are rendered with their min-max window.
-		if exec.Command("dcmj2pnm", "+on", "+Wi", "1", in, src).Run() != nil {
+		if slices.Contains(strings.Split(ops, ","), "minmax") || exec.Command("dcmj2pnm", "+on", "+Wi", "1", in, src).Run() != nil {
 			w.exec("dcmj2pnm", "+on", "+Wm", in, src)
 		}
 	}
@@ -225,7 +227,7 @@ func (w *world) derive(in, dsDir, into, stem, ops string) string {
 	for _, op := range strings.Split(ops, ",") {
 		name, val, _ := strings.Cut(op, "=")
 		switch name {
-		case "png":
+		case "png", "minmax":
 		case "jpeg":
 			ext = ".jpg"
 			convArgs = append(convArgs, "-quality", val)
@@ -244,6 +246,9 @@ func (w *world) derive(in, dsDir, into, stem, ops string) string {
 		}
 	}
 	out := filepath.Join(outDir, stem+ext)
+	// No timestamps in PNG output: two renders of the same pixels are
+	// then the same file whether or not a second passed between them.
+	convArgs = append(convArgs, "-define", "png:exclude-chunk=date,time")
 	w.exec("convert", append(convArgs, out)...)
 	rel, err := filepath.Rel(dsDir, out)
 	if err != nil {
