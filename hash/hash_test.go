@@ -336,6 +336,23 @@ func TestHasherReuse(t *testing.T) {
 	}
 }
 
+// TestPreview checks that Preview is Compute without PDQ, for every
+// fixture, and hashes nothing for an empty image.
+func TestPreview(t *testing.T) {
+	h := NewHasher()
+	for _, f := range fixtures {
+		img := decodeFile(t, filepath.Join("testdata", f))
+		want := h.Compute(img)
+		want.PDQ, want.PDQQuality, want.PDQZeros = [32]byte{}, 0, 0
+		if got := h.Preview(img); got != want {
+			t.Errorf("%s: Preview differs from Compute without PDQ", f)
+		}
+	}
+	if got := h.Preview(image.NewGray(image.Rect(0, 0, 0, 0))); got != (Fingerprint{}) {
+		t.Errorf("Preview of an empty image = %+v, want zero", got)
+	}
+}
+
 func TestComputeAllocs(t *testing.T) {
 	img := decodeFile(t, filepath.Join("testdata", "hopper.jpg"))
 	h := NewHasher()

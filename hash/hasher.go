@@ -51,19 +51,37 @@ func (h *Hasher) Compute(img image.Image) Fingerprint {
 // filter onto the reduced pixels so that the hash stays close to the
 // full-size image's (see pdqreduced.go). scale <= 1 is Compute.
 func (h *Hasher) ComputeReduced(img image.Image, scale, width, height int) Fingerprint {
-	var fp Fingerprint
-	if img == nil || !h.buildGrid(img) {
+	fp, ok := h.preview(img)
+	if !ok {
 		return fp
 	}
-	fp.Dihedral = h.gridPHash()
-	fp.PHash = fp.Dihedral[Identity]
-	fp.AHash, fp.DHash = h.gridADHash()
-	h.gridThumb(&fp.Thumb)
 	fp.PDQ, fp.PDQQuality = h.pdqReduced(img, scale, width, height)
 	if h.pdqs != nil {
 		fp.PDQZeros = h.pdqs.zeros
 	}
 	return fp
+}
+
+// Preview returns img's fingerprint without PDQ (PDQ zero, quality 0):
+// everything that comes from the one luma grid, at a fraction of
+// Compute's cost on a large image, where PDQ's full-size filter dominates.
+// It serves decisions such as whether a second rendering of a frame
+// differs enough from the first to be worth a Compute of its own.
+func (h *Hasher) Preview(img image.Image) Fingerprint {
+	fp, _ := h.preview(img)
+	return fp
+}
+
+// preview is Preview, and whether img had pixels to hash.
+func (h *Hasher) preview(img image.Image) (fp Fingerprint, ok bool) {
+	if img == nil || !h.buildGrid(img) {
+		return fp, false
+	}
+	fp.Dihedral = h.gridPHash()
+	fp.PHash = fp.Dihedral[Identity]
+	fp.AHash, fp.DHash = h.gridADHash()
+	h.gridThumb(&fp.Thumb)
+	return fp, true
 }
 
 // PHash returns the 64-bit DCT perceptual hash of img, bit-compatible in

@@ -348,8 +348,12 @@ func decodeImages(dec *ingest.Decoder, h *hash.Hasher, data []byte) (ingest.Meta
 			PixelSHA256: ingest.FrameDigest(f),
 			Fingerprint: h.ComputeReduced(f.Image, f.Scale, f.Width, f.Height),
 		}
+		// The min-max rendering is often the same picture (a window that
+		// clips a few outliers): the PDQ-less preview decides that at a
+		// fraction of a full fingerprint's cost on a large frame.
 		if f.MinMax != nil {
-			if mm := h.Compute(f.MinMax); !sameRendering(&im.Fingerprint, &mm) {
+			if pv := h.Preview(f.MinMax); !sameRendering(&im.Fingerprint, &pv) {
+				mm := h.Compute(f.MinMax)
 				im.MinMax = &mm
 			}
 		}
@@ -385,7 +389,8 @@ func decodeImages(dec *ingest.Decoder, h *hash.Hasher, data []byte) (ingest.Meta
 const maxSameRendering = 2
 
 // sameRendering reports whether a min-max rendering adds nothing to the
-// frame's own fingerprint.
+// frame's own fingerprint. minMax may be a preview (no PDQ): verification
+// then judges on the thumbnails alone.
 func sameRendering(own, minMax *hash.Fingerprint) bool {
 	return hash.Distance64(own.PHash, minMax.PHash) <= maxSameRendering &&
 		index.VerifyOptions{}.Accept(index.Compare(own, minMax, 0))
