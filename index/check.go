@@ -17,6 +17,9 @@ type CheckReport struct {
 	// Problems lists every inconsistency found, one line each; empty for a
 	// consistent index. At most MaxCheckProblems are kept.
 	Problems []string
+	// ProblemsFound counts the inconsistencies found, those not kept
+	// included.
+	ProblemsFound int
 }
 
 // MaxCheckProblems bounds CheckReport.Problems.
@@ -26,6 +29,7 @@ const MaxCheckProblems = 100
 func (r *CheckReport) OK() bool { return len(r.Problems) == 0 }
 
 func (r *CheckReport) problem(format string, args ...any) {
+	r.ProblemsFound++
 	if len(r.Problems) < MaxCheckProblems {
 		r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
 	}

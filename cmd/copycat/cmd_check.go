@@ -35,6 +35,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 // printCheck prints the report and returns an error (exit code 1) when the
 // index is inconsistent.
 func printCheck(e *env, dir string, rep index.CheckReport, asJSON bool) error {
+	found := max(rep.ProblemsFound, len(rep.Problems))
 	if asJSON {
 		problems := rep.Problems
 		if problems == nil {
@@ -44,7 +45,8 @@ func printCheck(e *env, dir string, rep index.CheckReport, asJSON bool) error {
 		enc.SetIndent("", "  ")
 		err := enc.Encode(map[string]any{
 			"index": dir, "ok": rep.OK(), "datasets": rep.Datasets, "files": rep.Files, "images": rep.Images,
-			"problems": problems, "problems_truncated": len(rep.Problems) >= index.MaxCheckProblems,
+			"problems": problems, "problems_truncated": found > len(rep.Problems),
+			"problems_found": found,
 		})
 		if err != nil {
 			return err
@@ -62,8 +64,11 @@ func printCheck(e *env, dir string, rep index.CheckReport, asJSON bool) error {
 		return nil
 	}
 	more := ""
-	if len(rep.Problems) >= index.MaxCheckProblems {
-		more = " or more"
+	if n := found - len(rep.Problems); n > 0 {
+		if !asJSON {
+			fmt.Fprintf(e.stdout, "  ... and %d more\n", n)
+		}
+		more = fmt.Sprintf(" (%d listed)", len(rep.Problems))
 	}
-	return fmt.Errorf("index %s is inconsistent: %d%s problems", dir, len(rep.Problems), more)
+	return fmt.Errorf("index %s is inconsistent: %d problems%s", dir, found, more)
 }

@@ -92,8 +92,10 @@ func TestCheckReportsProblems(t *testing.T) {
 			[]string{"  file \"a.png\" lists image 7", "  image 9 has no file record"}, "inconsistent: 2 problems"},
 		{"problems json", index.CheckReport{Problems: []string{"image 9 has no file record"}}, true,
 			[]string{`"ok": false`, `"image 9 has no file record"`, `"problems_truncated": false`}, "inconsistent: 1 problems"},
-		{"truncated", index.CheckReport{Problems: many}, true,
-			[]string{`"problems_truncated": true`}, "100 or more problems"},
+		{"truncated", index.CheckReport{Problems: many, ProblemsFound: 130}, true,
+			[]string{`"problems_truncated": true`, `"problems_found": 130`}, "130 problems (100 listed)"},
+		{"truncated text", index.CheckReport{Problems: many, ProblemsFound: 130}, false,
+			[]string{"  ... and 30 more"}, "130 problems (100 listed)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
