@@ -61,7 +61,7 @@ func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 	rep.Datasets = len(recs)
 	type owner struct {
 		path string
-		ref  imageRef
+		ref  fileImage
 	}
 	owners := map[uint64]owner{}
 	type counts struct{ files, images, failures int }
@@ -155,8 +155,8 @@ func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 				rep.problem("image %d has two keys", ref.id)
 			}
 			seen[ref.id] = true
-			want := refOf(&im, ds)
-			if want.keyRef() != ref {
+			want := fileImageOf(&im, ds)
+			if want.imageRef != ref {
 				rep.problem("image %d: key %+v does not match its record (%+v)", ref.id, ref, want)
 			}
 			o, ok := owners[ref.id]

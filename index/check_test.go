@@ -16,7 +16,7 @@ func TestCheckFindsDamage(t *testing.T) {
 	plain, imgs3 := fakeFile("b/3.dcm", 3, 1)
 	// mmRef is the image key reference of withMM's frame, from its file
 	// record.
-	mmRef := func(s *Store) imageRef {
+	mmRef := func(s *Store) fileImage {
 		t.Helper()
 		rec, err := s.lookupDataset("d")
 		if err != nil {
@@ -38,27 +38,27 @@ func TestCheckFindsDamage(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name   string
-		damage func(r imageRef, txn *badger.Txn) error
+		damage func(r fileImage, txn *badger.Txn) error
 		want   string
 	}{
-		{"min-max key deleted", func(r imageRef, txn *badger.Txn) error {
+		{"min-max key deleted", func(r fileImage, txn *badger.Txn) error {
 			return txn.Delete(r.mmKey())
 		}, "has a min-max fingerprint but no min-max key"},
-		{"min-max key with another pHash", func(r imageRef, txn *badger.Txn) error {
+		{"min-max key with another pHash", func(r fileImage, txn *badger.Txn) error {
 			if err := txn.Delete(r.mmKey()); err != nil {
 				return err
 			}
 			r.mm ^= 1
 			return txn.Set(r.mmKey(), nil)
 		}, "min-max key of image"},
-		{"stray min-max key", func(r imageRef, txn *badger.Txn) error {
+		{"stray min-max key", func(r fileImage, txn *badger.Txn) error {
 			r.id, r.mm = 999, 7
 			return txn.Set(r.mmKey(), nil)
 		}, "min-max key of image 999, which has no min-max fingerprint"},
-		{"image key deleted", func(r imageRef, txn *badger.Txn) error {
+		{"image key deleted", func(r fileImage, txn *badger.Txn) error {
 			return txn.Delete(r.key())
 		}, "which does not exist"},
-		{"file record deleted", func(r imageRef, txn *badger.Txn) error {
+		{"file record deleted", func(r fileImage, txn *badger.Txn) error {
 			return txn.Delete(fileKey(r.ds, withMM.Path))
 		}, "has no file record"},
 	} {

@@ -50,9 +50,14 @@ type imageRef struct {
 	phash uint64 // the indexed pHash
 	pix   uint64 // digest8 of the pixel SHA-256; 0 when unknown
 	sop   uint64 // sopDigest of SOPInstanceUID and frame; 0 when none
-	// mm is the pHash of the image's min-max rendering when hasMM (see
-	// Image.MinMax). It is not in the image key but in a W key of its own,
-	// which the file record lists like the image key.
+}
+
+// fileImage is an image as its file record lists it: its image key, and
+// the pHash of its min-max rendering when hasMM (see Image.MinMax), which
+// is not in the image key but in a W key of its own. The search structure
+// holds imageRefs only, for its size.
+type fileImage struct {
+	imageRef
 	mm    uint64
 	hasMM bool
 }
@@ -81,8 +86,8 @@ func (r imageRef) key() []byte {
 const minMaxKeyLen = 1 + 8 + 4 + 8
 
 // mmKey is the key that puts the image's min-max pHash in the search
-// structure; only for refs with hasMM.
-func (r imageRef) mmKey() []byte {
+// structure; only for images with hasMM.
+func (r fileImage) mmKey() []byte {
 	k := make([]byte, 0, minMaxKeyLen)
 	k = append(k, tagMinMax)
 	k = binary.BigEndian.AppendUint64(k, r.id)
@@ -114,23 +119,22 @@ func parseImageKey(k []byte) (imageRef, error) {
 
 // refOf is the reference of image im of dataset ds.
 func refOf(im *Image, ds uint32) imageRef {
-	r := imageRef{
+	return imageRef{
 		id:    im.ID,
 		ds:    ds,
 		phash: im.Fingerprint.PHash,
 		pix:   digest8(im.PixelSHA256),
 		sop:   sopDigest(im.SOPInstanceUID, im.Frame),
 	}
-	if im.MinMax != nil {
-		r.mm, r.hasMM = im.MinMax.PHash, true
-	}
-	return r
 }
 
-// keyRef is the part of r that the image key holds.
-func (r imageRef) keyRef() imageRef {
-	r.mm, r.hasMM = 0, false
-	return r
+// fileImageOf is image im of dataset ds as its file record lists it.
+func fileImageOf(im *Image, ds uint32) fileImage {
+	f := fileImage{imageRef: refOf(im, ds)}
+	if im.MinMax != nil {
+		f.mm, f.hasMM = im.MinMax.PHash, true
+	}
+	return f
 }
 
 // digest8 is the first 8 bytes of a digest: enough to find candidates in

@@ -188,7 +188,10 @@ func (s *Store) PrepareSearch() (LoadStats, error) {
 		return LoadStats{}, err
 	}
 	n := int64(len(hi.refs))
-	return LoadStats{Images: len(hi.refs), Duration: hi.loaded, Bytes: hi.set.Bytes() + n*(36+8+8)}, nil
+	// Per image its key's fields, pHash and two exact-lookup entries; per
+	// min-max rendering a pHash and its owner.
+	mm := int64(len(hi.mmOf))
+	return LoadStats{Images: len(hi.refs), Duration: hi.loaded, Bytes: hi.set.Bytes() + n*(36+8+8) + mm*(8+4)}, nil
 }
 
 // hashIndex returns the current search structure, loading it if the index

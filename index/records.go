@@ -94,8 +94,8 @@ type datasetRecord struct {
 // fileRecord is the value of a file key.
 type fileRecord struct {
 	File
-	Gen    uint64     // generation of the last scan that saw the file
-	Images []imageRef // the keys of its images, in frame order (ds is the file's)
+	Gen    uint64      // generation of the last scan that saw the file
+	Images []fileImage // the keys of its images, in frame order (ds is the file's)
 }
 
 // encoder appends to a byte slice.
@@ -351,7 +351,7 @@ func decodeFile(b []byte, ds uint32) (fileRecord, error) {
 		n = 0
 	}
 	if n > 0 {
-		r.Images = make([]imageRef, n)
+		r.Images = make([]fileImage, n)
 	}
 	var prev uint64
 	for i := range r.Images {
@@ -360,7 +360,7 @@ func decodeFile(b []byte, ds uint32) (fileRecord, error) {
 			d.fail("image ids")
 		}
 		prev += delta
-		r.Images[i] = imageRef{id: prev, ds: ds, phash: d.u64(), pix: d.u64(), sop: d.u64()}
+		r.Images[i].imageRef = imageRef{id: prev, ds: ds, phash: d.u64(), pix: d.u64(), sop: d.u64()}
 		if v == fileRecordV2 && d.bool() {
 			r.Images[i].mm, r.Images[i].hasMM = d.u64(), true
 		}

@@ -29,7 +29,7 @@ func sampleRecords() (datasetRecord, fileRecord, Image) {
 	fr := fileRecord{File: f, Gen: 3}
 	for i := range imgs {
 		imgs[i].ID = 1000 + uint64(i)
-		fr.Images = append(fr.Images, refOf(&imgs[i], 7))
+		fr.Images = append(fr.Images, fileImageOf(&imgs[i], 7))
 	}
 	im := imgs[1]
 	im.Path = f.Path
@@ -42,7 +42,7 @@ func sampleRecords() (datasetRecord, fileRecord, Image) {
 	mm := fakeImage(43, 1).Fingerprint
 	mm.PDQZeros = 256
 	im.MinMax = &mm
-	fr.Images[1] = refOf(&im, 7)
+	fr.Images[1] = fileImageOf(&im, 7)
 	return ds, fr, im
 }
 
@@ -182,7 +182,7 @@ func TestDecodeRejects(t *testing.T) {
 func TestKeys(t *testing.T) {
 	_, _, im := sampleRecords()
 	im.ID = 99
-	ref := refOf(&im, 3)
+	ref := fileImageOf(&im, 3)
 	keys := [][]byte{ref.key(), ref.mmKey(), fileKey(3, im.Path), datasetKey("ct"), metaSalt}
 	for _, k := range keys {
 		if err := parseKey(k); err != nil {
@@ -190,8 +190,8 @@ func TestKeys(t *testing.T) {
 		}
 	}
 	got, err := parseImageKey(ref.key())
-	if err != nil || got != ref.keyRef() || got.pix == 0 || got.sop == 0 {
-		t.Errorf("image key round trip: %+v, %v; want %+v", got, err, ref.keyRef())
+	if err != nil || got != ref.imageRef || got.pix == 0 || got.sop == 0 {
+		t.Errorf("image key round trip: %+v, %v; want %+v", got, err, ref.imageRef)
 	}
 	id, ds, mm, err := parseMinMaxKey(ref.mmKey())
 	if err != nil || id != ref.id || ds != ref.ds || mm != ref.mm || !ref.hasMM {
@@ -280,7 +280,7 @@ func FuzzDecodeRecords(f *testing.F) {
 func FuzzParseKey(f *testing.F) {
 	_, fr, im := sampleRecords()
 	im.ID = 5
-	for _, k := range [][]byte{refOf(&im, 2).key(), refOf(&im, 2).mmKey(), fileKey(2, fr.Path), datasetKey("ct"), metaVersion} {
+	for _, k := range [][]byte{refOf(&im, 2).key(), fileImageOf(&im, 2).mmKey(), fileKey(2, fr.Path), datasetKey("ct"), metaVersion} {
 		f.Add(k)
 	}
 	f.Fuzz(func(t *testing.T, k []byte) {
@@ -300,7 +300,7 @@ func FuzzParseKey(f *testing.F) {
 			}
 		case tagMinMax:
 			id, ds, mm, err := parseMinMaxKey(k)
-			ref := imageRef{id: id, ds: ds, mm: mm, hasMM: true}
+			ref := fileImage{imageRef: imageRef{id: id, ds: ds}, mm: mm, hasMM: true}
 			if err != nil || !bytes.Equal(ref.mmKey(), k) {
 				t.Fatalf("min-max key %q does not round-trip", k)
 			}

@@ -241,7 +241,7 @@ func opsCost(ops []op) (n, sz int64) {
 
 // imageDeletes appends the deletes of the given images: their keys are
 // all in the file record, so nothing needs reading.
-func imageDeletes(refs []imageRef, ops []op) []op {
+func imageDeletes(refs []fileImage, ops []op) []op {
 	for _, ref := range refs {
 		ops = append(ops, op{key: ref.key(), del: true})
 		if ref.hasMM {
@@ -532,13 +532,13 @@ func (sc *Scan) Put(f File, imgs []Image) error {
 	firstID := sc.s.nextID
 	sc.s.nextID += uint64(len(imgs))
 	sc.s.mu.Unlock()
-	fr := &fileRecord{File: f, Gen: sc.rec.Gen, Images: make([]imageRef, len(imgs))}
+	fr := &fileRecord{File: f, Gen: sc.rec.Gen, Images: make([]fileImage, len(imgs))}
 	fr.Dataset = ""
 	for i := range imgs {
 		im := imgs[i] // a copy: the caller's slice is not modified
 		im.ID = firstID + uint64(i)
 		im.Path = f.Path
-		ref := refOf(&im, ds)
+		ref := fileImageOf(&im, ds)
 		fr.Images[i] = ref
 		ops = append(ops, op{key: ref.key(), val: encodeImage(&im, ds)})
 		if ref.hasMM {

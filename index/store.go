@@ -663,7 +663,7 @@ func (s *Store) Images(dataset string) iter.Seq2[Image, error] {
 		stop := errors.New("stop")
 		err = s.eachFile(rec.ID, func(path string, fr fileRecord) error {
 			for _, ref := range fr.Images {
-				im, err := getImage(txn, ref)
+				im, err := getImage(txn, ref.imageRef)
 				if err != nil {
 					return fmt.Errorf("file %s: %w", path, err)
 				}
