@@ -76,7 +76,7 @@
 // keep the best (a verified pair at the least distance); an image never
 // pairs with its own second rendering, and each pair of images is reported
 // once. scan's TestDICOMRenderRecall looks up every DCMTK render of the
-// corpus DICOMs (own window and min-max) in an index of the DICOMs: all 97
+// corpus DICOMs (own window and min-max) in an index of the DICOMs: all 98
 // renders that show something are found as verified copies, 12 of them
 // through the min-max fingerprint; 3 renders are featureless (blank under
 // their window) and, like all blank images, match only when identical.
