@@ -683,7 +683,8 @@ func (sc *Scan) Finish() (ScanResult, error) {
 	// a log file sometimes came back with image records that had been
 	// deleted (the SIGKILL test, about 1 run in 8 with GC after rescans;
 	// none in 18 without), a known class of Badger bug (dgraph-io/badger
-	// #2143). Space left by replaced records is reclaimed by forget.
+	// #2143, #2286). Forget does none either (see forget): space left by
+	// replaced and deleted records is not reclaimed.
 	rec := sc.rec
 	rec.State = stateComplete
 	rec.Files, rec.Images, rec.Failures = res.Files, res.Images, res.Failures

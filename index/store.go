@@ -552,7 +552,11 @@ func (s *Store) forget(name string, rec datasetRecord) error {
 	if err := s.update(func(txn *badger.Txn) error { return txn.Delete(datasetKey(name)) }); err != nil {
 		return err
 	}
-	s.collectGarbage()
+	// No value-log GC, here or anywhere: a writer killed after Badger's GC
+	// had rewritten a log file came back with deleted image records, images
+	// no file record lists (TestSIGKILLMidScan with a Forget, and so a GC,
+	// in every round: 5 failures in 44 runs; without the GC 0 in 44).
+	// Deleted records therefore keep their value-log space.
 	return nil
 }
 
@@ -734,20 +738,6 @@ func getImage(txn *badger.Txn, ref imageRef) (Image, error) {
 	}
 	im.ID = ref.id
 	return im, nil
-}
-
-// collectGarbage reclaims value-log space left by deleted and replaced
-// image records. Badger rewrites a log file when at least half of it is
-// garbage; each call handles one file, so loop while it finds work.
-func (s *Store) collectGarbage() {
-	for range 1000 {
-		if err := s.db.RunValueLogGC(0.5); err != nil {
-			if !errors.Is(err, badger.ErrNoRewrite) {
-				s.log.Debug("index: value log GC", "err", err)
-			}
-			return
-		}
-	}
 }
 
 // Compact flattens the LSM tree and reclaims space after large deletions
