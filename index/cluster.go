@@ -406,7 +406,7 @@ func compareRenderings(a, b *entryInfo, r int, vo VerifyOptions) (d int, v Verif
 			}
 			vx := compareWith(x, y, 0, vo.MinPDQQuality)
 			okx := vo.Accept(vx)
-			if !found || okx && !ok || okx == ok && dx < d {
+			if !found || preferred(okx, dx, ok, d) {
 				found, d, v, ok = true, dx, vx, okx
 			}
 		}

@@ -130,6 +130,13 @@ type Match struct {
 	MinMax bool
 }
 
+// preferred reports whether a pair of renderings that passes verification
+// (ok) at distance d accounts for a match better than the best so far:
+// verified beats unverified, then the lesser distance wins.
+func preferred(ok bool, d int, bestOK bool, bestD int) bool {
+	return ok && !bestOK || ok == bestOK && d < bestD
+}
+
 // viaIndex numbers the four pairs of renderings a near-duplicate can be
 // found through: the query's own or min-max rendering (qmm) against the
 // indexed image's own or min-max one (mm).
@@ -453,7 +460,7 @@ func (s *Store) Query(q Query) ([]Match, error) {
 				}
 				v := Compare(qfp, ifp, n.tr)
 				ok := !sameSeries && vo.Accept(v)
-				if best < 0 || ok && !m.Verified || ok == m.Verified && n.dist < m.Distance {
+				if best < 0 || preferred(ok, n.dist, m.Verified, m.Distance) {
 					best = k
 					m.Distance, m.Transform, m.Verification, m.Verified = n.dist, n.tr, v, ok
 				}
