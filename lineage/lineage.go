@@ -485,21 +485,17 @@ func (a *analysis) relation(x, y int) (index.MatchKind, index.Transform, int) {
 // either has one.
 func (a *analysis) minMaxDistance(x, y int) (int, bool) {
 	p, q := &a.images[x], &a.images[y]
-	d, ok := 65, false
-	for _, u := range []struct {
-		h  uint64
-		ok bool
-	}{{p.dihedral[0], true}, {p.mm, p.hasMM}} {
-		for _, v := range []struct {
-			h  uint64
-			ok bool
-		}{{q.dihedral[0], true}, {q.mm, q.hasMM}} {
-			if u.ok && v.ok && (u.h != p.dihedral[0] || v.h != q.dihedral[0]) {
-				d, ok = min(d, bits.OnesCount64(u.h^v.h)), true
-			}
+	d := 65
+	if p.hasMM {
+		d = min(d, bits.OnesCount64(p.mm^q.dihedral[0]))
+		if q.hasMM {
+			d = min(d, bits.OnesCount64(p.mm^q.mm))
 		}
 	}
-	return d, ok
+	if q.hasMM {
+		d = min(d, bits.OnesCount64(p.dihedral[0]^q.mm))
+	}
+	return d, p.hasMM || q.hasMM
 }
 
 // kindName is the name a closest pair is counted under in Kinds.
