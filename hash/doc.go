@@ -155,10 +155,12 @@
 // full benign recall at 5 and its first distinct false match at 8. The
 // hard negatives the hashes do match are mostly the chessboard sequence
 // (near-identical shots); separating those needs the thumbnail or pixels,
-// which is what the index's verification does: after it, 1 of 340 hard-
+// which is what the index's verification does: after it, 0 of 340 hard-
 // negative pairs and 0 of 16,566 distinct pairs are called copies (the
 // verification study in index/doc.go, on fingerprints from the scan's
-// reduced decodes; the one is two consecutive optical-flow frames).
+// reduced decodes). One hard-negative pair, two consecutive optical-flow
+// frames, passes every image threshold; the index refuses it by its file
+// names, as frames of one acquisition, not by the fingerprints.
 // Crops beyond a few percent are out of reach of all four global hashes.
 //
 // # Speed
@@ -193,14 +195,29 @@
 // about 2 ms but moves some hashes 2-4 bits off the reference).
 //
 // What a scan hashes for a typical JPEG photo is much smaller: the luma of
-// a 480x360 photo decoded at 1/4 costs ComputeReduced 0.27-0.37 ms
-// (BenchmarkComputeReduced, 16 runs, noisy host), of which PDQ's DCT was a
-// fifth until the reduced path took a folded DCT (rows k and 63-k of the
-// cosine matrix are equal or opposite: half the multiplications; that path
-// is approximate anyway, while Compute keeps the reference's float32
-// order). In a whole scan worker (BenchmarkWorkerProcess/jpeg in scan) the
-// libjpeg-turbo decode is then 63% of the time, the two SHA-256 digests 8%
-// and all hashing about a quarter.
+// a 480x360 photo decoded at 1/4, a 120x90 image. For it the grid is an
+// upsampling, and the kernels after the pixels (tent resamples, DCTs, PDQ's
+// sampling) cost more than reading the pixels, so they are written for
+// instruction-level parallelism: several taps added per pass over a row,
+// several independent sums run side by side, intermediate rows kept in
+// blocks of four so they stay in the L1 cache, one row of integer sums
+// instead of a grid of them, a selection instead of a sort for the
+// median. Every sum is still added in the order of the plain loop, so the
+// output is bit-identical (kernels_test.go holds each kernel to its plain
+// form; the fingerprints of all 1,090 corpus frames, each decoded reduced
+// and at full size, and the previews of their min-max renderings, were
+// compared before and after). BenchmarkKernels, plain against
+// fused, median of 3 (µs): resampleRows to 64 rows 62 -> 23, to 8 rows
+// 51 -> 19, resampleCols 62 -> 19, phashBlock 94 -> 26, PDQ's folded DCT
+// 55 -> 21, PDQ's reduced sampling 52 -> 24, median64 0.91 -> 0.26;
+// binRow8 on a 120-pixel row 0.58 -> 0.37. BenchmarkComputeReduced, old
+// and new test binaries alternated 10 times (benchstat): 480x360/4
+// 328 -> 246 µs (-25%), 1024x1024/4 491 -> 379 µs (-23%). In a whole scan
+// worker (BenchmarkWorkerProcess/jpeg in scan, libjpeg-turbo) the decode
+// is then 68% of the time, the two SHA-256 digests 7% and all hashing 20%
+// (it was 23%, PDQ's DCT then a fifth of it; the reduced path takes a
+// folded DCT, rows k and 63-k of the cosine matrix being equal or
+// opposite, while Compute keeps the reference's float32 order).
 //
 // # Gaps
 //

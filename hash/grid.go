@@ -22,8 +22,12 @@ type axisBins struct {
 	n int // pixels along the axis these bins were computed for; 0 = none yet
 	// k is the number of pixels per bin when n is a multiple of gridSize
 	// (every bin then is pixels k·i .. k·i+k-1, whole), else 0.
-	k   int
-	bin [gridSize]bin
+	k int
+	// narrow says no bin holds more than one whole pixel (n < 2·gridSize,
+	// a reduced decode's axis): binRow8 then reads three weighted pixels
+	// per bin instead of summing a run.
+	narrow bool
+	bin    [gridSize]bin
 }
 
 // bin i is made of the pixels a..b-1, each wholly inside it (weight
@@ -42,6 +46,7 @@ func (ax *axisBins) set(n int) {
 	}
 	ax.n = n
 	ax.k = 0
+	ax.narrow = true
 	if n%gridSize == 0 {
 		ax.k = n / gridSize
 	}
@@ -63,6 +68,7 @@ func (ax *axisBins) set(n int) {
 				c.b--
 			}
 		}
+		ax.narrow = ax.narrow && c.b-c.a <= 1
 		ax.bin[i] = c
 	}
 }
@@ -102,6 +108,16 @@ func binRow8(row []uint8, ax *axisBins, out *[gridExt]uint64) {
 	if k := ax.k; k > 0 {
 		for i := range bins {
 			bins[i] = uint64(sum8(row[k*i:k*i+k])) * gridSize
+		}
+		return
+	}
+	if ax.narrow {
+		// c.a is a pixel of the row even when the bin has no whole pixel
+		// (c.a == c.b), so it can be read and weighted by zero.
+		for i := range bins {
+			c := &ax.bin[i]
+			wa := uint64(c.b-c.a) * gridSize
+			bins[i] = wa*uint64(row[c.a]) + uint64(c.wl)*uint64(row[c.pl]) + uint64(c.wr)*uint64(row[c.pr])
 		}
 		return
 	}
@@ -237,24 +253,18 @@ func (h *Hasher) buildGrid(img image.Image) bool {
 	}
 	h.bx.set(w)
 	h.by.set(ht)
-	clear(h.acc[:])
-	var scale uint64
 	switch m := img.(type) {
 	case *image.Gray:
-		scale = scale8
-		h.accumulate(func(y int) { binRow8(m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):], &h.bx, &h.rowSum) })
+		h.accumulate(scale8, func(y int) { binRow8(m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):], &h.bx, &h.rowSum) })
 	case *image.YCbCr:
-		scale = scale8
-		h.accumulate(func(y int) { binRow8(m.Y[m.YOffset(b.Min.X, b.Min.Y+y):], &h.bx, &h.rowSum) })
+		h.accumulate(scale8, func(y int) { binRow8(m.Y[m.YOffset(b.Min.X, b.Min.Y+y):], &h.bx, &h.rowSum) })
 	case *image.RGBA:
 		// Read as stored. Premultiplied colour is what nfnt/resize
 		// averages too.
-		scale = scaleRGB
-		h.accumulate(func(y int) { binRowRGB(m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):], &h.bx, &h.rowSum) })
+		h.accumulate(scaleRGB, func(y int) { binRowRGB(m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):], &h.bx, &h.rowSum) })
 	case *image.NRGBA:
-		scale = scaleRGB
 		row := h.row32(w)
-		h.accumulate(func(y int) {
+		h.accumulate(scaleRGB, func(y int) {
 			p := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):][: 4*w : 4*w]
 			if opaque(p) {
 				binRowRGB(p, &h.bx, &h.rowSum)
@@ -268,9 +278,8 @@ func (h *Hasher) buildGrid(img image.Image) bool {
 			binRowN(row, &h.bx, &h.rowSum)
 		})
 	case *image.Gray16:
-		scale = scale16
 		row := h.row16(w)
-		h.accumulate(func(y int) {
+		h.accumulate(scale16, func(y int) {
 			p := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):][: 2*w : 2*w]
 			for x := range row {
 				row[x] = uint16(p[2*x])<<8 | uint16(p[2*x+1])
@@ -278,9 +287,8 @@ func (h *Hasher) buildGrid(img image.Image) bool {
 			binRowN(row, &h.bx, &h.rowSum)
 		})
 	case *image.NRGBA64:
-		scale = scale16
 		row := h.row32(w)
-		h.accumulate(func(y int) {
+		h.accumulate(scale16, func(y int) {
 			p := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):][: 8*w : 8*w]
 			for x := range row {
 				q := p[8*x : 8*x+8 : 8*x+8]
@@ -299,7 +307,6 @@ func (h *Hasher) buildGrid(img image.Image) bool {
 	case *image.Paletted:
 		// A luma per palette entry (16-bit, premultiplied, as the generic
 		// path computes it); indices beyond the palette read as black.
-		scale = scale16
 		var lut [256]uint32
 		for i, c := range m.Palette {
 			if i < len(lut) && c != nil {
@@ -308,7 +315,7 @@ func (h *Hasher) buildGrid(img image.Image) bool {
 			}
 		}
 		row := h.row32(w)
-		h.accumulate(func(y int) {
+		h.accumulate(scale16, func(y int) {
 			p := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):][:w:w]
 			for x, v := range p {
 				row[x] = lut[v]
@@ -319,9 +326,8 @@ func (h *Hasher) buildGrid(img image.Image) bool {
 		// Every other standard image type (RGBA64, CMYK, NYCbCrA, ...):
 		// RGBA64At returns a plain struct, so unlike At it does not
 		// allocate per pixel. Premultiplied and 16-bit, like RGBA().
-		scale = scale16
 		row := h.row32(w)
-		h.accumulate(func(y int) {
+		h.accumulate(scale16, func(y int) {
 			for x := range row {
 				c := m.RGBA64At(b.Min.X+x, b.Min.Y+y)
 				row[x] = luma16(uint32(c.R), uint32(c.G), uint32(c.B))
@@ -331,22 +337,14 @@ func (h *Hasher) buildGrid(img image.Image) bool {
 	default:
 		// Slow path: one interface call per pixel. color.RGBA() is already
 		// alpha-premultiplied and 16-bit.
-		scale = scale16
 		row := h.row32(w)
-		h.accumulate(func(y int) {
+		h.accumulate(scale16, func(y int) {
 			for x := range row {
 				r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
 				row[x] = luma16(r, g, bl)
 			}
 			binRowN(row, &h.bx, &h.rowSum)
 		})
-	}
-	// Every cell's weights add up to w·ht (units of 1/gridSize² pixel), so
-	// this division turns the exact integer sums into averages. A flat
-	// region gives exactly equal cells, which keeps ties ties downstream.
-	den := float64(uint64(w) * uint64(ht) * scale)
-	for i, v := range &h.acc {
-		h.grid[i] = float64(v) / den
 	}
 	return true
 }
@@ -362,38 +360,67 @@ func opaque(p []uint8) bool {
 }
 
 // accumulate walks the grid rows top to bottom and adds each source row
-// that overlaps grid row j, weighted by the overlap, into h.acc (row 1+j;
-// rows 0 and gridSize+1 get the first and last source row alone). binY(y)
-// must leave the binned source row y in h.rowSum. A source row that
-// straddles two grid rows (or, when upscaling, feeds many) is binned once.
-func (h *Hasher) accumulate(binY func(y int)) {
+// that overlaps grid row j, weighted by the overlap, into h.acc; the row
+// is then complete and goes into h.grid (row 1+j) as averages. Rows 0 and
+// gridSize+1 get the first and last source row alone. binY(y) must leave
+// the binned source row y, in units of 1/scale grey level, in h.rowSum. A
+// source row that straddles two grid rows (or, when upscaling, feeds many)
+// is binned once. Only one row of integer sums exists at a time: the
+// whole grid of them would be 135 KB more for the cache to hold.
+func (h *Hasher) accumulate(scale uint64, binY func(y int)) {
+	// Every cell's weights add up to w·ht (units of 1/gridSize² pixel), so
+	// this division turns the exact integer sums into averages. A flat
+	// region gives exactly equal cells, which keeps ties ties downstream.
+	den := float64(uint64(h.bx.n) * uint64(h.by.n) * scale)
+	average := func(row int, sums *[gridExt]uint64, w uint64) {
+		g := (*[gridExt]float64)(h.grid[row*gridExt:])
+		for i, v := range sums {
+			g[i] = float64(w*v) / den
+		}
+	}
 	last := -1
 	n := uint64(h.by.n)
 	ax := &h.by
-	add := func(j, y int, wy uint64) {
+	add := func(y int, wy uint64, first bool) {
 		if y != last {
 			binY(y)
 			last = y
 			if y == 0 {
-				addRow((*[gridExt]uint64)(h.acc[:]), &h.rowSum, n)
+				average(0, &h.rowSum, n)
 			}
 			if y == ax.n-1 {
-				addRow((*[gridExt]uint64)(h.acc[(gridExt-1)*gridExt:]), &h.rowSum, n)
+				average(gridExt-1, &h.rowSum, n)
 			}
 		}
-		addRow((*[gridExt]uint64)(h.acc[(j+1)*gridExt:]), &h.rowSum, wy)
+		// Every grid row gets at least one source row; the first is
+		// stored rather than added, so h.acc need not be cleared.
+		if first {
+			setRow(&h.acc, &h.rowSum, wy)
+		} else {
+			addRow(&h.acc, &h.rowSum, wy)
+		}
 	}
 	for j := range gridSize {
 		c := &ax.bin[j]
+		first := true
 		if c.wl != 0 {
-			add(j, int(c.pl), uint64(c.wl))
+			add(int(c.pl), uint64(c.wl), first)
+			first = false
 		}
 		for y := c.a; y < c.b; y++ {
-			add(j, int(y), gridSize)
+			add(int(y), gridSize, first)
+			first = false
 		}
 		if c.wr != 0 {
-			add(j, int(c.pr), uint64(c.wr))
+			add(int(c.pr), uint64(c.wr), first)
 		}
+		average(1+j, &h.acc, 1)
+	}
+}
+
+func setRow(dst, src *[gridExt]uint64, w uint64) {
+	for i, s := range src {
+		dst[i] = w * s
 	}
 }
 

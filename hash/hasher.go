@@ -14,7 +14,7 @@ type Hasher struct {
 	// Exact-area luma grid shared by pHash, dHash, aHash and the thumbnail.
 	bx, by axisBins
 	rowSum [gridExt]uint64
-	acc    [gridExt * gridExt]uint64
+	acc    [gridExt]uint64            // one grid row of integer sums
 	grid   [gridExt * gridExt]float64 // row-major, with a 1-cell border (see gridExt)
 	buf16  []uint16
 	buf32  []uint32
@@ -22,7 +22,7 @@ type Hasher struct {
 	// goimagehash-style resizes from the grid.
 	tx64, ty64     tentAxis
 	tx8, ty8, tx9  tentAxis
-	tmp            [pSize * gridExt]float64
+	tmp            [aSize * gridExt]float64
 	p64            [pSize * pSize]float64
 	a8             [aSize * aSize]float64
 	d9             [dH * dW]float64
@@ -152,8 +152,11 @@ func (h *Hasher) Thumbnail(img image.Image) [ThumbSize * ThumbSize]uint8 {
 func (h *Hasher) gridPHash() [8]uint64 {
 	h.ty64.set(h.by.n, pSize)
 	h.tx64.set(h.bx.n, pSize)
-	resampleRows(&h.ty64, h.grid[:], gridExt, h.tmp[:])
-	resampleCols(&h.tx64, h.tmp[:], pSize, h.p64[:])
+	// Four rows at a time, so the intermediate rows stay in the L1 cache.
+	for o := 0; o < pSize; o += 4 {
+		resampleRows(&h.ty64, o, o+4, h.grid[:], gridExt, h.tmp[:4*gridExt])
+		resampleCols(&h.tx64, h.tmp[:4*gridExt], 4, h.p64[o*pSize:(o+4)*pSize])
+	}
 	h.phashBlock()
 	var d [8]uint64
 	var med [8]float64
@@ -177,7 +180,7 @@ func (h *Hasher) gridADHash() (ahash, dhash uint64) {
 	h.ty8.set(h.by.n, aSize)
 	h.tx8.set(h.bx.n, aSize)
 	h.tx9.set(h.bx.n, dW)
-	resampleRows(&h.ty8, h.grid[:], gridExt, h.tmp[:aSize*gridExt])
+	resampleRows(&h.ty8, 0, aSize, h.grid[:], gridExt, h.tmp[:aSize*gridExt])
 	resampleCols(&h.tx8, h.tmp[:aSize*gridExt], aSize, h.a8[:])
 	resampleCols(&h.tx9, h.tmp[:aSize*gridExt], dH, h.d9[:])
 

@@ -67,7 +67,7 @@ type pdqState struct {
 
 	// The reduced-image path (pdqreduced.go).
 	ax, ay pdqAxis
-	rowT   []float64 // 64 x (reduced width): the row pass
+	rowT   []float64 // 4 x (reduced width): the row pass, four output rows at a time
 	lumaF  []float32 // luma of a reduced image that is not *image.Gray
 }
 
@@ -599,6 +599,10 @@ func (s *pdqState) dctFolded() {
 			sum[k][j], dif[k][j] = x+y, x-y
 		}
 	}
+	// The sums below run four terms per pass (first loop) or four
+	// outputs side by side (second), each still added in index order: the
+	// same floats as one term at a time, with fewer loads and stores and
+	// shorter chains of dependent additions.
 	var t [pdqDCT][pdqSize]float64
 	for i := range pdqDCT {
 		in := &dif // frequency i+1 odd
@@ -606,10 +610,12 @@ func (s *pdqState) dctFolded() {
 			in = &sum
 		}
 		row := &t[i]
-		for k, dk := range (*[half]float32)(s.d[i*pdqSize:]) {
-			c := float64(dk)
-			for j, v := range &in[k] {
-				row[j] += c * v
+		d := (*[half]float32)(s.d[i*pdqSize:])
+		for k := 0; k < half; k += 4 {
+			c0, c1, c2, c3 := float64(d[k]), float64(d[k+1]), float64(d[k+2]), float64(d[k+3])
+			v0, v1, v2, v3 := &in[k], &in[k+1], &in[k+2], &in[k+3]
+			for j := range row {
+				row[j] = row[j] + c0*v0[j] + c1*v1[j] + c2*v2[j] + c3*v3[j]
 			}
 		}
 	}
@@ -619,23 +625,34 @@ func (s *pdqState) dctFolded() {
 		for k := range half {
 			fs[k], fd[k] = row[k]+row[pdqSize-1-k], row[k]-row[pdqSize-1-k]
 		}
-		for j := range pdqDCT {
+		// Frequencies j, j+2, j+4, j+6 share a parity, so one folded input.
+		for _, j := range [4]int{0, 1, 8, 9} {
 			in := &fd
 			if j%2 == 1 {
 				in = &fs
 			}
-			var acc float64
-			for k, dk := range (*[half]float32)(s.d[j*pdqSize:]) {
-				acc += float64(dk) * in[k]
+			d0 := (*[half]float32)(s.d[j*pdqSize:])
+			d1 := (*[half]float32)(s.d[(j+2)*pdqSize:])
+			d2 := (*[half]float32)(s.d[(j+4)*pdqSize:])
+			d3 := (*[half]float32)(s.d[(j+6)*pdqSize:])
+			var a0, a1, a2, a3 float64
+			for k, v := range in {
+				a0 += float64(d0[k]) * v
+				a1 += float64(d1[k]) * v
+				a2 += float64(d2[k]) * v
+				a3 += float64(d3[k]) * v
 			}
-			s.b16[i*pdqDCT+j] = float32(acc)
+			b := s.b16[i*pdqDCT:]
+			b[j], b[j+2], b[j+4], b[j+6] = float32(a0), float32(a1), float32(a2), float32(a3)
 		}
 	}
 }
 
 // kthSmallest returns the k-th smallest (from 0) of a, reordering a:
-// Hoare's selection with a median-of-three pivot, linear on average.
-func kthSmallest(a []float32, k int) float32 {
+// Hoare's selection with a median-of-three pivot, linear on average. On
+// return no element after index k is smaller than the result and none
+// before it is greater.
+func kthSmallest[T float32 | float64](a []T, k int) T {
 	lo, hi := 0, len(a)-1
 	for lo < hi {
 		mid := lo + (hi-lo)/2

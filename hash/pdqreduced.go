@@ -125,7 +125,14 @@ func (h *Hasher) pdqMapped(img image.Image, scale, width, height int) (hash [32]
 	direct := rows == pdqSize && cols == pdqSize
 	s.ay.set(height, rows, scale, rh, direct)
 	s.ax.set(width, cols, scale, rw, direct)
+	s.sampleMapped(img)
+	return s.hashB64(false)
+}
 
+// sampleMapped fills s.b64 from img through the weights of s.ax and s.ay.
+func (s *pdqState) sampleMapped(img image.Image) {
+	b := img.Bounds()
+	rw, rh := b.Dx(), b.Dy()
 	// The columns any sample reads, and the luma rows.
 	u0 := int(s.ax.first[0])
 	lastFirst, lastWt := s.ax.weights(pdqSize - 1)
@@ -141,44 +148,74 @@ func (h *Hasher) pdqMapped(img image.Image, scale, width, height int) (hash [32]
 		// fillLuma with the image's own size copies without resampling.
 		s.fillLuma(img, rh, rw, s.lumaF[:rw*rh])
 	}
-	if cap(s.rowT) < pdqSize*span {
-		s.rowT = make([]float64, pdqSize*span)
+	// Four output rows at a time: the row pass makes them (each a weighted
+	// sum of a few image rows), the column pass samples them at the 64
+	// columns, four rows side by side sharing each column's weights. The
+	// rows stay in the L1 cache, and every sum runs in weight order.
+	if cap(s.rowT) < 4*span {
+		s.rowT = make([]float64, 4*span)
 	}
-	rowT := s.rowT[:pdqSize*span]
-	clear(rowT)
-	// Row pass: each output row is a weighted sum of a few image rows.
-	for k := range pdqSize {
-		dst := rowT[k*span : (k+1)*span]
-		t0, wt := s.ay.weights(k)
-		for i, c := range wt {
-			if c == 0 {
-				continue
-			}
-			y := t0 + i
+	rowT := s.rowT[:4*span]
+	for k := 0; k < pdqSize; k += 4 {
+		clear(rowT)
+		for r := range 4 {
+			dst := rowT[r*span : (r+1)*span]
+			t0, wt := s.ay.weights(k + r)
 			if grey != nil {
-				row := grey.Pix[grey.PixOffset(b.Min.X+u0, b.Min.Y+y):][:span:span]
-				for u, v := range row {
-					dst[u] += c * float64(v)
-				}
+				addRows(dst, wt, func(i int) []uint8 {
+					return grey.Pix[grey.PixOffset(b.Min.X+u0, b.Min.Y+t0+i):][:span:span]
+				})
 			} else {
-				row := s.lumaF[y*rw+u0 : y*rw+u1 : y*rw+u1]
-				for u, v := range row {
-					dst[u] += c * float64(v)
-				}
+				addRows(dst, wt, func(i int) []float32 {
+					y := t0 + i
+					return s.lumaF[y*rw+u0 : y*rw+u1 : y*rw+u1]
+				})
 			}
 		}
-	}
-	// Column pass at the 64 sampled columns.
-	for k := range pdqSize {
-		src := rowT[k*span : (k+1)*span]
+		r0, r1 := rowT[:span], rowT[span:2*span]
+		r2, r3 := rowT[2*span:3*span], rowT[3*span:]
 		for l := range pdqSize {
 			x0, wt := s.ax.weights(l)
-			var sum float64
+			x0 -= u0
+			r0, r1, r2, r3 := r0[x0:x0+len(wt)], r1[x0:x0+len(wt)], r2[x0:x0+len(wt)], r3[x0:x0+len(wt)]
+			var a0, a1, a2, a3 float64
 			for i, c := range wt {
-				sum += c * src[x0-u0+i]
+				a0 += c * r0[i]
+				a1 += c * r1[i]
+				a2 += c * r2[i]
+				a3 += c * r3[i]
 			}
-			s.b64[k*pdqSize+l] = float32(sum)
+			s.b64[k*pdqSize+l] = float32(a0)
+			s.b64[(k+1)*pdqSize+l] = float32(a1)
+			s.b64[(k+2)*pdqSize+l] = float32(a2)
+			s.b64[(k+3)*pdqSize+l] = float32(a3)
 		}
 	}
-	return s.hashB64(false)
+}
+
+// addRows adds wt[i]·row(i) to dst for every i in order, skipping zero
+// weights; dst[u] gets the same float64 as adding one row at a time, but
+// two rows go per pass over dst (most outputs take two to four).
+func addRows[T uint8 | float32](dst []float64, wt []float64, row func(i int) []T) {
+	var pend int = -1 // a row waiting for a partner
+	for i, c := range wt {
+		if c == 0 {
+			continue
+		}
+		if pend < 0 {
+			pend = i
+			continue
+		}
+		c0, r0, r1 := wt[pend], row(pend)[:len(dst)], row(i)[:len(dst)]
+		for u := range dst {
+			dst[u] = dst[u] + c0*float64(r0[u]) + c*float64(r1[u])
+		}
+		pend = -1
+	}
+	if pend >= 0 {
+		c0, r0 := wt[pend], row(pend)[:len(dst)]
+		for u, v := range r0 {
+			dst[u] += c0 * float64(v)
+		}
+	}
 }

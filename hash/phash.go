@@ -2,7 +2,6 @@ package hash
 
 import (
 	"math"
-	"slices"
 )
 
 // Identity, Rot90, Rot180, Rot270, FlipH, FlipV, Transpose and Transverse
@@ -55,31 +54,40 @@ func (h *Hasher) phashBlock() {
 	mean := sum / float64(len(p))
 	c := h.cos
 	var rows [pSize][8]float64 // rows[y][u]: horizontal DCT of row y
+	// All eight sums of a row (and of a column below) run side by side,
+	// each in index order as a loop of its own would add them: the same
+	// floats, without one long chain of dependent additions per sum.
 	for y := range pSize {
 		r := (*[pSize]float64)(p[y*pSize:])
-		for u := 1; u < 8; u++ {
-			cu := &c[u]
-			var s float64
-			for x, v := range r {
-				s += (v - mean) * cu[x]
-			}
-			rows[y][u] = s
+		var s0, s1, s2, s3, s4, s5, s6, s7 float64
+		for x, v := range r {
+			d := v - mean
+			s0 += d
+			s1 += d * c[1][x]
+			s2 += d * c[2][x]
+			s3 += d * c[3][x]
+			s4 += d * c[4][x]
+			s5 += d * c[5][x]
+			s6 += d * c[6][x]
+			s7 += d * c[7][x]
 		}
-		var s float64
-		for _, v := range r {
-			s += v - mean
-		}
-		rows[y][0] = s
+		rows[y] = [8]float64{s0, s1, s2, s3, s4, s5, s6, s7}
 	}
 	for v := range 8 {
 		cv := &c[v]
-		for u := range 8 {
-			var s float64
-			for y := range pSize {
-				s += cv[y] * rows[y][u]
-			}
-			h.coef[8*v+u] = s
+		var s0, s1, s2, s3, s4, s5, s6, s7 float64
+		for y := range pSize {
+			k, r := cv[y], &rows[y]
+			s0 += k * r[0]
+			s1 += k * r[1]
+			s2 += k * r[2]
+			s3 += k * r[3]
+			s4 += k * r[4]
+			s5 += k * r[5]
+			s6 += k * r[6]
+			s7 += k * r[7]
 		}
+		*(*[8]float64)(h.coef[8*v:]) = [8]float64{s0, s1, s2, s3, s4, s5, s6, s7}
 	}
 	h.coef[0] = sum // DC: the plain sum, exact
 	// A coefficient that is zero in exact arithmetic (every horizontal
@@ -140,11 +148,16 @@ func sign(n int) float64 {
 // median64 is the true median of c, the mean of its 32nd and 33rd
 // smallest values, so that a featureful block gets 32 bits set
 // (goimagehash's rule). Each dihedral variant whose values differ needs its
-// own: negating coefficients changes the median.
+// own: negating coefficients changes the median. A selection finds the
+// 32nd; the 33rd is then the least of the values after it.
 func median64(c *[64]float64, scratch *[64]float64) float64 {
 	*scratch = *c
-	slices.Sort(scratch[:])
-	return scratch[31]/2 + scratch[32]/2
+	lo := kthSmallest(scratch[:], 31)
+	hi := scratch[32]
+	for _, v := range scratch[33:] {
+		hi = min(hi, v)
+	}
+	return lo/2 + hi/2
 }
 
 // threshold64 sets bit 63-i when c[i] > med: goimagehash's layout.
