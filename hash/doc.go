@@ -195,29 +195,39 @@
 // about 2 ms but moves some hashes 2-4 bits off the reference).
 //
 // What a scan hashes for a typical JPEG photo is much smaller: the luma of
-// a 480x360 photo decoded at 1/4, a 120x90 image. For it the grid is an
-// upsampling, and the kernels after the pixels (tent resamples, DCTs, PDQ's
-// sampling) cost more than reading the pixels, so they are written for
-// instruction-level parallelism: several taps added per pass over a row,
-// several independent sums run side by side, intermediate rows kept in
-// blocks of four so they stay in the L1 cache, one row of integer sums
-// instead of a grid of them, a selection instead of a sort for the
-// median. Every sum is still added in the order of the plain loop, so the
-// output is bit-identical (kernels_test.go holds each kernel to its plain
-// form; the fingerprints of all 1,090 corpus frames, each decoded reduced
-// and at full size, and the previews of their min-max renderings, were
-// compared before and after). BenchmarkKernels, plain against
-// fused, median of 3 (µs): resampleRows to 64 rows 62 -> 23, to 8 rows
-// 51 -> 19, resampleCols 62 -> 19, phashBlock 94 -> 26, PDQ's folded DCT
-// 55 -> 21, PDQ's reduced sampling 52 -> 24, median64 0.91 -> 0.26;
-// binRow8 on a 120-pixel row 0.58 -> 0.37. BenchmarkComputeReduced, old
-// and new test binaries alternated 10 times (benchstat): 480x360/4
-// 328 -> 246 µs (-25%), 1024x1024/4 491 -> 379 µs (-23%). In a whole scan
-// worker (BenchmarkWorkerProcess/jpeg in scan, libjpeg-turbo) the decode
-// is then 68% of the time, the two SHA-256 digests 7% and all hashing 20%
-// (it was 23%, PDQ's DCT then a fifth of it; the reduced path takes a
-// folded DCT, rows k and 63-k of the cosine matrix being equal or
-// opposite, while Compute keeps the reference's float32 order).
+// a 480x360 photo decoded at 1/4, a 120x90 image. There the grid would be
+// an upsampling, so images of at most 192 pixels a side (grey or the Y
+// plane) are resized straight from their pixels instead, with the products
+// of the tent and bin weights (direct.go): the same linear map in another
+// order, so the same hashes (TestDirectMatchesGrid; on all 1,090 corpus
+// frames every pHash, dHash, aHash and PDQ was unchanged), and thumbnail
+// cells whose exact average is k+0.5 now round up on both paths (27 of
+// the corpus's 2,180 thumbnails changed, each by one level in a few
+// cells). BenchmarkResizePaths (µs, median of 5, direct and through the
+// grid): 120x90 56 and 105, 160x120 95 and 116, 192x144 104 and 122.
+//
+// The kernels after the pixels (resamples, DCTs, PDQ's sampling) are
+// written for instruction-level parallelism: several taps added per pass
+// over a row, several independent sums run side by side, intermediate
+// rows kept in blocks of four so they stay in the L1 cache, one row of
+// integer sums instead of a grid of them, a selection instead of a sort
+// for the median. Every sum is still added in the order of the plain
+// loop, so the output is bit-identical (kernels_test.go holds each kernel
+// to its plain form). BenchmarkKernels, plain against fused, median of 3
+// (µs): resampleRows to 64 rows 62 -> 23, to 8 rows 51 -> 19,
+// resampleCols 62 -> 19, phashBlock 94 -> 26, PDQ's folded DCT 55 -> 21,
+// PDQ's reduced sampling 52 -> 24, median64 0.91 -> 0.26; binRow8 on a
+// 120-pixel row 0.58 -> 0.37.
+//
+// Together, BenchmarkComputeReduced 480x360/4 went from 328 to 246 µs with
+// the kernels and to 147 µs with the direct path (old and new test
+// binaries alternated 8-10 times, benchstat; 1024x1024/4, a 256x256 image,
+// from 491 to 379 µs). In a whole scan worker (BenchmarkWorkerProcess/jpeg
+// in scan, libjpeg-turbo) the decode is then 69% of the time, the two
+// SHA-256 digests 9% and all hashing 18% (it was 23%, PDQ's DCT then a
+// fifth of it; the reduced path takes a folded DCT, rows k and 63-k of
+// the cosine matrix being equal or opposite, while Compute keeps the
+// reference's float32 order).
 //
 // # Gaps
 //

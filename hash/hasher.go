@@ -26,8 +26,15 @@ type Hasher struct {
 	p64            [pSize * pSize]float64
 	a8             [aSize * aSize]float64
 	d9             [dH * dW]float64
+	th             [ThumbSize * ThumbSize]float64 // thumbnail averages, before rounding
 	cos            *dct8
 	coef, dih, srt [64]float64
+
+	// The direct path for small 8-bit images (direct.go).
+	dx, dy   directAxis
+	dtmp     []float64 // up to 8 rows of the vertical resize
+	dpix     []float64 // the image's pixels as float64
+	gridOnly bool      // tests: take the grid path whatever the image
 
 	pdqs *pdqState // allocated on first use: 2 MB of float32 buffers
 }
@@ -74,13 +81,13 @@ func (h *Hasher) Preview(img image.Image) Fingerprint {
 
 // preview is Preview, and whether img had pixels to hash.
 func (h *Hasher) preview(img image.Image) (fp Fingerprint, ok bool) {
-	if img == nil || !h.buildGrid(img) {
+	if img == nil || !h.resize(img, needAll) {
 		return fp, false
 	}
-	fp.Dihedral = h.gridPHash()
+	fp.Dihedral = h.phashResized()
 	fp.PHash = fp.Dihedral[Identity]
-	fp.AHash, fp.DHash = h.gridADHash()
-	h.gridThumb(&fp.Thumb)
+	fp.AHash, fp.DHash = h.adHashResized()
+	h.thumbResized(&fp.Thumb)
 	return fp, true
 }
 
@@ -95,30 +102,30 @@ func (h *Hasher) PHash(img image.Image) uint64 {
 // mirrors, indexed by Identity, Rot90, ... Transverse. They are derived from
 // one set of DCT coefficients, so they cost little more than PHash.
 func (h *Hasher) Dihedral(img image.Image) [8]uint64 {
-	if img == nil || !h.buildGrid(img) {
+	if img == nil || !h.resize(img, needPHash) {
 		return [8]uint64{}
 	}
-	return h.gridPHash()
+	return h.phashResized()
 }
 
 // DHash returns the 64-bit difference hash of img, goimagehash's
 // DifferenceHash: a 9x8 resize, bit set where a pixel is darker than its
 // right neighbour.
 func (h *Hasher) DHash(img image.Image) uint64 {
-	if img == nil || !h.buildGrid(img) {
+	if img == nil || !h.resize(img, needADHash) {
 		return 0
 	}
-	_, d := h.gridADHash()
+	_, d := h.adHashResized()
 	return d
 }
 
 // AHash returns the 64-bit average hash of img, goimagehash's AverageHash:
 // an 8x8 resize, bit set where a pixel is brighter than the mean.
 func (h *Hasher) AHash(img image.Image) uint64 {
-	if img == nil || !h.buildGrid(img) {
+	if img == nil || !h.resize(img, needADHash) {
 		return 0
 	}
-	a, _ := h.gridADHash()
+	a, _ := h.adHashResized()
 	return a
 }
 
@@ -140,23 +147,63 @@ func (h *Hasher) PDQ(img image.Image) ([32]byte, int) {
 // image is squashed to a square.
 func (h *Hasher) Thumbnail(img image.Image) [ThumbSize * ThumbSize]uint8 {
 	var t [ThumbSize * ThumbSize]uint8
-	if img == nil || !h.buildGrid(img) {
+	if img == nil || !h.resize(img, needThumb) {
 		return t
 	}
-	h.gridThumb(&t)
+	h.thumbResized(&t)
 	return t
 }
 
-// gridPHash resizes the grid to 64x64 like goimagehash, takes the 8x8
-// low-frequency DCT block and thresholds it and its 7 dihedral variants.
-func (h *Hasher) gridPHash() [8]uint64 {
-	h.ty64.set(h.by.n, pSize)
-	h.tx64.set(h.bx.n, pSize)
-	// Four rows at a time, so the intermediate rows stay in the L1 cache.
-	for o := 0; o < pSize; o += 4 {
-		resampleRows(&h.ty64, o, o+4, h.grid[:], gridExt, h.tmp[:4*gridExt])
-		resampleCols(&h.tx64, h.tmp[:4*gridExt], 4, h.p64[o*pSize:(o+4)*pSize])
+// What resize computes: the resized images the 64-bit hashes threshold and
+// the thumbnail's averages.
+const (
+	needPHash  = 1 << iota // h.p64
+	needADHash             // h.a8, h.d9
+	needThumb              // h.th
+	needAll    = needPHash | needADHash | needThumb
+)
+
+// resize fills what need asks for from img: h.p64, the 64x64 resize of
+// goimagehash's pHash; h.a8 and h.d9, the 8x8 and 9x8 of its aHash and
+// dHash; h.th, the exact-area 32x32 average. A small 8-bit grey image is
+// resized straight from its pixels (direct.go), any other through the
+// luma grid. It reports false for an image with no pixels to read.
+func (h *Hasher) resize(img image.Image, need int) bool {
+	if p, ok := smallLuma(img); ok && !h.gridOnly {
+		h.resizeDirect(p, need)
+		return true
 	}
+	if !h.buildGrid(img) {
+		return false
+	}
+	if need&needPHash != 0 {
+		h.ty64.set(h.by.n, pSize)
+		h.tx64.set(h.bx.n, pSize)
+		// Four rows at a time, so the intermediate rows stay in the L1
+		// cache.
+		for o := 0; o < pSize; o += 4 {
+			resampleRows(&h.ty64, o, o+4, h.grid[:], gridExt, h.tmp[:4*gridExt])
+			resampleCols(&h.tx64, h.tmp[:4*gridExt], 4, h.p64[o*pSize:(o+4)*pSize])
+		}
+	}
+	if need&needADHash != 0 {
+		// aHash and dHash share the vertical resize to 8 rows.
+		h.ty8.set(h.by.n, aSize)
+		h.tx8.set(h.bx.n, aSize)
+		h.tx9.set(h.bx.n, dW)
+		resampleRows(&h.ty8, 0, aSize, h.grid[:], gridExt, h.tmp[:aSize*gridExt])
+		resampleCols(&h.tx8, h.tmp[:aSize*gridExt], aSize, h.a8[:])
+		resampleCols(&h.tx9, h.tmp[:aSize*gridExt], dH, h.d9[:])
+	}
+	if need&needThumb != 0 {
+		h.gridThumb()
+	}
+	return true
+}
+
+// phashResized takes the 8x8 low-frequency DCT block of h.p64 and
+// thresholds it and its 7 dihedral variants.
+func (h *Hasher) phashResized() [8]uint64 {
 	h.phashBlock()
 	var d [8]uint64
 	var med [8]float64
@@ -174,16 +221,8 @@ func (h *Hasher) gridPHash() [8]uint64 {
 	return d
 }
 
-// gridADHash computes aHash (8x8) and dHash (9x8) from the grid; they share
-// the vertical resize to 8 rows.
-func (h *Hasher) gridADHash() (ahash, dhash uint64) {
-	h.ty8.set(h.by.n, aSize)
-	h.tx8.set(h.bx.n, aSize)
-	h.tx9.set(h.bx.n, dW)
-	resampleRows(&h.ty8, 0, aSize, h.grid[:], gridExt, h.tmp[:aSize*gridExt])
-	resampleCols(&h.tx8, h.tmp[:aSize*gridExt], aSize, h.a8[:])
-	resampleCols(&h.tx9, h.tmp[:aSize*gridExt], dH, h.d9[:])
-
+// adHashResized computes aHash from h.a8 and dHash from h.d9.
+func (h *Hasher) adHashResized() (ahash, dhash uint64) {
 	// goimagehash compares the uint8 pixels of its resize, so pixels less
 	// than a grey level apart often tie (no bit). Rounding to whole grey
 	// levels reproduces most of those ties: it halves the disagreement of
@@ -217,9 +256,9 @@ func (h *Hasher) gridADHash() (ahash, dhash uint64) {
 	return ahash, dhash
 }
 
-// gridThumb pools the grid 4x4 into the thumbnail. Grid cells have equal
-// areas, so this is still the exact-area average.
-func (h *Hasher) gridThumb(t *[ThumbSize * ThumbSize]uint8) {
+// gridThumb pools the grid 4x4 into h.th. Grid cells have equal areas, so
+// this is still the exact-area average.
+func (h *Hasher) gridThumb() {
 	const f = gridSize / ThumbSize
 	for ty := range ThumbSize {
 		// Row by row, adding in the same order as cell by cell would (row
@@ -233,7 +272,18 @@ func (h *Hasher) gridThumb(t *[ThumbSize * ThumbSize]uint8) {
 			}
 		}
 		for tx, v := range s {
-			t[ty*ThumbSize+tx] = uint8(min(max(math.Round(v/(f*f)), 0), 255))
+			h.th[ty*ThumbSize+tx] = v / (f * f)
 		}
+	}
+}
+
+// thumbResized rounds h.th into the thumbnail, halves up. An average of
+// 8-bit pixels is often exactly k+0.5, and the grid and direct paths add
+// in different orders, leaving it a rounding error (1e-13) above or below:
+// the nudge makes both round it up, as exact arithmetic would.
+func (h *Hasher) thumbResized(t *[ThumbSize * ThumbSize]uint8) {
+	const nudge = 1e-9
+	for i, v := range h.th {
+		t[i] = uint8(min(max(math.Round(v+nudge), 0), 255))
 	}
 }

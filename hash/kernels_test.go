@@ -407,3 +407,72 @@ func BenchmarkKernels(b *testing.B) {
 	run("binRow8/120-general", func() { binRow8(row, &ax, &out) })
 
 }
+
+// TestDirectMatchesGrid resizes random grey images of many sizes both ways:
+// straight from the pixels and through the grid.
+func TestDirectMatchesGrid(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	direct, grid := NewHasher(), NewHasher()
+	grid.gridOnly = true
+	sizes := [][2]int{{1, 1}, {5, 7}, {64, 64}, {120, 90}, {90, 120}, {128, 128}, {129, 3}, {160, 120}, {150, 103}, {191, 192}, {maxDirect, maxDirect}}
+	for range 20 {
+		sizes = append(sizes, [2]int{1 + rng.IntN(maxDirect), 1 + rng.IntN(maxDirect)})
+	}
+	var worst float64
+	for _, sz := range sizes {
+		img := randomGrey(rng, sz[0], sz[1])
+		if _, ok := smallLuma(img); !ok {
+			t.Fatalf("%dx%d: not taken directly", sz[0], sz[1])
+		}
+		direct.resize(img, needAll)
+		grid.resize(img, needAll)
+		for _, c := range []struct {
+			name      string
+			got, want []float64
+		}{{"p64", direct.p64[:], grid.p64[:]}, {"a8", direct.a8[:], grid.a8[:]}, {"d9", direct.d9[:], grid.d9[:]}, {"th", direct.th[:], grid.th[:]}} {
+			for i := range c.want {
+				d := math.Abs(c.got[i] - c.want[i])
+				worst = max(worst, d)
+				if d > 1e-9 {
+					t.Fatalf("%dx%d: %s[%d] = %v directly, %v through the grid", sz[0], sz[1], c.name, i, c.got[i], c.want[i])
+				}
+			}
+		}
+		if got, want := direct.Compute(img), grid.Compute(img); got.PHash != want.PHash || got.DHash != want.DHash || got.AHash != want.AHash || got.Dihedral != want.Dihedral {
+			t.Errorf("%dx%d: hashes differ: direct %016x %016x %016x, grid %016x %016x %016x", sz[0], sz[1], got.PHash, got.DHash, got.AHash, want.PHash, want.DHash, want.AHash)
+		}
+		// Two grey levels: many thumbnail cells average to exactly k+0.5,
+		// which both paths must round the same way.
+		for i := range img.Pix {
+			img.Pix[i] = uint8(100 + rng.IntN(2))
+		}
+		if got, want := direct.Thumbnail(img), grid.Thumbnail(img); got != want {
+			t.Errorf("%dx%d: two-level thumbnails differ", sz[0], sz[1])
+		}
+	}
+	t.Logf("largest difference: %.3g grey levels", worst)
+}
+
+// BenchmarkResizePaths times the direct path against the grid path on
+// grey images around the sizes a reduced JPEG decode gives, which is what
+// maxDirect was chosen by.
+func BenchmarkResizePaths(b *testing.B) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	for _, sz := range [][2]int{{120, 90}, {160, 120}, {192, 144}, {256, 192}} {
+		img := randomGrey(rng, sz[0], sz[1])
+		for _, gridOnly := range []bool{false, true} {
+			name := "direct"
+			if gridOnly {
+				name = "grid"
+			}
+			b.Run(fmt.Sprintf("%dx%d/%s", sz[0], sz[1], name), func(b *testing.B) {
+				h := NewHasher()
+				h.gridOnly = gridOnly
+				b.ReportAllocs()
+				for b.Loop() {
+					h.resize(img, needAll)
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,260 @@
+package hash
+
+import "image"
+
+// The direct path: small 8-bit images resized straight from their pixels.
+//
+// What a scan hashes most is a JPEG decoded at 1/4 or 1/8: a grey image of
+// about 120x90 or 160x120. The grid path would spread its pixels over
+// 130x130 cells (an upsampling) and then resample the cells, so building
+// and reading the grid costs more than the pixels do. Both steps are
+// linear and separable: a resized pixel is Σ tent(cell)·share(cell, pixel)
+// over cells, so the products of the two weight matrices, computed once
+// per image size, take the pixels straight to pHash's 64x64, aHash's 8x8,
+// dHash's 9x8 and the thumbnail's 32x32. It is the same linear map summed
+// in another order: values agree with the grid path's to float64 rounding
+// (5e-13 grey levels in TestDirectMatchesGrid). On the 1,090 corpus
+// frames, decoded reduced and at full size, every pHash, dHash, aHash and
+// PDQ came out as the grid path's; thumbnail cells whose exact average is
+// k+0.5 are rounded up on both paths (see thumbResized).
+
+// maxDirect bounds each side of the images taken directly. The direct
+// path's cost grows with the pixels times the taps of each resize (the
+// 8x8's tent spans a quarter of the image), the grid's hardly at these
+// sizes. In BenchmarkResizePaths the direct path took 0.5x the grid's time
+// at 120x90 and 0.8-0.85x at 160x120 and 192x144; at 256x192 runs
+// disagreed (0.75x to 1.2x), so larger images take the grid.
+const maxDirect = 3 * gridSize / 2
+
+// lumaPlane is an 8-bit luma plane: row y is pix[off+y*stride:][:w].
+type lumaPlane struct {
+	pix           []uint8
+	off, stride   int
+	width, height int
+}
+
+func (p *lumaPlane) row(y int) []uint8 {
+	return p.pix[p.off+y*p.stride:][:p.width:p.width]
+}
+
+// smallLuma returns img's luma plane when img is a well-formed grey or
+// YCbCr image of at most maxDirect pixels a side.
+func smallLuma(img image.Image) (lumaPlane, bool) {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w <= 0 || h <= 0 || w > maxDirect || h > maxDirect || !wellFormed(img) {
+		return lumaPlane{}, false
+	}
+	switch m := img.(type) {
+	case *image.Gray:
+		return lumaPlane{m.Pix, m.PixOffset(b.Min.X, b.Min.Y), m.Stride, w, h}, true
+	case *image.YCbCr:
+		return lumaPlane{m.Y, m.YOffset(b.Min.X, b.Min.Y), m.YStride, w, h}, true
+	}
+	return lumaPlane{}, false
+}
+
+// pixelWeights holds, for each output k of one axis, the weights of the
+// pixels first[k] .. first[k]+len(weights(k))-1.
+type pixelWeights struct {
+	first []int32
+	off   []int32
+	wt    []float64
+}
+
+func (pw *pixelWeights) weights(k int) (first int, wt []float64) {
+	return int(pw.first[k]), pw.wt[pw.off[k]:pw.off[k+1]]
+}
+
+// directAxis holds one axis's pixel weights for every resize, for n pixels.
+type directAxis struct {
+	n                int
+	bins             axisBins
+	p64, a8, d9, box pixelWeights
+	scratch          [maxDirect]float64
+}
+
+// set computes the weights for n pixels from the tent weights over cells
+// for 64, 8 and 9 outputs (t9 nil: no dHash columns on this axis), which
+// it sets to n. The tent axes are the grid path's; they are only scratch
+// here.
+func (d *directAxis) set(n int, t64, t8, t9 *tentAxis) {
+	if d.n == n {
+		return
+	}
+	d.n = n
+	d.bins.set(n)
+	for _, c := range []struct {
+		pw  *pixelWeights
+		t   *tentAxis
+		out int
+	}{{&d.p64, t64, pSize}, {&d.a8, t8, aSize}, {&d.d9, t9, dW}} {
+		if c.t == nil {
+			continue
+		}
+		c.t.set(n, c.out)
+		d.compose(c.pw, c.out, func(o int) (int, int) { return int(c.t.k0[o]), int(c.t.k1[o]) },
+			func(o, k int) float64 { return c.t.w[o][k] })
+	}
+	// The thumbnail pools the grid's interior cells four by four.
+	const f = gridSize / ThumbSize
+	d.compose(&d.box, ThumbSize, func(o int) (int, int) { return 1 + o*f, 1 + (o+1)*f },
+		func(o, k int) float64 { return 1.0 / f })
+}
+
+// compose turns weights over the bordered grid cells (band(o) gives the
+// cells k0..k1-1 of output o, weight(o, k) their weights) into weights
+// over pixels: cell 0 and cell gridExt-1 are the first and last pixel;
+// interior cell 1+i is bin i, each pixel weighted by its share of the
+// bin's area.
+func (d *directAxis) compose(pw *pixelWeights, out int, band func(o int) (k0, k1 int), weight func(o, k int) float64) {
+	n := d.n
+	pw.first, pw.off, pw.wt = pw.first[:0], pw.off[:0], pw.wt[:0]
+	acc := d.scratch[:n]
+	for o := range out {
+		clear(acc)
+		lo, hi := n, -1
+		put := func(x int, w float64) {
+			acc[x] += w
+			lo, hi = min(lo, x), max(hi, x)
+		}
+		k0, k1 := band(o)
+		for k := k0; k < k1; k++ {
+			c := weight(o, k)
+			switch {
+			case c == 0:
+			case k == 0:
+				put(0, c)
+			case k == gridExt-1:
+				put(n-1, c)
+			default:
+				b := &d.bins.bin[k-1]
+				if b.wl != 0 {
+					put(int(b.pl), c*float64(b.wl)/float64(n))
+				}
+				for x := b.a; x < b.b; x++ {
+					put(int(x), c*gridSize/float64(n))
+				}
+				if b.wr != 0 {
+					put(int(b.pr), c*float64(b.wr)/float64(n))
+				}
+			}
+		}
+		if hi < lo {
+			lo, hi = 0, -1
+		}
+		pw.first = append(pw.first, int32(lo))
+		pw.off = append(pw.off, int32(len(pw.wt)))
+		pw.wt = append(pw.wt, acc[lo:hi+1]...)
+	}
+	pw.off = append(pw.off, int32(len(pw.wt)))
+}
+
+// resizeDirect is resize for a small luma plane.
+func (h *Hasher) resizeDirect(p lumaPlane, need int) {
+	h.dx.set(p.width, &h.tx64, &h.tx8, &h.tx9)
+	h.dy.set(p.height, &h.ty64, &h.ty8, nil)
+	w, ht := p.width, p.height
+	if cap(h.dtmp) < aSize*w {
+		h.dtmp = make([]float64, aSize*maxDirect)
+	}
+	tmp := h.dtmp[:aSize*w]
+	// Each pixel feeds about eight output rows: convert it to float64 once.
+	if cap(h.dpix) < w*ht {
+		h.dpix = make([]float64, w*ht)
+	}
+	pix := h.dpix[:w*ht]
+	for y := range ht {
+		dst := pix[y*w : (y+1)*w]
+		for x, v := range p.row(y) {
+			dst[x] = float64(v)
+		}
+	}
+	// rows fills tmp with output rows o0..o1-1 of the vertical resize ys.
+	rows := func(ys *pixelWeights, o0, o1 int) {
+		for o := o0; o < o1; o++ {
+			y0, wt := ys.weights(o)
+			weightedRows(tmp[(o-o0)*w:(o-o0+1)*w], wt, pix[y0*w:], w)
+		}
+	}
+	if need&needPHash != 0 {
+		for o := 0; o < pSize; o += 4 {
+			rows(&h.dy.p64, o, o+4)
+			sampleColumns(tmp, w, 4, &h.dx.p64, pSize, h.p64[o*pSize:])
+		}
+	}
+	if need&needADHash != 0 {
+		rows(&h.dy.a8, 0, aSize)
+		sampleColumns(tmp, w, aSize, &h.dx.a8, aSize, h.a8[:])
+		sampleColumns(tmp, w, dH, &h.dx.d9, dW, h.d9[:])
+	}
+	if need&needThumb != 0 {
+		for o := 0; o < ThumbSize; o += 4 {
+			rows(&h.dy.box, o, o+4)
+			sampleColumns(tmp, w, 4, &h.dx.box, ThumbSize, h.th[o*ThumbSize:])
+		}
+	}
+}
+
+// sampleColumns makes out columns from each of rows rows of w values:
+// dst[r][k] = Σ_i wt_k[i]·src[r][first_k+i]. Rows go four side by side,
+// sharing the loads of the weights.
+func sampleColumns(src []float64, w, rows int, xs *pixelWeights, out int, dst []float64) {
+	r := 0
+	for ; r+4 <= rows; r += 4 {
+		s0, s1, s2, s3 := src[r*w:(r+1)*w], src[(r+1)*w:(r+2)*w], src[(r+2)*w:(r+3)*w], src[(r+3)*w:(r+4)*w]
+		d := dst[r*out : (r+4)*out]
+		for k := range out {
+			x0, wt := xs.weights(k)
+			s0, s1, s2, s3 := s0[x0:x0+len(wt)], s1[x0:x0+len(wt)], s2[x0:x0+len(wt)], s3[x0:x0+len(wt)]
+			var a0, a1, a2, a3 float64
+			for i, c := range wt {
+				a0 += c * s0[i]
+				a1 += c * s1[i]
+				a2 += c * s2[i]
+				a3 += c * s3[i]
+			}
+			d[k], d[out+k], d[2*out+k], d[3*out+k] = a0, a1, a2, a3
+		}
+	}
+	for ; r < rows; r++ {
+		s := src[r*w : (r+1)*w]
+		for k := range out {
+			x0, wt := xs.weights(k)
+			var a float64
+			for i, c := range wt {
+				a += c * s[x0+i]
+			}
+			dst[r*out+k] = a
+		}
+	}
+}
+
+// weightedRows sets dst to Σ_i wt[i]·row i of src (rows of w values), four
+// rows per pass over dst.
+func weightedRows(dst, wt, src []float64, w int) {
+	if len(wt) == 0 {
+		clear(dst)
+		return
+	}
+	r0 := src[:w:w]
+	c0 := wt[0]
+	for x, v := range r0 {
+		dst[x] = c0 * v
+	}
+	i := 1
+	for ; i+4 <= len(wt); i += 4 {
+		c0, c1, c2, c3 := wt[i], wt[i+1], wt[i+2], wt[i+3]
+		r0, r1 := src[i*w:][:len(dst)], src[(i+1)*w:][:len(dst)]
+		r2, r3 := src[(i+2)*w:][:len(dst)], src[(i+3)*w:][:len(dst)]
+		for x := range dst {
+			dst[x] = dst[x] + c0*r0[x] + c1*r1[x] + c2*r2[x] + c3*r3[x]
+		}
+	}
+	for ; i < len(wt); i++ {
+		c, r := wt[i], src[i*w:][:len(dst)]
+		for x, v := range r {
+			dst[x] += c * v
+		}
+	}
+}
