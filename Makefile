@@ -36,11 +36,14 @@ test: ## go vet and go test -race, pure-Go build and (when libraries are install
 	@# The corpus-wide measurement studies sample under -race; run them whole.
 	$(GO) test -count=1 ./hash/
 	$(GO) test -count=1 -run 'Recall' ./scan/
+	$(GO) test -count=1 -run 'TestVerifyStudy' ./bench/
 	$(GO) test -count=1 -run 'SIGINT|FaultFullDisk' ./cmd/copycat/
 ifneq ($(TAGS),)
 	$(GO) vet -tags '$(TAGS)' ./...
 	@# Only these packages decode, so only they behave differently with the C codecs.
 	$(GO) test -race -count=1 -tags '$(TAGS)' $(CODEC_PKGS)
+	@# The C codecs decode more of the corpus: the verification study samples other images.
+	$(GO) test -count=1 -tags '$(TAGS)' -run 'TestVerifyStudy' ./bench/
 endif
 
 .PHONY: lint

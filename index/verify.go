@@ -58,7 +58,7 @@ type VerifyOptions struct {
 // Default verification thresholds (see doc.go, "Verification", for the
 // measurements behind them).
 const (
-	DefaultMaxPDQDistance      = 40
+	DefaultMaxPDQDistance      = 80
 	DefaultMinThumbCorrelation = 0.98
 	DefaultMaxThumbDiff        = 0.15
 	DefaultMinPDQQuality       = 50
