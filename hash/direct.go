@@ -180,32 +180,34 @@ func (h *Hasher) resizeDirect(p lumaPlane, need int) {
 	if need&needPHash != 0 {
 		for o := 0; o < pSize; o += 4 {
 			rows(&h.dy.p64, o, o+4)
-			sampleColumns(tmp, w, 4, &h.dx.p64, pSize, h.p64[o*pSize:])
+			sampleColumns(tmp, w, 4, &h.dx.p64, 0, pSize, h.p64[o*pSize:])
 		}
 	}
 	if need&needADHash != 0 {
 		rows(&h.dy.a8, 0, aSize)
-		sampleColumns(tmp, w, aSize, &h.dx.a8, aSize, h.a8[:])
-		sampleColumns(tmp, w, dH, &h.dx.d9, dW, h.d9[:])
+		sampleColumns(tmp, w, aSize, &h.dx.a8, 0, aSize, h.a8[:])
+		sampleColumns(tmp, w, dH, &h.dx.d9, 0, dW, h.d9[:])
 	}
 	if need&needThumb != 0 {
 		for o := 0; o < ThumbSize; o += 4 {
 			rows(&h.dy.box, o, o+4)
-			sampleColumns(tmp, w, 4, &h.dx.box, ThumbSize, h.th[o*ThumbSize:])
+			sampleColumns(tmp, w, 4, &h.dx.box, 0, ThumbSize, h.th[o*ThumbSize:])
 		}
 	}
 }
 
-// sampleColumns makes out columns from each of rows rows of w values:
-// dst[r][k] = Σ_i wt_k[i]·src[r][first_k+i]. Rows go four side by side,
-// sharing the loads of the weights.
-func sampleColumns(src []float64, w, rows int, xs *pixelWeights, out int, dst []float64) {
+// sampleColumns makes out columns from each of rows rows of w values
+// whose first is column origin: dst[r][k] = Σ_i wt_k[i]·src[r][first_k+i-origin].
+// Rows go four side by side, sharing the loads of the weights; each sum
+// runs in weight order.
+func sampleColumns(src []float64, w, rows int, xs *pixelWeights, origin, out int, dst []float64) {
 	r := 0
 	for ; r+4 <= rows; r += 4 {
 		s0, s1, s2, s3 := src[r*w:(r+1)*w], src[(r+1)*w:(r+2)*w], src[(r+2)*w:(r+3)*w], src[(r+3)*w:(r+4)*w]
 		d := dst[r*out : (r+4)*out]
 		for k := range out {
 			x0, wt := xs.weights(k)
+			x0 -= origin
 			s0, s1, s2, s3 := s0[x0:x0+len(wt)], s1[x0:x0+len(wt)], s2[x0:x0+len(wt)], s3[x0:x0+len(wt)]
 			var a0, a1, a2, a3 float64
 			for i, c := range wt {
@@ -221,6 +223,7 @@ func sampleColumns(src []float64, w, rows int, xs *pixelWeights, out int, dst []
 		s := src[r*w : (r+1)*w]
 		for k := range out {
 			x0, wt := xs.weights(k)
+			x0 -= origin
 			var a float64
 			for i, c := range wt {
 				a += c * s[x0+i]

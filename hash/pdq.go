@@ -68,6 +68,7 @@ type pdqState struct {
 	// The reduced-image path (pdqreduced.go).
 	ax, ay pdqAxis
 	rowT   []float64 // 4 x (reduced width): the row pass, four output rows at a time
+	cols   [4 * pdqSize]float64
 	lumaF  []float32 // luma of a reduced image that is not *image.Gray
 }
 

@@ -24,15 +24,12 @@ import (
 // Compute keeps the exact path for full-size images.
 
 // pdqAxis holds, for one axis, the weights that take the pixels of a
-// (possibly reduced) image to PDQ's 64 decimated samples: sample k is the
-// sum of wt[off[k]+i] times pixel first[k]+i, for i < off[k+1]-off[k].
+// (possibly reduced) image to PDQ's 64 decimated samples.
 type pdqAxis struct {
 	full, length, scale, reduced int // what the weights were built for
 	direct                       bool
-	first                        [pdqSize]int32
-	off                          [pdqSize + 1]int32
-	wt                           []float64
-	acc                          [pdqMaxSide]float64
+	pixelWeights
+	acc [pdqMaxSide]float64
 }
 
 // set builds the weights for an axis of full pixels in the original image,
@@ -44,7 +41,7 @@ func (a *pdqAxis) set(full, length, scale, reduced int, direct bool) {
 		return
 	}
 	a.full, a.length, a.scale, a.reduced, a.direct = full, length, scale, reduced, direct
-	a.wt = a.wt[:0]
+	a.first, a.off, a.wt = a.first[:0], a.off[:0], a.wt[:0]
 	// pixel maps a position of the squashed axis to the reduced pixel
 	// that covers its source pixel.
 	pixel := func(j int) int {
@@ -77,8 +74,8 @@ func (a *pdqAxis) set(full, length, scale, reduced int, direct bool) {
 			}
 		}
 		t0, t1 := pixel(jlo), pixel(jhi)
-		a.first[k] = int32(t0)
-		a.off[k] = int32(len(a.wt))
+		a.first = append(a.first, int32(t0))
+		a.off = append(a.off, int32(len(a.wt)))
 		for range t1 - t0 + 1 {
 			a.wt = append(a.wt, 0)
 		}
@@ -87,12 +84,7 @@ func (a *pdqAxis) set(full, length, scale, reduced int, direct bool) {
 			ws[pixel(j)-t0] += acc[j]
 		}
 	}
-	a.off[pdqSize] = int32(len(a.wt))
-}
-
-// weights returns sample k's first pixel and weights.
-func (a *pdqAxis) weights(k int) (first int, wt []float64) {
-	return int(a.first[k]), a.wt[a.off[k]:a.off[k+1]]
+	a.off = append(a.off, int32(len(a.wt)))
 }
 
 // pdqReduced is pdq for img, a decode at 1/scale of a width x height
@@ -172,23 +164,10 @@ func (s *pdqState) sampleMapped(img image.Image) {
 				})
 			}
 		}
-		r0, r1 := rowT[:span], rowT[span:2*span]
-		r2, r3 := rowT[2*span:3*span], rowT[3*span:]
-		for l := range pdqSize {
-			x0, wt := s.ax.weights(l)
-			x0 -= u0
-			r0, r1, r2, r3 := r0[x0:x0+len(wt)], r1[x0:x0+len(wt)], r2[x0:x0+len(wt)], r3[x0:x0+len(wt)]
-			var a0, a1, a2, a3 float64
-			for i, c := range wt {
-				a0 += c * r0[i]
-				a1 += c * r1[i]
-				a2 += c * r2[i]
-				a3 += c * r3[i]
-			}
-			s.b64[k*pdqSize+l] = float32(a0)
-			s.b64[(k+1)*pdqSize+l] = float32(a1)
-			s.b64[(k+2)*pdqSize+l] = float32(a2)
-			s.b64[(k+3)*pdqSize+l] = float32(a3)
+		// The rows start at column u0.
+		sampleColumns(rowT, span, 4, &s.ax.pixelWeights, u0, pdqSize, s.cols[:])
+		for i, v := range s.cols {
+			s.b64[k*pdqSize+i] = float32(v)
 		}
 	}
 }
