@@ -101,21 +101,26 @@ func RunHash(ctx context.Context, cfg HashConfig, w io.Writer) (HashResult, erro
 	// falls on both rather than on whichever ran second.
 	res.Copycat = HashRun{Name: "copycat"}
 	res.Baseline = HashRun{Name: "baseline"}
-	copycatWork := func() func(loaded) (int, bool) {
-		wk := scan.NewWorker(ingest.Options{}) // one per goroutine, kept for the run
-		return func(f loaded) (int, bool) {
-			e := ingest.NewMemoryEntry(f.path, f.data)
-			n, failure := wk.Process(e)
+	// One scan worker per goroutine, kept for the whole run as a scan keeps
+	// its workers: a fresh one per round would charge its first images with
+	// growing buffers and weight tables a scan builds once.
+	copycatWork := make([]func(loaded) (int, bool), workers)
+	baselineWork := make([]func(loaded) (int, bool), workers)
+	for i := range workers {
+		wk := scan.NewWorker(ingest.Options{})
+		defer wk.Close()
+		copycatWork[i] = func(f loaded) (int, bool) {
+			n, failure := wk.Process(ingest.NewMemoryEntry(f.path, f.data))
 			return n, failure == ""
 		}
+		baselineWork[i] = baselineHash
 	}
-	baselineWork := func() func(loaded) (int, bool) { return baselineHash }
 	for range rounds {
 		for _, c := range []struct {
-			run     *HashRun
-			newWork func() func(loaded) (int, bool)
+			run  *HashRun
+			work []func(loaded) (int, bool)
 		}{{&res.Copycat, copycatWork}, {&res.Baseline, baselineWork}} {
-			r, err := runContender(ctx, c.run.Name, files, workers, 1, c.newWork)
+			r, err := runContender(ctx, c.run.Name, files, 1, c.work)
 			if err != nil {
 				return res, err
 			}
@@ -152,18 +157,17 @@ func (r *HashRun) add(o HashRun) {
 	r.Elapsed += o.Elapsed
 }
 
-// runContender runs work over the files with a pool of workers; newWork
-// gives each worker its own state.
-func runContender(ctx context.Context, name string, files []loaded, workers, rounds int, newWork func() func(loaded) (int, bool)) (HashRun, error) {
+// runContender runs the files through a pool of goroutines, one per
+// element of work (each its own state).
+func runContender(ctx context.Context, name string, files []loaded, rounds int, work []func(loaded) (int, bool)) (HashRun, error) {
 	run := HashRun{Name: name, Files: len(files) * rounds}
 	var images, failed atomic.Int64
 	var next atomic.Int64
 	total := int64(len(files) * rounds)
 	start := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
-	for range workers {
+	for _, work := range work {
 		g.Go(func() error {
-			work := newWork()
 			for {
 				i := next.Add(1) - 1
 				if i >= total {
