@@ -233,17 +233,19 @@ func sampleColumns(src []float64, w, rows int, xs *pixelWeights, origin, out int
 	}
 }
 
-// weightedRows sets dst to Σ_i wt[i]·row i of src (rows of w values), four
-// rows per pass over dst.
-func weightedRows(dst, wt, src []float64, w int) {
+// weightedRows sets dst to Σ_i wt[i]·row i of src, whose rows start every
+// w values (dst takes the first len(dst) of each). Four rows go per pass
+// over dst, each sum still in weight order: the same floats as adding one
+// row at a time.
+func weightedRows[T uint8 | float32 | float64](dst, wt []float64, src []T, w int) {
 	if len(wt) == 0 {
 		clear(dst)
 		return
 	}
-	r0 := src[:w:w]
+	r0 := src[:len(dst)]
 	c0 := wt[0]
 	for x, v := range r0 {
-		dst[x] = c0 * v
+		dst[x] = c0 * float64(v)
 	}
 	i := 1
 	for ; i+4 <= len(wt); i += 4 {
@@ -251,13 +253,13 @@ func weightedRows(dst, wt, src []float64, w int) {
 		r0, r1 := src[i*w:][:len(dst)], src[(i+1)*w:][:len(dst)]
 		r2, r3 := src[(i+2)*w:][:len(dst)], src[(i+3)*w:][:len(dst)]
 		for x := range dst {
-			dst[x] = dst[x] + c0*r0[x] + c1*r1[x] + c2*r2[x] + c3*r3[x]
+			dst[x] = dst[x] + c0*float64(r0[x]) + c1*float64(r1[x]) + c2*float64(r2[x]) + c3*float64(r3[x])
 		}
 	}
 	for ; i < len(wt); i++ {
 		c, r := wt[i], src[i*w:][:len(dst)]
 		for x, v := range r {
-			dst[x] += c * v
+			dst[x] += c * float64(v)
 		}
 	}
 }

@@ -19,7 +19,7 @@ type Hasher struct {
 	buf16  []uint16
 	buf32  []uint32
 
-	// goimagehash-style resizes from the grid.
+	// goimagehash-style resizes (from the grid, or from the pixels).
 	tx64, ty64     tentAxis
 	tx8, ty8, tx9  tentAxis
 	tmp            [aSize * gridExt]float64
@@ -46,8 +46,10 @@ func NewHasher() *Hasher {
 
 // Compute returns the complete fingerprint of img: all hashes, the
 // dihedral pHash variants and the thumbnail. The image is read twice: once
-// into the shared luma grid and once, sampled to at most 512x512, for PDQ.
-// A nil or empty image gives the zero Fingerprint.
+// for the 64-bit hashes and the thumbnail (into the shared luma grid, or
+// straight from the pixels when it is small: direct.go) and once, sampled
+// to at most 512x512, for PDQ. A nil or empty image gives the zero
+// Fingerprint.
 func (h *Hasher) Compute(img image.Image) Fingerprint {
 	return h.ComputeReduced(img, 1, 0, 0)
 }
@@ -70,7 +72,7 @@ func (h *Hasher) ComputeReduced(img image.Image, scale, width, height int) Finge
 }
 
 // Preview returns img's fingerprint without PDQ (PDQ zero, quality 0):
-// everything that comes from the one luma grid, at a fraction of
+// everything that comes from the one resize pass, at a fraction of
 // Compute's cost on a large image, where PDQ's full-size filter dominates.
 // It serves decisions such as whether a second rendering of a frame
 // differs enough from the first to be worth a Compute of its own.

@@ -276,28 +276,22 @@ func TestPDQMappedMatchesPlainLoops(t *testing.T) {
 	}
 }
 
-func TestAddRowsMatchesPlainLoop(t *testing.T) {
+func TestWeightedRowsMatchesPlainLoop(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	const span = 37
-	rows := make([][]uint8, 6)
-	for i := range rows {
-		rows[i] = randomGrey(rng, span, 1).Pix
-	}
+	const stride, span = 41, 37 // dst takes the first span values of each row
+	src := randomFloats(rng, 9*stride)
 	for _, wt := range [][]float64{
-		{}, {0.5}, {0, 0.25}, {0.1, 0.2, 0.3}, {0.1, 0, 0.2, 0.3}, {0.1, 0.2, 0.3, 0.4, 0.5, 0.6}, {0, 0, 0},
+		{}, {0.5}, {0, 0.25}, {0.1, 0.2, 0.3}, {0.1, 0, 0.2, 0.3}, {0.1, 0.2, 0.3, 0.4, 0.5, 0.6}, {0, 0, 0}, {1, 2, 3, 4, 5, 6, 7, 8, 9},
 	} {
 		got := make([]float64, span)
-		addRows(got, wt, func(i int) []uint8 { return rows[i] })
+		weightedRows(got, wt, src, stride)
 		want := make([]float64, span)
 		for i, c := range wt {
-			if c == 0 {
-				continue
-			}
-			for u, v := range rows[i] {
-				want[u] += c * float64(v)
+			for u := range want {
+				want[u] += c * src[i*stride+u]
 			}
 		}
-		sameBits(t, "addRows", got, want)
+		sameBits(t, "weightedRows", got, want)
 	}
 }
 

@@ -125,11 +125,6 @@ func (h *Hasher) pdqMapped(img image.Image, scale, width, height int) (hash [32]
 func (s *pdqState) sampleMapped(img image.Image) {
 	b := img.Bounds()
 	rw, rh := b.Dx(), b.Dy()
-	// The columns any sample reads, and the luma rows.
-	u0 := int(s.ax.first[0])
-	lastFirst, lastWt := s.ax.weights(pdqSize - 1)
-	u1 := lastFirst + len(lastWt)
-	span := u1 - u0
 	var grey *image.Gray
 	if g, ok := img.(*image.Gray); ok {
 		grey = g
@@ -140,6 +135,10 @@ func (s *pdqState) sampleMapped(img image.Image) {
 		// fillLuma with the image's own size copies without resampling.
 		s.fillLuma(img, rh, rw, s.lumaF[:rw*rh])
 	}
+	// The columns any sample reads.
+	u0 := int(s.ax.first[0])
+	lastFirst, lastWt := s.ax.weights(pdqSize - 1)
+	span := lastFirst + len(lastWt) - u0
 	// Four output rows at a time: the row pass makes them (each a weighted
 	// sum of a few image rows), the column pass samples them at the 64
 	// columns, four rows side by side sharing each column's weights. The
@@ -149,52 +148,19 @@ func (s *pdqState) sampleMapped(img image.Image) {
 	}
 	rowT := s.rowT[:4*span]
 	for k := 0; k < pdqSize; k += 4 {
-		clear(rowT)
 		for r := range 4 {
-			dst := rowT[r*span : (r+1)*span]
 			t0, wt := s.ay.weights(k + r)
+			dst := rowT[r*span : (r+1)*span]
 			if grey != nil {
-				addRows(dst, wt, func(i int) []uint8 {
-					return grey.Pix[grey.PixOffset(b.Min.X+u0, b.Min.Y+t0+i):][:span:span]
-				})
+				weightedRows(dst, wt, grey.Pix[grey.PixOffset(b.Min.X+u0, b.Min.Y+t0):], grey.Stride)
 			} else {
-				addRows(dst, wt, func(i int) []float32 {
-					y := t0 + i
-					return s.lumaF[y*rw+u0 : y*rw+u1 : y*rw+u1]
-				})
+				weightedRows(dst, wt, s.lumaF[t0*rw+u0:], rw)
 			}
 		}
 		// The rows start at column u0.
 		sampleColumns(rowT, span, 4, &s.ax.pixelWeights, u0, pdqSize, s.cols[:])
 		for i, v := range s.cols {
 			s.b64[k*pdqSize+i] = float32(v)
-		}
-	}
-}
-
-// addRows adds wt[i]·row(i) to dst for every i in order, skipping zero
-// weights; dst[u] gets the same float64 as adding one row at a time, but
-// two rows go per pass over dst (most outputs take two to four).
-func addRows[T uint8 | float32](dst []float64, wt []float64, row func(i int) []T) {
-	var pend int = -1 // a row waiting for a partner
-	for i, c := range wt {
-		if c == 0 {
-			continue
-		}
-		if pend < 0 {
-			pend = i
-			continue
-		}
-		c0, r0, r1 := wt[pend], row(pend)[:len(dst)], row(i)[:len(dst)]
-		for u := range dst {
-			dst[u] = dst[u] + c0*float64(r0[u]) + c*float64(r1[u])
-		}
-		pend = -1
-	}
-	if pend >= 0 {
-		c0, r0 := wt[pend], row(pend)[:len(dst)]
-		for u, v := range r0 {
-			dst[u] += c0 * float64(v)
 		}
 	}
 }

@@ -39,7 +39,7 @@ func (t *tentAxis) set(n, out int) {
 	for o := range out {
 		row := &t.w[o]
 		// Only the band of the previous weights can be non-zero.
-		if o < len(t.k0) && t.k0[o] < t.k1[o] {
+		if t.k0[o] < t.k1[o] {
 			clear(row[t.k0[o]:t.k1[o]])
 		}
 		interp := s*(float64(o)+0.5) - 0.5
