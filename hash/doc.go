@@ -214,17 +214,18 @@
 // for the median. Every sum is still added in the order of the plain
 // loop, so the output is bit-identical (kernels_test.go holds each kernel
 // to its plain form). BenchmarkKernels, plain against fused, median of 3
-// (µs): resampleRows to 64 rows 62 -> 23, to 8 rows 51 -> 19,
-// resampleCols 62 -> 19, phashBlock 94 -> 26, PDQ's folded DCT 55 -> 21,
-// PDQ's reduced sampling 52 -> 24, median64 0.91 -> 0.26; binRow8 on a
-// 120-pixel row 0.58 -> 0.37.
+// (µs, final code, 05:35 UTC): resampleRows to 64 rows 73 -> 33, to 8 rows
+// 71 -> 20, resampleCols 64 -> 17, phashBlock 92 -> 35, PDQ's folded DCT
+// 92 -> 31, PDQ's reduced sampling 71 -> 50, median64 1.30 -> 0.37;
+// binRow8 on a 120-pixel row 0.68 -> 0.52.
 //
 // Together, BenchmarkComputeReduced 480x360/4 went from 328 to 246 µs with
 // the kernels and to 147 µs with the direct path (old and new test
 // binaries alternated 8-10 times, benchstat; 1024x1024/4, a 256x256 image,
 // from 491 to 379 µs). In a whole scan worker (BenchmarkWorkerProcess/jpeg
-// in scan, libjpeg-turbo) the decode is then 69% of the time, the two
-// SHA-256 digests 9% and all hashing 18% (it was 23%, PDQ's DCT then a
+// in scan, libjpeg-turbo; three profiles) the decode is then 69-72% of
+// the time, the two SHA-256 digests 7-9% and all hashing 16-19% (it was
+// 23%, PDQ's DCT then a
 // fifth of it; the reduced path takes a folded DCT, rows k and 63-k of
 // the cosine matrix being equal or opposite, while Compute keeps the
 // reference's float32 order).
