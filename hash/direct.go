@@ -54,36 +54,23 @@ func smallLuma(img image.Image) (lumaPlane, bool) {
 	return lumaPlane{}, false
 }
 
-// pixelWeights holds, for each output k of one axis, the weights of the
-// pixels first[k] .. first[k]+len(weights(k))-1.
-type pixelWeights struct {
-	first []int32
-	off   []int32
-	wt    []float64
-}
-
-func (pw *pixelWeights) weights(k int) (first int, wt []float64) {
-	return int(pw.first[k]), pw.wt[pw.off[k]:pw.off[k+1]]
-}
-
 // directAxis holds one axis's pixel weights for every resize, for n pixels.
 type directAxis struct {
 	n                int
-	bins             axisBins
 	p64, a8, d9, box pixelWeights
 	scratch          [maxDirect]float64
 }
 
-// set computes the weights for n pixels from the tent weights over cells
-// for 64, 8 and 9 outputs (t9 nil: no dHash columns on this axis), which
-// it sets to n. The tent axes are the grid path's; they are only scratch
-// here.
-func (d *directAxis) set(n int, t64, t8, t9 *tentAxis) {
+// set computes the weights for n pixels from the grid bins and the tent
+// weights over cells for 64, 8 and 9 outputs (t9 nil: no dHash columns on
+// this axis), all of which it sets to n. They are the grid path's, only
+// scratch here.
+func (d *directAxis) set(n int, bins *axisBins, t64, t8, t9 *tentAxis) {
 	if d.n == n {
 		return
 	}
 	d.n = n
-	d.bins.set(n)
+	bins.set(n)
 	for _, c := range []struct {
 		pw  *pixelWeights
 		t   *tentAxis
@@ -93,21 +80,20 @@ func (d *directAxis) set(n int, t64, t8, t9 *tentAxis) {
 			continue
 		}
 		c.t.set(n, c.out)
-		d.compose(c.pw, c.out, func(o int) (int, int) { return int(c.t.k0[o]), int(c.t.k1[o]) },
-			func(o, k int) float64 { return c.t.w[o][k] })
+		d.compose(c.pw, bins, c.out, c.t.weights)
 	}
 	// The thumbnail pools the grid's interior cells four by four.
 	const f = gridSize / ThumbSize
-	d.compose(&d.box, ThumbSize, func(o int) (int, int) { return 1 + o*f, 1 + (o+1)*f },
-		func(o, k int) float64 { return 1.0 / f })
+	quarter := []float64{1.0 / f, 1.0 / f, 1.0 / f, 1.0 / f}
+	d.compose(&d.box, bins, ThumbSize, func(o int) (int, []float64) { return 1 + o*f, quarter })
 }
 
-// compose turns weights over the bordered grid cells (band(o) gives the
-// cells k0..k1-1 of output o, weight(o, k) their weights) into weights
-// over pixels: cell 0 and cell gridExt-1 are the first and last pixel;
+// compose turns weights over the bordered grid cells (cells(o) gives the
+// first cell of output o and the weights from it on) into weights over
+// pixels: cell 0 and cell gridExt-1 are the first and last pixel;
 // interior cell 1+i is bin i, each pixel weighted by its share of the
 // bin's area.
-func (d *directAxis) compose(pw *pixelWeights, out int, band func(o int) (k0, k1 int), weight func(o, k int) float64) {
+func (d *directAxis) compose(pw *pixelWeights, bins *axisBins, out int, cells func(o int) (k0 int, w []float64)) {
 	n := d.n
 	pw.first, pw.off, pw.wt = pw.first[:0], pw.off[:0], pw.wt[:0]
 	acc := d.scratch[:n]
@@ -118,9 +104,9 @@ func (d *directAxis) compose(pw *pixelWeights, out int, band func(o int) (k0, k1
 			acc[x] += w
 			lo, hi = min(lo, x), max(hi, x)
 		}
-		k0, k1 := band(o)
-		for k := k0; k < k1; k++ {
-			c := weight(o, k)
+		k0, w := cells(o)
+		for i, c := range w {
+			k := k0 + i
 			switch {
 			case c == 0:
 			case k == 0:
@@ -128,7 +114,7 @@ func (d *directAxis) compose(pw *pixelWeights, out int, band func(o int) (k0, k1
 			case k == gridExt-1:
 				put(n-1, c)
 			default:
-				b := &d.bins.bin[k-1]
+				b := &bins.bin[k-1]
 				if b.wl != 0 {
 					put(int(b.pl), c*float64(b.wl)/float64(n))
 				}
@@ -152,13 +138,10 @@ func (d *directAxis) compose(pw *pixelWeights, out int, band func(o int) (k0, k1
 
 // resizeDirect is resize for a small luma plane.
 func (h *Hasher) resizeDirect(p lumaPlane, need int) {
-	h.dx.set(p.width, &h.tx64, &h.tx8, &h.tx9)
-	h.dy.set(p.height, &h.ty64, &h.ty8, nil)
+	h.dx.set(p.width, &h.bx, &h.tx64, &h.tx8, &h.tx9)
+	h.dy.set(p.height, &h.by, &h.ty64, &h.ty8, nil)
 	w, ht := p.width, p.height
-	if cap(h.dtmp) < aSize*w {
-		h.dtmp = make([]float64, aSize*maxDirect)
-	}
-	tmp := h.dtmp[:aSize*w]
+	tmp := h.tmp[:aSize*w]
 	// Each pixel feeds about eight output rows: convert it to float64 once.
 	if cap(h.dpix) < w*ht {
 		h.dpix = make([]float64, w*ht)
@@ -192,74 +175,6 @@ func (h *Hasher) resizeDirect(p lumaPlane, need int) {
 		for o := 0; o < ThumbSize; o += 4 {
 			rows(&h.dy.box, o, o+4)
 			sampleColumns(tmp, w, 4, &h.dx.box, 0, ThumbSize, h.th[o*ThumbSize:])
-		}
-	}
-}
-
-// sampleColumns makes out columns from each of rows rows of w values
-// whose first is column origin: dst[r][k] = Σ_i wt_k[i]·src[r][first_k+i-origin].
-// Rows go four side by side, sharing the loads of the weights; each sum
-// runs in weight order.
-func sampleColumns(src []float64, w, rows int, xs *pixelWeights, origin, out int, dst []float64) {
-	r := 0
-	for ; r+4 <= rows; r += 4 {
-		s0, s1, s2, s3 := src[r*w:(r+1)*w], src[(r+1)*w:(r+2)*w], src[(r+2)*w:(r+3)*w], src[(r+3)*w:(r+4)*w]
-		d := dst[r*out : (r+4)*out]
-		for k := range out {
-			x0, wt := xs.weights(k)
-			x0 -= origin
-			s0, s1, s2, s3 := s0[x0:x0+len(wt)], s1[x0:x0+len(wt)], s2[x0:x0+len(wt)], s3[x0:x0+len(wt)]
-			var a0, a1, a2, a3 float64
-			for i, c := range wt {
-				a0 += c * s0[i]
-				a1 += c * s1[i]
-				a2 += c * s2[i]
-				a3 += c * s3[i]
-			}
-			d[k], d[out+k], d[2*out+k], d[3*out+k] = a0, a1, a2, a3
-		}
-	}
-	for ; r < rows; r++ {
-		s := src[r*w : (r+1)*w]
-		for k := range out {
-			x0, wt := xs.weights(k)
-			x0 -= origin
-			var a float64
-			for i, c := range wt {
-				a += c * s[x0+i]
-			}
-			dst[r*out+k] = a
-		}
-	}
-}
-
-// weightedRows sets dst to Σ_i wt[i]·row i of src, whose rows start every
-// w values (dst takes the first len(dst) of each). Four rows go per pass
-// over dst, each sum still in weight order: the same floats as adding one
-// row at a time.
-func weightedRows[T uint8 | float32 | float64](dst, wt []float64, src []T, w int) {
-	if len(wt) == 0 {
-		clear(dst)
-		return
-	}
-	r0 := src[:len(dst)]
-	c0 := wt[0]
-	for x, v := range r0 {
-		dst[x] = c0 * float64(v)
-	}
-	i := 1
-	for ; i+4 <= len(wt); i += 4 {
-		c0, c1, c2, c3 := wt[i], wt[i+1], wt[i+2], wt[i+3]
-		r0, r1 := src[i*w:][:len(dst)], src[(i+1)*w:][:len(dst)]
-		r2, r3 := src[(i+2)*w:][:len(dst)], src[(i+3)*w:][:len(dst)]
-		for x := range dst {
-			dst[x] = dst[x] + c0*float64(r0[x]) + c1*float64(r1[x]) + c2*float64(r2[x]) + c3*float64(r3[x])
-		}
-	}
-	for ; i < len(wt); i++ {
-		c, r := wt[i], src[i*w:][:len(dst)]
-		for x, v := range r {
-			dst[x] += c * float64(v)
 		}
 	}
 }

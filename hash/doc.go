@@ -8,7 +8,8 @@
 // near neighbours by Hamming distance; lineage reasons about the matches.
 // This package is pure computation: no files, no goroutines, no global
 // state. The scan pipeline gives each worker its own Hasher, which owns all
-// scratch memory (about 0.7 MB, plus 2 MB for PDQ on first use), so hashing
+// scratch memory (0.2 MB, plus up to 0.3 MB for small images' pixels as
+// float64 and 2 MB for PDQ, both on first use), so hashing
 // allocates nothing per image in steady state.
 //
 // # The hashes

@@ -22,7 +22,7 @@ type Hasher struct {
 	// goimagehash-style resizes (from the grid, or from the pixels).
 	tx64, ty64     tentAxis
 	tx8, ty8, tx9  tentAxis
-	tmp            [aSize * gridExt]float64
+	tmp            [aSize * max(gridExt, maxDirect)]float64 // up to 8 rows of a vertical resize, either path
 	p64            [pSize * pSize]float64
 	a8             [aSize * aSize]float64
 	d9             [dH * dW]float64
@@ -32,7 +32,6 @@ type Hasher struct {
 
 	// The direct path for small 8-bit images (direct.go).
 	dx, dy   directAxis
-	dtmp     []float64 // up to 8 rows of the vertical resize
 	dpix     []float64 // the image's pixels as float64
 	gridOnly bool      // tests: take the grid path whatever the image
 

@@ -22,10 +22,13 @@ const (
 // computes, before its uint8 rounding; where a cell averages several pixels
 // the tent is approximated by its cell-wise mean, which for n >> 64 only
 // changes the weights by a fraction of a percent.
+//
+// The weights of output o are kept as its band of non-zero cells over the
+// bordered grid (weights(o) gives the first cell and the weights).
 type tentAxis struct {
 	n, out int
-	k0, k1 [pSize]int32            // band of non-zero cells per output
-	w      [pSize][gridExt]float64 // normalised weights over the bordered grid, zero outside the band
+	pixelWeights
+	row [gridExt]float64 // scratch for one output's weights
 }
 
 func (t *tentAxis) set(n, out int) {
@@ -36,12 +39,10 @@ func (t *tentAxis) set(n, out int) {
 	s := float64(n) / float64(out)
 	taps := 2 * max(int(ceil(s)), 1)
 	ff := min(1/s, 1)
+	t.first, t.off, t.wt = t.first[:0], t.off[:0], t.wt[:0]
+	row := &t.row
 	for o := range out {
-		row := &t.w[o]
-		// Only the band of the previous weights can be non-zero.
-		if t.k0[o] < t.k1[o] {
-			clear(row[t.k0[o]:t.k1[o]])
-		}
+		clear(row[:])
 		interp := s*(float64(o)+0.5) - 0.5
 		start := int(interp) - taps/2 + 1
 		var tot float64
@@ -86,8 +87,11 @@ func (t *tentAxis) set(n, out int) {
 		for k := k0; k < k1; k++ {
 			row[k] /= tot
 		}
-		t.k0[o], t.k1[o] = int32(k0), int32(k1)
+		t.first = append(t.first, int32(k0))
+		t.off = append(t.off, int32(len(t.wt)))
+		t.wt = append(t.wt, row[k0:k1]...)
 	}
+	t.off = append(t.off, int32(len(t.wt)))
 }
 
 func ceil(x float64) float64 {
@@ -100,73 +104,96 @@ func ceil(x float64) float64 {
 
 // resampleRows makes rows o0..o1-1 of the t.out rows resampled from the
 // gridExt rows of in, each cols values wide: dst[o-o0][c] =
-// Σ_k w[o][k]·in[k][c]. Four taps are added per pass over the row, in tap
-// order, so every sum is the same float64 as adding one tap at a time,
-// with a quarter of the loads and stores of dst.
+// Σ_k w[o][k]·in[k][c].
 func resampleRows(t *tentAxis, o0, o1 int, in []float64, cols int, dst []float64) {
 	for o := o0; o < o1; o++ {
-		d := dst[(o-o0)*cols : (o-o0+1)*cols]
-		w := &t.w[o]
-		k, k1 := int(t.k0[o]), int(t.k1[o])
-		if k >= k1 {
-			clear(d)
-			continue
-		}
-		w0, r0 := w[k], in[k*cols:][:len(d)]
-		for c, v := range r0 {
-			d[c] = w0 * v
-		}
-		for k++; k+4 <= k1; k += 4 {
-			w0, w1, w2, w3 := w[k], w[k+1], w[k+2], w[k+3]
-			r0, r1 := in[k*cols:][:len(d)], in[(k+1)*cols:][:len(d)]
-			r2, r3 := in[(k+2)*cols:][:len(d)], in[(k+3)*cols:][:len(d)]
-			for c := range d {
-				d[c] = d[c] + w0*r0[c] + w1*r1[c] + w2*r2[c] + w3*r3[c]
-			}
-		}
-		for ; k < k1; k++ {
-			wk, r := w[k], in[k*cols:][:len(d)]
-			for c, v := range r {
-				d[c] += wk * v
-			}
-		}
+		k0, wt := t.weights(o)
+		weightedRows(dst[(o-o0)*cols:(o-o0+1)*cols], wt, in[k0*cols:], cols)
 	}
 }
 
 // resampleCols makes t.out columns from each of rows rows of gridExt
-// values: dst[r][o] = Σ_k w[o][k]·in[r][k]. Four rows are done side by
-// side, sharing the loads of the weights; each sum still runs in k order.
+// values: dst[r][o] = Σ_k w[o][k]·in[r][k].
 func resampleCols(t *tentAxis, in []float64, rows int, dst []float64) {
+	sampleColumns(in, gridExt, rows, &t.pixelWeights, 0, t.out, dst)
+}
+
+// pixelWeights holds, for each output k of one axis, the weights of the
+// pixels first[k] .. first[k]+len(weights(k))-1.
+type pixelWeights struct {
+	first []int32
+	off   []int32
+	wt    []float64
+}
+
+func (pw *pixelWeights) weights(k int) (first int, wt []float64) {
+	return int(pw.first[k]), pw.wt[pw.off[k]:pw.off[k+1]]
+}
+
+// weightedRows sets dst to Σ_i wt[i]·row i of src, whose rows start every
+// w values (dst takes the first len(dst) of each). Four rows go per pass
+// over dst, each sum still in weight order: the same floats as adding one
+// row at a time.
+func weightedRows[T uint8 | float32 | float64](dst, wt []float64, src []T, w int) {
+	if len(wt) == 0 {
+		clear(dst)
+		return
+	}
+	r0 := src[:len(dst)]
+	c0 := wt[0]
+	for x, v := range r0 {
+		dst[x] = c0 * float64(v)
+	}
+	i := 1
+	for ; i+4 <= len(wt); i += 4 {
+		c0, c1, c2, c3 := wt[i], wt[i+1], wt[i+2], wt[i+3]
+		r0, r1 := src[i*w:][:len(dst)], src[(i+1)*w:][:len(dst)]
+		r2, r3 := src[(i+2)*w:][:len(dst)], src[(i+3)*w:][:len(dst)]
+		for x := range dst {
+			dst[x] = dst[x] + c0*float64(r0[x]) + c1*float64(r1[x]) + c2*float64(r2[x]) + c3*float64(r3[x])
+		}
+	}
+	for ; i < len(wt); i++ {
+		c, r := wt[i], src[i*w:][:len(dst)]
+		for x, v := range r {
+			dst[x] += c * float64(v)
+		}
+	}
+}
+
+// sampleColumns makes out columns from each of rows rows of w values
+// whose first is column origin: dst[r][k] = Σ_i wt_k[i]·src[r][first_k+i-origin].
+// Rows go four side by side, sharing the loads of the weights; each sum
+// runs in weight order.
+func sampleColumns(src []float64, w, rows int, xs *pixelWeights, origin, out int, dst []float64) {
 	r := 0
 	for ; r+4 <= rows; r += 4 {
-		s0 := (*[gridExt]float64)(in[r*gridExt:])
-		s1 := (*[gridExt]float64)(in[(r+1)*gridExt:])
-		s2 := (*[gridExt]float64)(in[(r+2)*gridExt:])
-		s3 := (*[gridExt]float64)(in[(r+3)*gridExt:])
-		d := dst[r*t.out : (r+4)*t.out]
-		for o := range t.out {
-			w := &t.w[o]
+		s0, s1, s2, s3 := src[r*w:(r+1)*w], src[(r+1)*w:(r+2)*w], src[(r+2)*w:(r+3)*w], src[(r+3)*w:(r+4)*w]
+		d := dst[r*out : (r+4)*out]
+		for k := range out {
+			x0, wt := xs.weights(k)
+			x0 -= origin
+			s0, s1, s2, s3 := s0[x0:x0+len(wt)], s1[x0:x0+len(wt)], s2[x0:x0+len(wt)], s3[x0:x0+len(wt)]
 			var a0, a1, a2, a3 float64
-			for k := int(t.k0[o]); k < int(t.k1[o]); k++ {
-				wk := w[k]
-				a0 += wk * s0[k]
-				a1 += wk * s1[k]
-				a2 += wk * s2[k]
-				a3 += wk * s3[k]
+			for i, c := range wt {
+				a0 += c * s0[i]
+				a1 += c * s1[i]
+				a2 += c * s2[i]
+				a3 += c * s3[i]
 			}
-			d[o], d[t.out+o], d[2*t.out+o], d[3*t.out+o] = a0, a1, a2, a3
+			d[k], d[out+k], d[2*out+k], d[3*out+k] = a0, a1, a2, a3
 		}
 	}
 	for ; r < rows; r++ {
-		src := (*[gridExt]float64)(in[r*gridExt:])
-		d := dst[r*t.out : (r+1)*t.out]
-		for o := range d {
-			w := &t.w[o]
-			var s float64
-			for k := int(t.k0[o]); k < int(t.k1[o]); k++ {
-				s += w[k] * src[k]
+		s := src[r*w : (r+1)*w]
+		for k := range out {
+			x0, wt := xs.weights(k)
+			x0 -= origin
+			var a float64
+			for i, c := range wt {
+				a += c * s[x0+i]
 			}
-			d[o] = s
+			dst[r*out+k] = a
 		}
 	}
 }
