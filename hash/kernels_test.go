@@ -223,6 +223,26 @@ func TestResampleMatchesPlainLoops(t *testing.T) {
 	}
 }
 
+// TestTentAxisReuse sets one tentAxis to many sizes in turn: its weights
+// must be those of a fresh one every time.
+func TestTentAxisReuse(t *testing.T) {
+	var reused tentAxis
+	for _, n := range []int{1024, 5, 333, 64, 90, 4000, 7, 128} {
+		for _, out := range []int{pSize, dW, aSize} {
+			reused.set(n, out)
+			var fresh tentAxis
+			fresh.set(n, out)
+			for o := range out {
+				k0, w := reused.weights(o)
+				k1, w1 := fresh.weights(o)
+				if k0 != k1 || !slices.Equal(w, w1) {
+					t.Fatalf("set(%d, %d) after other sizes differs from a fresh set in row %d", n, out, o)
+				}
+			}
+		}
+	}
+}
+
 func TestPHashBlockMatchesPlainLoops(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	h := NewHasher()
