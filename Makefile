@@ -78,7 +78,7 @@ deps: ## install the Debian packages the full test suite uses (needs root)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	  pkg-config dcmtk libgdcm-tools imagemagick libcharls-dev libopenjp2-7-dev libturbojpeg0-dev \
-	  libjpeg-turbo-progs chromium
+	  libjpeg-turbo-progs chromium mricron-data
 
 .PHONY: clean
 clean: ## remove build and demo output

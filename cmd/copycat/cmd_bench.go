@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/copycat-dev/copycat/bench"
 )
 
 func runBench(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("which benchmark? copycat bench hash [flags] DIR, or copycat bench index [flags]")
+		return usagef("which benchmark? copycat bench hash [flags] DIR, copycat bench index [flags] or copycat bench quality [flags]")
 	}
 	switch args[0] {
 	case "hash":
@@ -37,6 +38,27 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 		_, err := bench.RunIndex(ctx, bench.IndexConfig{N: *n, MaxDistance: *maxDist, Uniform: *uniform, NoStore: *noStore, Workers: *workers}, e.stdout)
 		return err
+	case "quality":
+		fs := newFlagSet(e, "bench quality", "[--volumes DIR] [--cut] [--slices N] [--seed S] [--keep DIR] [--json]")
+		volumes := fs.String("volumes", "", "folder holding ch2better.nii.gz (default: $COPYCAT_VOLUMES, then mricron-data, else the shipped cut)")
+		cut := fs.Bool("cut", false, "use the shipped 32-slice cut of ch2better even when mricron-data is installed")
+		slices := fs.Int("slices", 0, "slices of the main MR series (default 108)")
+		seed := fs.Uint64("seed", 1, "scenario seed")
+		keep := fs.String("keep", "", "build the scenario and index in DIR and keep them (default: a temporary folder)")
+		asJSON := fs.Bool("json", false, "print JSON")
+		if err := parseNoArgs(fs, args[1:]); err != nil {
+			return err
+		}
+		rep, err := bench.RunQuality(ctx, bench.QualityConfig{Volumes: *volumes, Cut: *cut, Slices: *slices, Seed: *seed, Dir: *keep})
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(rep)
+		}
+		return bench.WriteQualityText(e.stdout, rep)
 	}
-	return usagef("unknown benchmark %q (want hash or index)", args[0])
+	return usagef("unknown benchmark %q (want hash, index or quality)", args[0])
 }

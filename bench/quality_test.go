@@ -1,0 +1,141 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/copycat-dev/copycat/internal/reupload"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// compareGolden compares got with the golden file line by line, or
+// rewrites the file under -update (as hash/ and scan/ do).
+func compareGolden(tb testing.TB, path, got string) {
+	tb.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatalf("%v (run with -update to create it)", err)
+	}
+	gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+	for i := range max(len(gl), len(wl)) {
+		var g, w string
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if g != w {
+			tb.Errorf("%s line %d:\n got: %s\nwant: %s", path, i+1, g, w)
+		}
+	}
+}
+
+// qualityText runs the benchmark and returns its table without the
+// timings, with the volumes folder replaced by $VOLUMES.
+func qualityText(tb testing.TB, cfg QualityConfig, volumes string) (*QualityReport, string) {
+	tb.Helper()
+	rep, err := RunQuality(context.Background(), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteQualityText(&buf, rep); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Log("\n" + buf.String())
+	var lines []string
+	for l := range strings.Lines(buf.String()) {
+		if !strings.HasPrefix(l, "time:") {
+			lines = append(lines, l)
+		}
+	}
+	text := strings.Join(lines, "")
+	if volumes != "" {
+		text = strings.ReplaceAll(text, volumes, "$VOLUMES")
+	}
+	// The JSON form must hold the same report.
+	data, err := json.Marshal(rep)
+	if err != nil {
+		tb.Fatalf("report is not JSON-serialisable: %v", err)
+	}
+	var back QualityReport
+	if err := json.Unmarshal(data, &back); err != nil || back.Copycat.Labels[len(back.Copycat.Labels)-1] != rep.Copycat.Labels[len(rep.Copycat.Labels)-1] {
+		tb.Fatalf("JSON round trip: %v", err)
+	}
+	return rep, text
+}
+
+// checkQuality checks what holds whatever the matching does: every
+// cluster member is in the truth, and the scores are ratios.
+func checkQuality(tb testing.TB, rep *QualityReport) {
+	tb.Helper()
+	if rep.Unmatched != 0 {
+		tb.Errorf("%d cluster members are not in the truth", rep.Unmatched)
+	}
+	for _, s := range []QualityScores{rep.Copycat, rep.CopycatRaster, rep.Baseline} {
+		for _, r := range s.Labels {
+			if r.Found > r.TruthPairs || r.True > r.Predicted || r.Recall > 1 || r.Precision > 1 {
+				tb.Errorf("%s %s: impossible row %+v", s.Name, r.Label, r)
+			}
+		}
+	}
+}
+
+// TestQualityCut runs the quality benchmark on the cut of ch2better that
+// internal/reupload ships, so it runs everywhere; the golden file pins
+// every number (rewrite it with -update when the matching changes).
+func TestQualityCut(t *testing.T) {
+	rep, text := qualityText(t, QualityConfig{Cut: true, Seed: 1, Workers: 2}, "")
+	checkQuality(t, rep)
+	if rep.Pairs == 0 || len(rep.Lineage.Edges) != 4 || len(rep.Lineage.Leaks) != 1 {
+		t.Errorf("scenario: %d truth pairs, %d expected edges, %d leaks; want pairs, 4 edges, 1 leak",
+			rep.Pairs, len(rep.Lineage.Edges), len(rep.Lineage.Leaks))
+	}
+	compareGolden(t, filepath.Join("testdata", "quality.golden"), text)
+}
+
+// TestQualityFull runs the benchmark on the full volumes of Debian's
+// mricron-data: 108 human slices and the primate series.
+func TestQualityFull(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("builds and scans about 500 images: skipped with -short and -race")
+	}
+	vols, err := reupload.FindVolumes("")
+	if errors.Is(err, reupload.ErrNoVolumes) {
+		t.Skipf("skipping the full quality benchmark: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vols.Second == "" {
+		t.Skipf("skipping the full quality benchmark: no %s beside %s", reupload.SecondFile, vols.Main)
+	}
+	rep, text := qualityText(t, QualityConfig{Volumes: vols.Dir, Seed: 1, Workers: 2}, vols.Dir)
+	checkQuality(t, rep)
+	want := map[string]int{reupload.DSDICOM: 108, reupload.DSPNG: 108, reupload.DSKaggle: 113, reupload.DSMinMax: 40,
+		reupload.DSAugmented: 36, reupload.DSPrimDICOM: 46, reupload.DSPrimPNG: 46}
+	for _, d := range rep.Datasets {
+		if want[d.Name] != d.Images {
+			t.Errorf("%s: %d images, want %d", d.Name, d.Images, want[d.Name])
+		}
+	}
+	compareGolden(t, filepath.Join("testdata", "quality-full.golden"), text)
+}
