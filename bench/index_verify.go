@@ -20,6 +20,7 @@ import (
 	"github.com/copycat-dev/copycat/index"
 	"github.com/copycat-dev/copycat/ingest"
 	"github.com/copycat-dev/copycat/internal/corpusinfo"
+	"github.com/copycat-dev/copycat/match"
 )
 
 // VerifyConfig is the verification study: on a folder of real images (the
@@ -36,18 +37,18 @@ type VerifyConfig struct {
 	// multi-frame file; 0 means 8.
 	FramesPerFile int
 	// Verify is the thresholds to report acceptance for (zero: defaults).
-	Verify index.VerifyOptions
+	Verify match.Thresholds
 }
 
 // VerifyPair is one measured pair.
 type VerifyPair struct {
 	Category string
 	A, B     string // corpus path#frame, or path+operation for copies
-	V        index.Verification
+	V        match.Verification
 	Accepted bool // by cfg.Verify and the index's same-acquisition rule
 	// SameAcquisition: frames of one file or numbered sequence, or
 	// instances of one DICOM series, which the index never calls
-	// near-duplicate copies (index.SameAcquisition).
+	// near-duplicate copies (match.SameAcquisition).
 	SameAcquisition bool
 }
 
@@ -70,7 +71,7 @@ type VerifyCategory struct {
 type copyOp struct {
 	name, ext string
 	args      []string
-	transform index.Transform
+	transform match.Transform
 }
 
 func copyOps() []copyOp {
@@ -84,7 +85,7 @@ func copyOps() []copyOp {
 		{"crop-2%", ".png", []string{"-gravity", "center", "-crop", "96%x96%+0+0", "+repage"}, 0},
 		{"gamma-1.2", ".png", []string{"-gamma", "1.2"}, 0},
 		{"depth-8", ".png", []string{"-depth", "8"}, 0},
-		{"flop", ".png", []string{"-flop"}, hash.FlipH},
+		{"flop", ".png", []string{"-flop"}, match.FlipH},
 	}
 }
 
@@ -101,14 +102,14 @@ type studyFrame struct {
 
 func (f *studyFrame) name() string { return fmt.Sprintf("%s#%d", f.rel, f.frame) }
 
-// acquisition is what index.SameAcquisition reads of f: the corpus is one
+// acquisition is what match.SameAcquisition reads of f: the corpus is one
 // dataset, the copies another.
-func (f *studyFrame) acquisition() index.Acquisition {
+func (f *studyFrame) acquisition() match.Acquisition {
 	ds := "corpus"
 	if f.copied {
 		ds = "copies"
 	}
-	return index.Acquisition{Dataset: ds, Path: f.rel, Format: string(f.meta.Format), Width: f.meta.Width, Height: f.meta.Height,
+	return match.Acquisition{Dataset: ds, Path: f.rel, Format: string(f.meta.Format), Width: f.meta.Width, Height: f.meta.Height,
 		SOP: f.meta.SOPInstanceUID, Series: f.meta.SeriesInstanceUID}
 }
 
@@ -173,9 +174,9 @@ func RunVerify(ctx context.Context, cfg VerifyConfig, w io.Writer) ([]VerifyCate
 	fmt.Fprintf(w, "verification study: %d frames from %d files of %s\n", len(frames), len(files), cfg.Corpus)
 
 	var pairs []VerifyPair
-	add := func(cat string, a, b *studyFrame, t index.Transform) {
-		v := index.Compare(&a.fp, &b.fp, t)
-		same := index.SameAcquisition(a.acquisition(), b.acquisition())
+	add := func(cat string, a, b *studyFrame, t match.Transform) {
+		v := match.Verify(&a.fp, &b.fp, t)
+		same := match.SameAcquisition(a.acquisition(), b.acquisition())
 		pairs = append(pairs, VerifyPair{Category: cat, A: a.name(), B: b.name(), V: v, SameAcquisition: same})
 	}
 	// Consecutive frames of multi-frame files.
@@ -256,7 +257,7 @@ func RunVerify(ctx context.Context, cfg VerifyConfig, w io.Writer) ([]VerifyCate
 		}
 		defer os.RemoveAll(tmp)
 		for _, f := range sample {
-			if err := copyStudy(ctx, cfg.Corpus, tmp, f, h, dec, func(op string, c *studyFrame, t index.Transform) {
+			if err := copyStudy(ctx, cfg.Corpus, tmp, f, h, dec, func(op string, c *studyFrame, t match.Transform) {
 				c.rel, c.copied = f.rel+" "+op, true
 				add("ImageMagick copy: "+op, f, c, t)
 			}); err != nil {
@@ -285,7 +286,7 @@ func RunVerify(ctx context.Context, cfg VerifyConfig, w io.Writer) ([]VerifyCate
 
 // copyStudy writes frame f as PNG, runs every copy operation on it and
 // fingerprints the results.
-func copyStudy(ctx context.Context, corpus, tmp string, f *studyFrame, h *hash.Hasher, dec *ingest.Decoder, add func(op string, c *studyFrame, t index.Transform)) error {
+func copyStudy(ctx context.Context, corpus, tmp string, f *studyFrame, h *hash.Hasher, dec *ingest.Decoder, add func(op string, c *studyFrame, t match.Transform)) error {
 	data, err := os.ReadFile(filepath.Join(corpus, filepath.FromSlash(f.rel)))
 	if err != nil {
 		return err
@@ -371,7 +372,7 @@ func summarise(pairs []VerifyPair) []VerifyCategory {
 				if p.Accepted {
 					c.Accepted++
 				}
-				if (index.VerifyOptions{}).Accept(p.V) {
+				if (match.Thresholds{}).Accept(p.V) {
 					c.Thumbs++
 				}
 			}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/copycat-dev/copycat/match"
 )
 
 // Key tags: the first byte of every key names its table (see doc.go).
@@ -50,6 +52,10 @@ type imageRef struct {
 	phash uint64 // the indexed pHash
 	pix   uint64 // digest8 of the pixel SHA-256; 0 when unknown
 	sop   uint64 // sopDigest of SOPInstanceUID and frame; 0 when none
+	// canon holds the pHashes in canonical orientation (match.Canonical),
+	// which find rotated and mirrored copies; zeros in the
+	// shorter keys of images indexed before schema version 3.
+	canon [2]uint64
 }
 
 // fileImage is an image as its file record lists it: its image key, and
@@ -63,8 +69,12 @@ type fileImage struct {
 }
 
 // imageKeyLen is the length of an image key: tag, ID, dataset, pHash,
-// pixel digest prefix, SOP digest.
-const imageKeyLen = 1 + 8 + 4 + 8 + 8 + 8
+// pixel digest prefix, SOP digest, canonical pHash. Keys written before
+// schema version 3 lack the canonical pHash (oldImageKeyLen).
+const (
+	imageKeyLen    = oldImageKeyLen + 16
+	oldImageKeyLen = 1 + 8 + 4 + 8 + 8 + 8
+)
 
 // imageIDPrefix is the prefix of the key of image id, for lookups by ID.
 func imageIDPrefix(id uint64) []byte {
@@ -78,7 +88,12 @@ func (r imageRef) key() []byte {
 	k = binary.BigEndian.AppendUint32(k, r.ds)
 	k = binary.BigEndian.AppendUint64(k, r.phash)
 	k = binary.BigEndian.AppendUint64(k, r.pix)
-	return binary.BigEndian.AppendUint64(k, r.sop)
+	k = binary.BigEndian.AppendUint64(k, r.sop)
+	if r.canon[0] == 0 {
+		return k // an image indexed before schema version 3
+	}
+	k = binary.BigEndian.AppendUint64(k, r.canon[0])
+	return binary.BigEndian.AppendUint64(k, r.canon[1])
 }
 
 // minMaxKeyLen is the length of a min-max key: tag, image ID, dataset,
@@ -105,16 +120,23 @@ func parseMinMaxKey(k []byte) (id uint64, ds uint32, phash uint64, err error) {
 
 // parseImageKey splits an image key.
 func parseImageKey(k []byte) (imageRef, error) {
-	if len(k) != imageKeyLen || k[0] != tagImage {
+	if len(k) != imageKeyLen && len(k) != oldImageKeyLen || k[0] != tagImage {
 		return imageRef{}, fmt.Errorf("%w: bad image key %q", ErrCorrupt, k)
 	}
-	return imageRef{
+	r := imageRef{
 		id:    binary.BigEndian.Uint64(k[1:9]),
 		ds:    binary.BigEndian.Uint32(k[9:13]),
 		phash: binary.BigEndian.Uint64(k[13:21]),
 		pix:   binary.BigEndian.Uint64(k[21:29]),
 		sop:   binary.BigEndian.Uint64(k[29:37]),
-	}, nil
+	}
+	if len(k) == imageKeyLen {
+		r.canon = [2]uint64{binary.BigEndian.Uint64(k[37:45]), binary.BigEndian.Uint64(k[45:53])}
+		if r.canon[0] == 0 {
+			return imageRef{}, fmt.Errorf("%w: image key %q with a zero canonical pHash", ErrCorrupt, k)
+		}
+	}
+	return r, nil
 }
 
 // refOf is the reference of image im of dataset ds.
@@ -125,6 +147,7 @@ func refOf(im *Image, ds uint32) imageRef {
 		phash: im.Fingerprint.PHash,
 		pix:   digest8(im.PixelSHA256),
 		sop:   sopDigest(im.SOPInstanceUID, im.Frame),
+		canon: match.Canonical(&im.Fingerprint),
 	}
 }
 

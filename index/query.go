@@ -11,74 +11,12 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 
 	"github.com/copycat-dev/copycat/hash"
+	"github.com/copycat-dev/copycat/match"
 )
 
 // DefaultMaxDistance is the pHash distance (of 64 bits) up to which two
 // images are near-duplicate candidates unless the caller says otherwise.
-const DefaultMaxDistance = 8
-
-// MatchKind says how a match relates to the query, strongest first.
-type MatchKind uint8
-
-// The kinds of match. A match has the strongest kind that applies.
-const (
-	KindIdenticalFile     MatchKind = iota + 1 // same file bytes (SHA-256), same frame
-	KindIdenticalPixels                        // same decoded pixels (pixel SHA-256)
-	KindSameDICOMInstance                      // same SOPInstanceUID and frame, pixels differ (re-encoded)
-	KindNearDuplicate                          // pHash within the distance asked for
-)
-
-// String returns the kind's name as the CLI and JSON show it.
-func (k MatchKind) String() string {
-	switch k {
-	case KindRepresentative:
-		return "representative"
-	case KindIdenticalFile:
-		return "identical-file"
-	case KindIdenticalPixels:
-		return "identical-pixels"
-	case KindSameDICOMInstance:
-		return "same-dicom-instance"
-	case KindNearDuplicate:
-		return "near-duplicate"
-	}
-	return fmt.Sprintf("kind(%d)", uint8(k))
-}
-
-// MarshalText makes kinds appear as names in JSON.
-func (k MatchKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
-
-// Transform names the rotation or mirror under which a near-duplicate
-// matched: an index of hash.Fingerprint.Dihedral (hash.Identity,
-// hash.Rot90, ... hash.Transverse). The match looks like the query after
-// that transform.
-type Transform uint8
-
-// String names the transform as reports show it.
-func (t Transform) String() string {
-	switch t {
-	case hash.Identity:
-		return "none"
-	case hash.Rot90:
-		return "rotate-90-ccw"
-	case hash.Rot180:
-		return "rotate-180"
-	case hash.Rot270:
-		return "rotate-90-cw"
-	case hash.FlipH:
-		return "flip-left-right"
-	case hash.FlipV:
-		return "flip-top-bottom"
-	case hash.Transpose:
-		return "transpose"
-	case hash.Transverse:
-		return "transverse"
-	}
-	return fmt.Sprintf("transform(%d)", uint8(t))
-}
-
-// MarshalText makes transforms appear as names in JSON.
-func (t Transform) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+const DefaultMaxDistance = match.DefaultMaxDistance
 
 // Query describes one image to look up.
 type Query struct {
@@ -103,56 +41,35 @@ type Query struct {
 	// NoTransforms skips looking up the query's rotations and mirrors
 	// (Fingerprint.Dihedral[1:]): only copies in the same orientation match.
 	NoTransforms bool
-	// Verify is applied to near-duplicates; the zero value means
-	// DefaultVerify.
-	Verify VerifyOptions
+	// Verify is applied to near-duplicates; the zero value means the
+	// defaults of match.Thresholds.
+	Verify match.Thresholds
 }
 
 // Match is one indexed image that matches a query.
 type Match struct {
-	Image    Image
-	Kind     MatchKind
-	Distance int // pHash distance; 0 for the exact kinds
-	// Transform is the rotation or mirror of the query that matched
-	// (near-duplicates only).
-	Transform Transform
+	Image Image
+	Kind  match.Kind
+	// Distance is the pHash distance under the transform; 0 for identical
+	// files and pixels.
+	Distance int
+	// Transform is what was done to the query to make the match (the
+	// match looks like the query after it); near-duplicates only.
+	Transform match.Transform
 	// Verification compares the two images beyond the pHash; Verified says
 	// whether it passes the thresholds that clustering uses (and is not
 	// another instance of the query's series). Exact kinds are always
 	// verified. Unverified near-duplicates are still returned: they are
 	// what a person should look at.
-	Verification Verification
+	Verification match.Verification
 	Verified     bool
 	// MinMax is set when the near-duplicate was found through a min-max
 	// rendering (Image.MinMax, Query.MinMax) of the query or of the match:
 	// a DICOM frame whose stored window makes another picture than the one
 	// a min-max export shows.
 	MinMax bool
-}
-
-// preferred reports whether a pair of renderings that passes verification
-// (ok) at distance d accounts for a match better than the best so far:
-// verified beats unverified, then the lesser distance wins.
-func preferred(ok bool, d int, bestOK bool, bestD int) bool {
-	return ok && !bestOK || ok == bestOK && d < bestD
-}
-
-// viaIndex numbers the four pairs of renderings a near-duplicate can be
-// found through: the query's own or min-max rendering (qmm) against the
-// indexed image's own or min-max one (mm).
-func viaIndex(qmm, mm bool) int {
-	return 2*int(boolByte(qmm)) + int(boolByte(mm))
-}
-
-// pickFingerprints returns the pair of fingerprints that viaIndex k names.
-func pickFingerprints(q, qmm, im, imm *hash.Fingerprint, k int) (*hash.Fingerprint, *hash.Fingerprint) {
-	if k&2 != 0 {
-		q = qmm
-	}
-	if k&1 != 0 {
-		im = imm
-	}
-	return q, im
+	// Result is match.Compare's whole decision (crop, score).
+	Result match.Result
 }
 
 // hashIndex is the in-memory search structure over all indexed images,
@@ -352,25 +269,12 @@ func (s *Store) Query(q Query) ([]Match, error) {
 		maxDist = DefaultMaxDistance
 	}
 	maxDist = min(maxDist, 64)
-	vo := q.Verify.withDefaults()
 	hi, err := s.hashIndex(true)
 	if err != nil {
 		return nil, err
 	}
-	// A near-duplicate can be found through four pairs of pictures: the
-	// query's own rendering or its min-max one (q.MinMax) against the
-	// indexed image's own or min-max one. Each keeps its nearest
-	// orientation; verification then picks among them.
-	type near struct {
-		ok   bool
-		dist int
-		tr   Transform
-	}
-	type hit struct {
-		via [4]near // by viaIndex
-	}
-	hits := map[uint32]*hit{}
-	search := func(fp *hash.Fingerprint, qmm bool) {
+	hits := map[uint32]bool{}
+	search := func(fp *hash.Fingerprint) {
 		variants := fp.Dihedral
 		variants[0] = fp.PHash
 		nv := len(variants)
@@ -379,43 +283,38 @@ func (s *Store) Query(q Query) ([]Match, error) {
 		}
 		for t := 0; t < nv; t++ {
 			if t > 0 && (variants[t] == 0 || slices.Contains(variants[:t], variants[t])) {
-				continue // not computed, or a symmetric image: keep the simpler transform
+				continue // not computed, or a symmetric image
 			}
 			hi.set.Search(variants[t], maxDist, func(e uint32, d int) {
-				i, mm := hi.owner(e)
-				h := hits[i]
-				if h == nil {
-					h = &hit{}
-					hits[i] = h
-				}
-				if v := &h.via[viaIndex(qmm, mm)]; !v.ok || d < v.dist {
-					*v = near{ok: true, dist: d, tr: Transform(t)}
-				}
+				i, _ := hi.owner(e)
+				hits[i] = true
 			})
 		}
 	}
-	search(&q.Fingerprint, false)
+	search(&q.Fingerprint)
 	if q.MinMax != nil {
-		search(q.MinMax, true)
+		search(q.MinMax)
 	}
 	// Exact candidates, found by digest prefix in memory and confirmed
-	// against the full digests in the records below.
+	// against the full digests by match.Compare.
 	var zero [32]byte
 	if q.PixelSHA256 != zero {
 		for _, e := range lookup(hi.refs, hi.byPix, refPix, digest8(q.PixelSHA256)) {
-			if _, ok := hits[e]; !ok {
-				hits[e] = &hit{}
-			}
+			hits[e] = true
 		}
 	}
 	for _, e := range lookup(hi.refs, hi.bySOP, refSOP, sopDigest(q.SOPInstanceUID, q.Frame)) {
-		if _, ok := hits[e]; !ok {
-			hits[e] = &hit{}
-		}
+		hits[e] = true
 	}
+	qi := &match.Image{
+		Dataset: "\x00query", FileSHA256: q.FileSHA256, PixelSHA256: q.PixelSHA256,
+		SOP: q.SOPInstanceUID, Series: q.SeriesInstanceUID, Frame: q.Frame,
+		Fingerprint: &q.Fingerprint, MinMax: q.MinMax,
+	}
+	mo := match.Options{MaxDistance: maxDist, Verify: q.Verify, NoTransforms: q.NoTransforms}
 	out := make([]Match, 0, len(hits))
 	err = s.db.View(func(txn *badger.Txn) error {
-		for e, h := range hits {
+		for e := range hits {
 			ref := hi.refs[e]
 			im, err := getImage(txn, ref)
 			if errors.Is(err, ErrNotFound) {
@@ -429,47 +328,12 @@ func (s *Store) Query(q Query) ([]Match, error) {
 				continue
 			}
 			im.Dataset = name
-			m := Match{Image: im, Kind: KindNearDuplicate}
-			switch {
-			case equalDigest(q.FileSHA256, im.FileSHA256) && q.Frame == im.Frame:
-				m.Kind = KindIdenticalFile
-			case equalDigest(q.PixelSHA256, im.PixelSHA256):
-				m.Kind = KindIdenticalPixels
-			case sopIndexable(q.SOPInstanceUID) && q.SOPInstanceUID == im.SOPInstanceUID && q.Frame == im.Frame:
-				m.Kind = KindSameDICOMInstance
-			case h.via == [4]near{}:
+			r := match.Compare(qi, matchImage(&im), mo)
+			if !r.Kind.Exact() && r.Distance > maxDist {
 				continue // a digest-prefix collision
 			}
-			if m.Kind != KindNearDuplicate {
-				m.Verification = Compare(&q.Fingerprint, &im.Fingerprint, 0)
-				m.Verified = true
-				out = append(out, m)
-				continue
-			}
-			// The verified pair of pictures at the least distance, else
-			// the nearest one.
-			sameSeries := q.SeriesInstanceUID != "" && q.SeriesInstanceUID == im.SeriesInstanceUID && q.SOPInstanceUID != im.SOPInstanceUID
-			best := -1
-			for k, n := range h.via {
-				if !n.ok {
-					continue
-				}
-				qfp, ifp := pickFingerprints(&q.Fingerprint, q.MinMax, &im.Fingerprint, im.MinMax, k)
-				if qfp == nil || ifp == nil {
-					continue // a W key without its fingerprint: Check reports it
-				}
-				v := Compare(qfp, ifp, n.tr)
-				ok := !sameSeries && vo.Accept(v)
-				if best < 0 || preferred(ok, n.dist, m.Verified, m.Distance) {
-					best = k
-					m.Distance, m.Transform, m.Verification, m.Verified = n.dist, n.tr, v, ok
-				}
-			}
-			if best < 0 {
-				continue
-			}
-			m.MinMax = best != viaIndex(false, false)
-			out = append(out, m)
+			out = append(out, Match{Image: im, Kind: r.Kind, Distance: r.Distance, Transform: r.Transform,
+				Verification: r.Verification, Verified: r.Verified, MinMax: r.MinMaxA || r.MinMaxB, Result: r})
 		}
 		return nil
 	})

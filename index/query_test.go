@@ -4,16 +4,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"image"
 	"math/bits"
 	"math/rand/v2"
+	"path"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/disintegration/imaging"
-
 	"github.com/copycat-dev/copycat/hash"
+	"github.com/copycat-dev/copycat/match"
 )
 
 // indexFiles puts files (path -> images) into dataset name in one scan.
@@ -30,6 +29,16 @@ func indexFiles(tb testing.TB, s *Store, name string, files map[string][]Image) 
 	slices.Sort(paths)
 	for _, p := range paths {
 		imgs := files[p]
+		// Images named as renderings are renderings: match's choice of a
+		// cluster's representative reads the format.
+		for i := range imgs {
+			switch path.Ext(p) {
+			case ".png":
+				imgs[i].Format, imgs[i].Lossy = "png", false
+			case ".jpg":
+				imgs[i].Format, imgs[i].Lossy = "jpeg", true
+			}
+		}
 		f := File{Path: p, Size: 1, Format: "png", Frames: len(imgs)}
 		if len(imgs) > 0 {
 			f.SHA256 = imgs[0].FileSHA256
@@ -75,7 +84,7 @@ func TestQueryKinds(t *testing.T) {
 	// thumbnail the mirrored thumbnail.
 	mirrored := nearCopy(orig, 0, 4)
 	mirrored.Fingerprint.PHash = orig.Fingerprint.Dihedral[hash.FlipH]
-	transformThumb(&mirrored.Fingerprint.Thumb, &orig.Fingerprint.Thumb, hash.FlipH)
+	mirrored.Fingerprint.Thumb = match.TransformThumb(&orig.Fingerprint.Thumb, match.FlipH)
 	indexFiles(t, s, "a", map[string][]Image{
 		"orig.dcm":      {orig},
 		"copy/orig.dcm": {sameFile},
@@ -98,9 +107,9 @@ func TestQueryKinds(t *testing.T) {
 	}
 	type row struct {
 		path      string
-		kind      MatchKind
+		kind      match.Kind
 		dist      int
-		transform Transform
+		transform match.Transform
 		verified  bool
 	}
 	var got []row
@@ -108,12 +117,12 @@ func TestQueryKinds(t *testing.T) {
 		got = append(got, row{m.Image.Path, m.Kind, m.Distance, m.Transform, m.Verified})
 	}
 	want := []row{
-		{"copy/orig.dcm", KindIdenticalFile, 0, 0, true},
-		{"orig.dcm", KindIdenticalFile, 0, 0, true},
-		{"pixels.png", KindIdenticalPixels, 0, 0, true},
-		{"instance.dcm", KindSameDICOMInstance, 0, 0, true},
-		{"mirrored.png", KindNearDuplicate, 0, hash.FlipH, true},
-		{"near.jpg", KindNearDuplicate, 5, 0, true},
+		{"copy/orig.dcm", match.IdenticalFile, 0, 0, true},
+		{"orig.dcm", match.IdenticalFile, 0, 0, true},
+		{"pixels.png", match.IdenticalPixels, 0, 0, true},
+		{"mirrored.png", match.NearDuplicate, 0, match.FlipH, true},
+		{"instance.dcm", match.SameDICOMInstance, 3, 0, true}, // re-encoded: its pHash distance
+		{"near.jpg", match.NearDuplicate, 5, 0, true},
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("Query:\n got %+v\nwant %+v", got, want)
@@ -174,77 +183,6 @@ func TestQueryMatchesLinearScan(t *testing.T) {
 	}
 }
 
-func TestTransformThumbMatchesImaging(t *testing.T) {
-	var src [hash.ThumbSize * hash.ThumbSize]uint8
-	rng := rand.New(rand.NewPCG(3, 3))
-	for i := range src {
-		src[i] = uint8(rng.Uint32())
-	}
-	img := image.NewGray(image.Rect(0, 0, hash.ThumbSize, hash.ThumbSize))
-	copy(img.Pix, src[:])
-	ops := []struct {
-		t  Transform
-		fn func(image.Image) *image.NRGBA
-	}{
-		{hash.Rot90, imaging.Rotate90},
-		{hash.Rot180, imaging.Rotate180},
-		{hash.Rot270, imaging.Rotate270},
-		{hash.FlipH, imaging.FlipH},
-		{hash.FlipV, imaging.FlipV},
-		{hash.Transpose, imaging.Transpose},
-		{hash.Transverse, imaging.Transverse},
-	}
-	for _, op := range ops {
-		var got [hash.ThumbSize * hash.ThumbSize]uint8
-		transformThumb(&got, &src, op.t)
-		want := op.fn(img)
-		for i := range got {
-			if got[i] != want.Pix[4*i] {
-				t.Fatalf("%v: pixel %d = %d, imaging gives %d", op.t, i, got[i], want.Pix[4*i])
-			}
-		}
-	}
-}
-
-func TestThumbSimilarity(t *testing.T) {
-	a := fakeFingerprint(1).Thumb
-	b := fakeFingerprint(2).Thumb
-	var flat, flat2, flat3 [hash.ThumbSize * hash.ThumbSize]uint8
-	for i := range flat {
-		flat[i], flat2[i], flat3[i] = 10, 14, 200
-	}
-	inverted := a
-	for i := range inverted {
-		inverted[i] = 255 - a[i]
-	}
-	tests := []struct {
-		name     string
-		x, y     *[hash.ThumbSize * hash.ThumbSize]uint8
-		corrLo   float64
-		corrHi   float64
-		diffHigh bool
-	}{
-		{"identical", &a, &a, 1, 1, false},
-		{"different pictures", &a, &b, -0.5, 0.7, true},
-		{"inverted", &a, &inverted, -1, -1, true},
-		{"flat, close levels", &flat, &flat2, 1, 1, false},
-		{"flat, far levels", &flat, &flat3, 0, 0, true},
-		{"flat vs picture", &flat, &a, 0, 0, true},
-	}
-	for _, tc := range tests {
-		corr, diff, flat := thumbSimilarity(tc.x, tc.y)
-		if flat != strings.HasPrefix(tc.name, "flat") {
-			t.Errorf("%s: flat = %v", tc.name, flat)
-		}
-		if corr < tc.corrLo-1e-9 || corr > tc.corrHi+1e-9 {
-			t.Errorf("%s: correlation %.3f, want in [%.2f, %.2f]", tc.name, corr, tc.corrLo, tc.corrHi)
-		}
-		if (diff > DefaultMaxThumbDiff) != tc.diffHigh {
-			t.Errorf("%s: diff %.3f, want above the default threshold: %v", tc.name, diff, tc.diffHigh)
-		}
-	}
-}
-
 func TestClustersSplitChains(t *testing.T) {
 	s := openStore(t, Options{})
 	a := fakeImage(10, 0)
@@ -258,10 +196,12 @@ func TestClustersSplitChains(t *testing.T) {
 		"instance.dcm": {func() Image { c := nearCopy(fakeImage(13, 0), 25, 3); c.SOPInstanceUID = "1.2.3.99"; return c }()},
 		"instance.jpg": {func() Image { c := nearCopy(fakeImage(13, 0), 25, 4); c.SOPInstanceUID = "1.2.3.99"; return c }()},
 	}
-	// A chain: slice k is picture A blended 10% further towards picture B
-	// than slice k-1, a pHash bit further away. Neighbours pass
+	// A chain across two datasets (an upload of the even slices, another
+	// of the odd ones): slice k is picture A blended 10% further towards
+	// picture B than slice k-1, a pHash bit further away. Neighbours pass
 	// verification; the ends do not.
 	pa, pb := fakeImage(20, 0), fakeImage(21, 0)
+	odd := map[string][]Image{}
 	for k := range 10 {
 		sl := nearCopy(pa, 0, uint64(100+k))
 		sl.Fingerprint.PHash = pa.Fingerprint.PHash ^ (1<<uint(k) - 1)
@@ -271,10 +211,15 @@ func TestClustersSplitChains(t *testing.T) {
 		}
 		// Lettered, not numbered: consecutive numbers in one folder are
 		// frames of a sequence, which SameAcquisition keeps apart.
-		files["chain/"+string(rune('a'+k))] = []Image{sl}
+		if k%2 == 0 {
+			files["chain/"+string(rune('a'+k))] = []Image{sl}
+		} else {
+			odd["chain/"+string(rune('a'+k))] = []Image{sl}
+		}
 	}
 	indexFiles(t, s, "d", files)
-	cs, st, err := s.Clusters(context.Background(), ClusterOptions{MaxDistance: -1})
+	indexFiles(t, s, "e", odd)
+	cs, _, err := s.Clusters(context.Background(), ClusterOptions{MaxDistance: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,8 +258,8 @@ func TestClustersSplitChains(t *testing.T) {
 	for _, g := range got {
 		if slices.ContainsFunc(g, func(m string) bool { return strings.HasPrefix(m, "chain/") }) {
 			chained++
-			if len(g) > 5 {
-				t.Errorf("the chain was glued into one cluster of %d: %v", len(g), g)
+			if len(g) > 2 {
+				t.Errorf("the chain glued %d slices of two datasets into one cluster: %v", len(g), g)
 			}
 		}
 		for _, m := range g {
@@ -325,9 +270,6 @@ func TestClustersSplitChains(t *testing.T) {
 	}
 	if chained == 0 {
 		t.Error("the chain's neighbours were not clustered at all: the test does not exercise splitting")
-	}
-	if st.Split == 0 {
-		t.Errorf("no component was split; stats %+v", st)
 	}
 }
 
@@ -375,7 +317,7 @@ func TestClustersSameAcquisition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cs) != 1 || len(cs[0].Members) != 2 || cs[0].Members[0].Path != "export.jpg" || cs[0].Members[1].Path != "cine.dcm" || cs[0].Members[1].Frame != 0 {
+	if len(cs) != 1 || len(cs[0].Members) != 2 || cs[0].Members[0].Path != "cine.dcm" || cs[0].Members[0].Frame != 0 || cs[0].Members[1].Path != "export.jpg" {
 		t.Fatalf("want the export clustered with frame 0 of cine.dcm alone; got %+v", cs)
 	}
 	// A series-aware query marks the other slice unverified, the export
@@ -475,7 +417,7 @@ func TestMinMaxRendering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pairs) != 1 || pairs[0].Distance != 3 || !pairs[0].Verified {
+	if len(pairs) != 1 || pairs[0].Result.Distance != 3 || !pairs[0].Result.Verified {
 		t.Errorf("Pairs = %+v, want the DICOM and its export once, verified at 3", pairs)
 	}
 	clusters, _, err := s.Clusters(t.Context(), ClusterOptions{MaxDistance: -1})
@@ -485,7 +427,7 @@ func TestMinMaxRendering(t *testing.T) {
 	if len(clusters) != 1 || len(clusters[0].Members) != 2 {
 		t.Fatalf("Clusters = %+v, want one of two", clusters)
 	}
-	if m := clusters[0].Members[1]; m.Kind != KindNearDuplicate || m.Distance != 3 {
+	if m := clusters[0].Members[1]; m.Kind != match.NearDuplicate || m.Distance != 3 {
 		t.Errorf("cluster member %+v, want a near-duplicate at 3", m)
 	}
 
@@ -497,56 +439,5 @@ func TestMinMaxRendering(t *testing.T) {
 	mustCheck(t, s)
 	if got := query(Query{Fingerprint: export.Fingerprint}); len(got) != 1 || got[0].path != "1.png" {
 		t.Errorf("after the rescan the export query found %+v, want only itself", got)
-	}
-}
-
-// TestSequenceNeighbours checks the file-name half of the same-acquisition
-// rule: consecutive numbers in one folder, nothing else.
-func TestSequenceNeighbours(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		want bool
-	}{
-		{"opencv/rubberwhale1.png", "opencv/rubberwhale2.png", true},
-		{"clip/frame009.png", "clip/frame010.png", true},
-		{"clip/frame_0012_L.jpg", "clip/frame_0011_L.jpg", true},
-		{"a.zip!/x/7.png", "a.zip!/x/8.png", true},
-		{"opencv/aero1.png", "opencv/aero3.png", false},                     // two apart
-		{"train/case1.png", "test/case2.png", false},                        // other folders
-		{"x/scan1.png", "x/scan2.jpg", false},                               // other suffix
-		{"x/a1.png", "x/b2.png", false},                                     // other prefix
-		{"x/img.png", "x/img.png", false},                                   // no number
-		{"x/1_a.png", "x/1_b.png", false},                                   // numbers equal, names differ
-		{"x/99999999999999999999.png", "x/99999999999999999998.png", false}, // too long to read
-	} {
-		if got := SequenceNeighbours(tc.a, tc.b); got != tc.want {
-			t.Errorf("SequenceNeighbours(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
-		}
-	}
-	frame := func(path string) Acquisition {
-		return Acquisition{Dataset: "d", Path: path, Format: "png", Width: 640, Height: 480}
-	}
-	with := func(a Acquisition, edit func(*Acquisition)) Acquisition { edit(&a); return a }
-	f1, f2 := frame("clip/f1.png"), frame("clip/f2.png")
-	slice := func(ds, sop string) Acquisition {
-		return Acquisition{Dataset: ds, Path: sop + ".dcm", Format: "dicom", Series: "1.2", SOP: sop}
-	}
-	for _, tc := range []struct {
-		name string
-		a, b Acquisition
-		want bool
-	}{
-		{"next frame", f1, f2, true},
-		{"next frame, other dataset", f1, with(f2, func(a *Acquisition) { a.Dataset = "e" }), false},
-		{"next frame, other size", f1, with(f2, func(a *Acquisition) { a.Width = 320 }), false},
-		{"next frame, other format", f1, with(f2, func(a *Acquisition) { a.Format = "jpeg" }), false},
-		{"same file", f1, f1, true},
-		{"slices of a series", slice("d", "1.2.3"), slice("d", "1.2.4"), true},
-		{"slices of a series, other datasets", slice("d", "1.2.3"), slice("e", "1.2.4"), true},
-		{"one instance in two datasets", slice("d", "1.2.3"), slice("e", "1.2.3"), false},
-	} {
-		if got := SameAcquisition(tc.a, tc.b); got != tc.want {
-			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
-		}
 	}
 }

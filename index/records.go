@@ -66,6 +66,7 @@ const (
 	imageRecordV2   = 2 // adds JPEGQuality after Lossy
 	imageRecordV3   = 3 // adds PDQZeros to fingerprints, and the optional min-max fingerprint at the end
 	fileRecordV2    = 2 // adds each image's optional min-max pHash
+	fileRecordV3    = 3 // adds each image's two canonical pHashes (zeros: an image key without them)
 	datasetRecordV1 = 1
 )
 
@@ -96,6 +97,9 @@ type fileRecord struct {
 	File
 	Gen    uint64      // generation of the last scan that saw the file
 	Images []fileImage // the keys of its images, in frame order (ds is the file's)
+	// beforeCanonical is set when the record predates canonical pHashes
+	// (file record version 3): its images' keys lack them.
+	beforeCanonical bool
 }
 
 // encoder appends to a byte slice.
@@ -304,7 +308,7 @@ func decodeDataset(b []byte) (datasetRecord, error) {
 
 func encodeFile(r *fileRecord) []byte {
 	e := encoder{b: make([]byte, 0, 80+len(r.Format)+len(r.Failure)+37*len(r.Images))}
-	e.byte(fileRecordV2)
+	e.byte(fileRecordV3)
 	e.uvarint(r.Gen)
 	e.varint(r.Size)
 	e.time(r.ModTime)
@@ -325,6 +329,8 @@ func encodeFile(r *fileRecord) []byte {
 		if ref.hasMM {
 			e.u64(ref.mm)
 		}
+		e.u64(ref.canon[0])
+		e.u64(ref.canon[1])
 	}
 	return e.b
 }
@@ -335,9 +341,10 @@ func decodeFile(b []byte, ds uint32) (fileRecord, error) {
 	d := decoder{b: b}
 	var r fileRecord
 	v := d.byte()
-	if d.err == nil && v != fileRecordV1 && v != fileRecordV2 {
-		d.err = fmt.Errorf("%w: file record version %d (this copycat reads versions %d and %d)", ErrVersion, v, fileRecordV1, fileRecordV2)
+	if d.err == nil && (v < fileRecordV1 || v > fileRecordV3) {
+		d.err = fmt.Errorf("%w: file record version %d (this copycat reads versions %d to %d)", ErrVersion, v, fileRecordV1, fileRecordV3)
 	}
+	r.beforeCanonical = v < fileRecordV3
 	r.Gen = d.uvarint()
 	r.Size = d.varint()
 	r.ModTime = d.time()
@@ -361,8 +368,11 @@ func decodeFile(b []byte, ds uint32) (fileRecord, error) {
 		}
 		prev += delta
 		r.Images[i].imageRef = imageRef{id: prev, ds: ds, phash: d.u64(), pix: d.u64(), sop: d.u64()}
-		if v == fileRecordV2 && d.bool() {
+		if v >= fileRecordV2 && d.bool() {
 			r.Images[i].mm, r.Images[i].hasMM = d.u64(), true
+		}
+		if v >= fileRecordV3 {
+			r.Images[i].canon = [2]uint64{d.u64(), d.u64()}
 		}
 	}
 	return r, d.end("file")

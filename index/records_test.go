@@ -52,6 +52,7 @@ func beforeMinMax(fr fileRecord, im Image) (fileRecord, Image) {
 	fr.Images = slices.Clone(fr.Images)
 	for i := range fr.Images {
 		fr.Images[i].mm, fr.Images[i].hasMM = 0, false
+		fr.Images[i].canon = [2]uint64{} // older than canonical pHashes too
 	}
 	im.Fingerprint.PDQZeros, im.MinMax = 0, nil
 	return fr, im
@@ -132,6 +133,30 @@ func TestDecodeOldImages(t *testing.T) {
 	}
 }
 
+// TestDecodeFileV2 reads a file record written before canonical pHashes:
+// its images have none, and a rescan reads the file again.
+func TestDecodeFileV2(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "records", "file_v2.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want, _ := sampleRecords()
+	want.Images = slices.Clone(want.Images)
+	for i := range want.Images {
+		want.Images[i].canon = [2]uint64{}
+	}
+	want.Dataset, want.Path = "", ""
+	want.ModTime = want.ModTime.UTC()
+	want.beforeCanonical = true
+	got, err := decodeFile(b, 7)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("v2 file: got %+v, %v; want %+v", got, err, want)
+	}
+	if !lacksCanonical(&got) {
+		t.Error("a v2 file record does not ask for a rescan")
+	}
+}
+
 // TestDecodeFileV1 reads a file record written before min-max pHashes.
 func TestDecodeFileV1(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("testdata", "records", "file_v1.bin"))
@@ -142,6 +167,7 @@ func TestDecodeFileV1(t *testing.T) {
 	want, _ := beforeMinMax(fr, im)
 	want.Dataset, want.Path = "", ""
 	want.ModTime = want.ModTime.UTC()
+	want.beforeCanonical = true
 	got, err := decodeFile(b, 7)
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("v1 file: got %+v, %v; want %+v", got, err, want)
@@ -263,6 +289,7 @@ func FuzzDecodeRecords(f *testing.F) {
 		}
 		if fr, err := decodeFile(b, 1); err == nil {
 			again, err := decodeFile(encodeFile(&fr), 1)
+			again.beforeCanonical = fr.beforeCanonical // re-encoded at the current version
 			if err != nil || !reflect.DeepEqual(again, fr) {
 				t.Fatalf("file record does not round-trip: %+v vs %+v (%v)", fr, again, err)
 			}

@@ -239,6 +239,11 @@ func opsCost(ops []op) (n, sz int64) {
 	return n, sz
 }
 
+// lacksCanonical reports whether the file was indexed before image keys
+// carried the canonical pHash (schema version 3): it is read again, so
+// that its rotated and mirrored copies can be found.
+func lacksCanonical(fr *fileRecord) bool { return fr.beforeCanonical && len(fr.Images) > 0 }
+
 // imageDeletes appends the deletes of the given images: their keys are
 // all in the file record, so nothing needs reading.
 func imageDeletes(refs []fileImage, ops []op) []op {
@@ -478,7 +483,7 @@ func (sc *Scan) Unchanged(path string, size int64, mtime time.Time) (bool, error
 		sc.remember(path, nil)
 		return false, nil
 	}
-	if fr.Size != size || timeNanos(fr.ModTime) != timeNanos(mtime) {
+	if fr.Size != size || timeNanos(fr.ModTime) != timeNanos(mtime) || lacksCanonical(fr) {
 		sc.remember(path, fr)
 		return false, nil
 	}

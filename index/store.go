@@ -21,10 +21,11 @@ import (
 
 // SchemaVersion is the version of the key schema this package writes. An
 // index with a higher version is refused with ErrVersion. Version 2 added
-// the W keys and the records that carry min-max fingerprints; a writer
-// marks an older index 2 when it opens it, since it may write them, and
-// reads the older records as they are.
-const SchemaVersion = 2
+// the W keys and the records that carry min-max fingerprints; version 3
+// the canonical pHash at the end of image keys (and in file records). A
+// writer marks an older index 3 when it opens it, since it may write
+// them, and reads the older keys and records as they are.
+const SchemaVersion = 3
 
 // DefaultDir is where the CLI keeps the index when neither --index nor
 // COPYCAT_INDEX says otherwise.

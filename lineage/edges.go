@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/copycat-dev/copycat/index"
+	"github.com/copycat-dev/copycat/match"
 )
 
 // overlaps fills rep.Overlaps and a.pairs from the groups.
@@ -35,7 +35,7 @@ func (a *analysis) overlaps(rep *Report) {
 						// Counted as min-max-window when a min-max
 						// rendering is the closer picture.
 						mm := false
-						if k == index.KindNearDuplicate {
+						if k == match.NearDuplicate {
 							if dm, ok := a.minMaxDistance(x, y); ok && dm < d {
 								t, d, mm = 0, dm, true
 							}
@@ -315,15 +315,15 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 		}
 		t := c.transform
 		if !origFirst {
-			t = inverse(t)
+			t = t.Inverse()
 		}
 		e.Kinds[kindName(c.kind, t, c.minMax)]++
 		sum += c.dist
-		if c.kind == index.KindIdenticalFile {
+		if c.kind == match.IdenticalFile {
 			continue
 		}
 		ow, oh := o.w, o.h
-		if swapsAxes(t) {
+		if t.SwapsAxes() {
 			ow, oh = oh, ow
 		}
 		if ow != p.w || oh != p.h {
@@ -341,8 +341,8 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 				}
 			}
 		}
-		if o.format != p.format || o.lossy != p.lossy || c.kind == index.KindSameDICOMInstance ||
-			c.kind == index.KindNearDuplicate && o.format == p.format {
+		if o.format != p.format || o.lossy != p.lossy || c.kind == match.SameDICOMInstance ||
+			c.kind == match.NearDuplicate && o.format == p.format {
 			note("re-encoded", o.format+" -> "+p.format)
 		}
 		if p.lossy && !o.lossy {
@@ -361,7 +361,7 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 	e.MeanDistance = round3(float64(sum) / float64(max(1, len(cs))))
 	order := []string{"rendered-from-dicom", "re-encoded", "lossy", "bit-depth-reduced", "resized", "cropped",
 		"aspect-changed"}
-	for t := index.Transform(1); t < 8; t++ {
+	for t := match.Transform(1); t < 8; t++ {
 		order = append(order, t.String())
 	}
 	for _, name := range order {
@@ -396,27 +396,6 @@ func top(m map[string]int, n int) string {
 		more = fmt.Sprintf(", %d more", len(keys)-n)
 	}
 	return ": " + strings.Join(parts, ", ") + more
-}
-
-// swapsAxes reports whether transform t exchanges width and height.
-func swapsAxes(t index.Transform) bool {
-	switch t {
-	case 1, 3, 6, 7: // hash.Rot90, Rot270, Transpose, Transverse
-		return true
-	}
-	return false
-}
-
-// inverse returns the transform that undoes t: the quarter turns swap,
-// the others are their own inverse.
-func inverse(t index.Transform) index.Transform {
-	switch t {
-	case 1:
-		return 3
-	case 3:
-		return 1
-	}
-	return t
 }
 
 // maxExamples bounds the example pairs a leak lists.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/copycat-dev/copycat/hash"
 	"github.com/copycat-dev/copycat/index"
+	"github.com/copycat-dev/copycat/match"
 )
 
 // The HTML report caps its galleries so that it stays a few megabytes at
@@ -69,7 +70,7 @@ func (r *Report) WriteHTML(w io.Writer, st *index.Store) error {
 // keeps the IDs of gallery members only.
 func (r *Report) imageID(i int) uint64 { return r.ids[i] }
 
-func transformLabel(t index.Transform) string {
+func transformLabel(t match.Transform) string {
 	if t == 0 {
 		return ""
 	}

@@ -8,11 +8,10 @@ import (
 	"log/slog"
 	"math/bits"
 	"slices"
-	"strconv"
 	"strings"
 
-	"github.com/copycat-dev/copycat/hash"
 	"github.com/copycat-dev/copycat/index"
+	"github.com/copycat-dev/copycat/match"
 )
 
 // Options configure Analyze. The zero value uses the defaults.
@@ -170,13 +169,16 @@ type image struct {
 	hasMM       bool
 	split       string
 	group       int // index into groups, -1 if none
+	// transform is what was done to the group's first member to make this
+	// image (from the index's cluster, match.Result.Transform).
+	transform match.Transform
 }
 
 // member is an image in a group and its relation to the group's first
 // member.
 type member struct {
 	img       int // index into images
-	transform index.Transform
+	transform match.Transform
 	dist      int
 }
 
@@ -289,8 +291,8 @@ type analysis struct {
 // closest is the closest pair of images of two datasets in one group.
 type closest struct {
 	a, b      int // image indices, a in the lower dataset
-	kind      index.MatchKind
-	transform index.Transform // b looks like a after it
+	kind      match.Kind
+	transform match.Transform // b looks like a after it
 	dist      int
 	minMax    bool // near through a min-max rendering of a or b
 }
@@ -313,55 +315,33 @@ func splitOf(p string) string {
 	return ""
 }
 
-// buildGroups takes the index's clusters and joins them with the rotated
-// and mirrored copies it finds.
+// buildGroups takes the index's clusters as groups: match.Groups has
+// decided which images are copies (rotated, mirrored and cropped ones
+// included) and how each relates to the cluster's representative.
 func (a *analysis) buildGroups(ctx context.Context) error {
-	clusters, _, err := a.st.Clusters(ctx, index.ClusterOptions{MaxDistance: a.opts.maxDist(), Workers: a.opts.Workers})
+	clusters, _, err := a.st.Clusters(ctx, index.ClusterOptions{MaxDistance: a.opts.maxDist(), Workers: a.opts.Workers, NoTransforms: a.opts.NoTransforms})
 	if err != nil {
 		return fmt.Errorf("lineage: %w", err)
 	}
-	uf := newUnionFind(len(a.images))
 	for _, c := range clusters {
-		first := -1
+		g := group{}
+		seen := map[int]bool{}
 		for _, m := range c.Members {
 			i, ok := a.byID[m.ImageID]
 			if !ok {
 				continue // scanned after the records were read
 			}
-			if first < 0 {
-				first = i
-			} else {
-				uf.union(first, i)
-			}
+			a.images[i].transform = m.Relation.Transform
+			g.members = append(g.members, member{img: i, transform: m.Relation.Transform, dist: m.Distance})
+			seen[a.images[i].ds] = true
 		}
-	}
-	if !a.opts.NoTransforms {
-		if err := a.joinTransformed(ctx, uf); err != nil {
-			return err
-		}
-	}
-	comps := map[int][]int{}
-	for i := range a.images {
-		r := uf.find(i)
-		if uf.size[r] > 1 {
-			comps[r] = append(comps[r], i)
-		}
-	}
-	for _, comp := range comps {
-		slices.SortFunc(comp, a.imageOrder)
-		first := &a.images[comp[0]]
-		g := group{}
-		seen := map[int]bool{}
-		for _, i := range comp {
-			im := &a.images[i]
-			d, t := hash.DihedralDistance(im.dihedral[0], first.dihedral)
-			g.members = append(g.members, member{img: i, transform: index.Transform(t), dist: d})
-			seen[im.ds] = true
+		if len(g.members) < 2 {
+			continue
 		}
 		g.datasets = len(seen)
 		a.groups = append(a.groups, g)
 	}
-	slices.SortFunc(a.groups, func(x, y group) int {
+	slices.SortStableFunc(a.groups, func(x, y group) int {
 		return cmp.Or(cmp.Compare(y.datasets, x.datasets), cmp.Compare(len(y.members), len(x.members)),
 			a.imageOrder(x.members[0].img, y.members[0].img))
 	})
@@ -379,105 +359,27 @@ func (a *analysis) imageOrder(x, y int) int {
 	return cmp.Or(cmp.Compare(p.ds, q.ds), cmp.Compare(p.path, q.path), cmp.Compare(p.frame, q.frame))
 }
 
-// joinTransformed finds copies under a rotation or mirror: the pHash of
-// every image against the seven other dihedral pHashes of every image, in
-// one all-pairs join, each candidate verified on the thumbnails under its
-// transform.
-func (a *analysis) joinTransformed(ctx context.Context, uf *unionFind) error {
-	type entry struct {
-		img int
-		t   index.Transform
-	}
-	var hashes []uint64
-	var entries []entry
-	for i := range a.images {
-		d := &a.images[i].dihedral
-		for t := range 8 {
-			if t > 0 && (d[t] == 0 || slices.Contains(d[:t], d[t])) {
-				continue // not computed, or the image is symmetric under t
-			}
-			hashes = append(hashes, d[t])
-			entries = append(entries, entry{i, index.Transform(t)})
-		}
-	}
-	if len(hashes) > index.MaxHashes {
-		return fmt.Errorf("lineage: %d dihedral hashes exceed the index's limit; use NoTransforms", len(hashes))
-	}
-	hps, err := index.AllPairs(ctx, hashes, a.opts.maxDist(), a.opts.Workers)
-	if err != nil {
-		return fmt.Errorf("lineage: transformed pairs: %w", err)
-	}
-	fps := map[int]*hash.Fingerprint{}
-	fingerprint := func(i int) (*hash.Fingerprint, error) {
-		if fp, ok := fps[i]; ok {
-			return fp, nil
-		}
-		im, err := a.st.Image(a.images[i].id)
-		if err != nil {
-			return nil, fmt.Errorf("lineage: %w", err)
-		}
-		fps[i] = &im.Fingerprint
-		return fps[i], nil
-	}
-	for _, hp := range hps {
-		x, y := entries[hp.I], entries[hp.J]
-		// Exactly one side in its own orientation: y under t looks like x.
-		if (x.t == 0) == (y.t == 0) {
-			continue
-		}
-		if x.t != 0 {
-			x, y = y, x
-		}
-		if x.img == y.img || uf.find(x.img) == uf.find(y.img) || a.sameAcquisition(x.img, y.img) {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		fx, err := fingerprint(x.img)
-		if err != nil {
-			return err
-		}
-		fy, err := fingerprint(y.img)
-		if err != nil {
-			return err
-		}
-		// index.Compare(a, b, t): b seen under transform t of a, a's
-		// Dihedral[t] being the hash b matched.
-		if v := index.Compare(fy, fx, y.t); (index.VerifyOptions{}).Accept(v) {
-			uf.union(x.img, y.img)
-		}
-	}
-	return nil
-}
-
-// sameAcquisition applies the index's rule (index.SameAcquisition): frames
-// of one file or sequence and instances of one series look alike by
-// nature and are not copies.
-func (a *analysis) sameAcquisition(x, y int) bool {
-	return index.SameAcquisition(a.acquisition(x), a.acquisition(y))
-}
-
-func (a *analysis) acquisition(i int) index.Acquisition {
-	p := &a.images[i]
-	return index.Acquisition{Dataset: strconv.Itoa(p.ds), Path: p.path, Format: p.format, Width: p.w, Height: p.h, SOP: p.sop, Series: p.series}
-}
-
-// relation returns how image y relates to image x: the strongest exact
-// kind, else a near-duplicate under the closest of the eight orientations.
-func (a *analysis) relation(x, y int) (index.MatchKind, index.Transform, int) {
+// relation returns how image y of a group relates to image x of it: the
+// strongest exact kind, else a near-duplicate under the transform that
+// the cluster's relations compose to (x is the representative under its
+// transform, so y is x under its inverse and then y's).
+func (a *analysis) relation(x, y int) (match.Kind, match.Transform, int) {
 	p, q := &a.images[x], &a.images[y]
 	var zero [32]byte
 	switch {
 	case p.fileSHA != zero && p.fileSHA == q.fileSHA && p.frame == q.frame:
-		return index.KindIdenticalFile, 0, 0
+		return match.IdenticalFile, 0, 0
 	case p.pixSHA != zero && p.pixSHA == q.pixSHA:
-		return index.KindIdenticalPixels, 0, 0
+		return match.IdenticalPixels, 0, 0
 	case p.sop != "" && p.sop == q.sop && p.frame == q.frame:
-		return index.KindSameDICOMInstance, 0, bits.OnesCount64(p.dihedral[0] ^ q.dihedral[0])
+		return match.SameDICOMInstance, 0, bits.OnesCount64(p.dihedral[0] ^ q.dihedral[0])
 	}
-	d, t := hash.DihedralDistance(q.dihedral[0], p.dihedral)
-	return index.KindNearDuplicate, index.Transform(t), d
+	t := p.transform.Inverse().Then(q.transform)
+	v := p.dihedral[t]
+	if v == 0 {
+		v = p.dihedral[0]
+	}
+	return match.NearDuplicate, t, bits.OnesCount64(v ^ q.dihedral[0])
 }
 
 // minMaxDistance is the least pHash distance between x and y through a
@@ -499,11 +401,11 @@ func (a *analysis) minMaxDistance(x, y int) (int, bool) {
 }
 
 // kindName is the name a closest pair is counted under in Kinds.
-func kindName(k index.MatchKind, t index.Transform, minMax bool) string {
-	if k == index.KindNearDuplicate && minMax {
+func kindName(k match.Kind, t match.Transform, minMax bool) string {
+	if k == match.NearDuplicate && minMax {
 		return "min-max-window"
 	}
-	if k == index.KindNearDuplicate && t != 0 {
+	if k == match.NearDuplicate && t != 0 {
 		return t.String()
 	}
 	return k.String()
@@ -512,34 +414,3 @@ func kindName(k index.MatchKind, t index.Transform, minMax bool) string {
 // maxPerDataset bounds the members of one dataset compared in a group: a
 // group of thousands of blank frames must not cost millions of relations.
 const maxPerDataset = 8
-
-// unionFind is a disjoint-set forest over image indices.
-type unionFind struct{ parent, size []int }
-
-func newUnionFind(n int) *unionFind {
-	u := &unionFind{parent: make([]int, n), size: make([]int, n)}
-	for i := range u.parent {
-		u.parent[i], u.size[i] = i, 1
-	}
-	return u
-}
-
-func (u *unionFind) find(x int) int {
-	for u.parent[x] != x {
-		u.parent[x] = u.parent[u.parent[x]]
-		x = u.parent[x]
-	}
-	return x
-}
-
-func (u *unionFind) union(x, y int) {
-	x, y = u.find(x), u.find(y)
-	if x == y {
-		return
-	}
-	if u.size[x] < u.size[y] {
-		x, y = y, x
-	}
-	u.parent[y] = x
-	u.size[x] += u.size[y]
-}

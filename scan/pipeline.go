@@ -15,6 +15,7 @@ import (
 	"github.com/copycat-dev/copycat/hash"
 	"github.com/copycat-dev/copycat/index"
 	"github.com/copycat-dev/copycat/ingest"
+	"github.com/copycat-dev/copycat/match"
 )
 
 // job is one entry on its way to a worker.
@@ -393,7 +394,7 @@ const maxSameRendering = 2
 // then judges on the thumbnails alone.
 func sameRendering(own, minMax *hash.Fingerprint) bool {
 	return hash.Distance64(own.PHash, minMax.PHash) <= maxSameRendering &&
-		index.VerifyOptions{}.Accept(index.Compare(own, minMax, 0))
+		match.Thresholds{}.Accept(match.Verify(own, minMax, match.Identity))
 }
 
 // sha256Sum is the file digest: SHA-256, which Go computes with the CPU's

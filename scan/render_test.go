@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/copycat-dev/copycat/hash"
-	"github.com/copycat-dev/copycat/index"
 	"github.com/copycat-dev/copycat/ingest"
+	"github.com/copycat-dev/copycat/match"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -115,7 +115,7 @@ func TestDICOMRenderRecall(t *testing.T) {
 				t.Errorf("%s: render does not decode: %v", rel, err)
 				continue
 			}
-			r := &row{name: rel, mode: mode.name, dist: -1, flat: index.Compare(&png, &png, 0).Flat}
+			r := &row{name: rel, mode: mode.name, dist: -1, flat: match.Verify(&png, &png, 0).Flat}
 			rows = append(rows, r)
 			byRender[out] = r
 			renders = append(renders, out)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/copycat-dev/copycat/index"
+	"github.com/copycat-dev/copycat/match"
 	"github.com/copycat-dev/copycat/scan"
 )
 
@@ -59,7 +60,7 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 			for _, m := range r.Matches {
 				mj := queryMatchJSON{Dataset: m.Image.Dataset, Path: m.Image.Path, Frame: m.Image.Frame,
 					Distance: m.Distance, Kind: m.Kind.String(), Verified: m.Verified}
-				if m.Kind == index.KindNearDuplicate && m.Transform != 0 {
+				if m.Kind == match.NearDuplicate && m.Transform != 0 {
 					mj.Transform = m.Transform.String()
 				}
 				if m.MinMax {
@@ -142,7 +143,14 @@ func runClusters(ctx context.Context, e *env, args []string) error {
 	for _, c := range clusters {
 		fmt.Fprintf(e.stdout, "cluster %s (%d images)\n", c.ID, len(c.Members))
 		for _, m := range c.Members {
-			fmt.Fprintf(e.stdout, "  %-19s %2d  %s  %s#frame=%d\n", m.Kind, m.Distance, m.Dataset, m.Path, m.Frame)
+			extra := ""
+			if m.Transform != "none" {
+				extra += " " + m.Transform
+			}
+			if m.Rendering != "" {
+				extra += " (" + m.Rendering + " rendering)"
+			}
+			fmt.Fprintf(e.stdout, "  %-19s %2d  %s  %s#frame=%d%s\n", m.Kind, m.Distance, m.Dataset, m.Path, m.Frame, extra)
 		}
 	}
 	fmt.Fprintf(e.stdout, "%d clusters among %d images (%d candidate pairs, %d verified)\n", len(clusters), stats.Images, stats.CandidatePairs, stats.VerifiedPairs)

@@ -1,4 +1,4 @@
-package index
+package match
 
 import (
 	"math"
@@ -10,20 +10,20 @@ import (
 // Verification compares two fingerprints beyond their pHash: the pHash
 // alone (64 bits of low-frequency structure) puts adjacent CT slices and
 // consecutive frames of a clip within a few bits of each other, so a
-// near-duplicate is confirmed on finer evidence before it joins a cluster.
+// near-duplicate is confirmed on finer evidence.
 type Verification struct {
 	PHashDistance int // of 64 bits
-	DHashDistance int // of 64 bits
+	DHashDistance int // of 64 bits; -1 under a transform or a crop (dHash is not stored per orientation)
 	// PDQDistance is the distance of the 256-bit PDQ hashes, or -1 when
 	// either image is too featureless for PDQ to be trusted (quality below
-	// VerifyOptions.MinPDQQuality), has structure along one axis only (its
+	// Thresholds.MinPDQQuality), has structure along one axis only (its
 	// PDQ bits are rounding noise: more than hash.PDQMaxZeros
-	// coefficients are zero), or the match is under a transform.
+	// coefficients are zero), or the match is under a transform or crop.
 	PDQDistance int
 	// ThumbCorrelation is the Pearson correlation of the 32x32 grey
-	// thumbnails (the second one transformed as the match says), 1 for
-	// identical content. Two flat thumbnails correlate 1 if their levels are
-	// within ThumbFlatTolerance, else 0.
+	// thumbnails (the first one transformed, and cropped, as the match
+	// says), 1 for identical content. Two flat thumbnails correlate 1 if
+	// their levels are within ThumbFlatTolerance, else 0.
 	ThumbCorrelation float64
 	// ThumbDiff is the mean absolute difference of the thumbnails after
 	// normalising each to zero mean and unit variance: it catches changed
@@ -31,15 +31,14 @@ type Verification struct {
 	ThumbDiff float64
 	// Flat is set when either thumbnail is featureless (a standard
 	// deviation under one grey level: a blank or nearly blank frame).
-	// Featureless images are copies only when their pixels are identical:
-	// Accept refuses them.
+	// Featureless images are copies only when their pixels are identical.
 	Flat bool
 }
 
-// VerifyOptions are the thresholds a near-duplicate must pass to be called
-// a copy. The zero value means the defaults below, which come from the
-// measurements described in doc.go.
-type VerifyOptions struct {
+// Thresholds are what a near-duplicate must pass to be called a copy. The
+// zero value means the defaults below, which come from the measurements
+// described in index/doc.go.
+type Thresholds struct {
 	// MaxPDQDistance is the largest PDQ distance accepted when both PDQ
 	// hashes are trustworthy. Zero means DefaultMaxPDQDistance; negative
 	// disables the check.
@@ -55,8 +54,8 @@ type VerifyOptions struct {
 	MinPDQQuality int
 }
 
-// Default verification thresholds (see doc.go, "Verification", for the
-// measurements behind them).
+// Default verification thresholds (see index/doc.go, "Verification", for
+// the measurements behind them).
 const (
 	DefaultMaxPDQDistance      = 80
 	DefaultMinThumbCorrelation = 0.98
@@ -67,7 +66,7 @@ const (
 	ThumbFlatTolerance = 8
 )
 
-func (o VerifyOptions) withDefaults() VerifyOptions {
+func (o Thresholds) withDefaults() Thresholds {
 	if o.MaxPDQDistance == 0 {
 		o.MaxPDQDistance = DefaultMaxPDQDistance
 	}
@@ -84,7 +83,7 @@ func (o VerifyOptions) withDefaults() VerifyOptions {
 }
 
 // Accept reports whether v passes the thresholds.
-func (o VerifyOptions) Accept(v Verification) bool {
+func (o Thresholds) Accept(v Verification) bool {
 	o = o.withDefaults()
 	if v.Flat {
 		return false
@@ -101,36 +100,44 @@ func (o VerifyOptions) Accept(v Verification) bool {
 	return true
 }
 
-// Compare measures how alike a and b are, with b seen under transform t of
-// a (a's Dihedral[t] is the hash b matched): b's thumbnail is compared with
-// a's thumbnail transformed by t.
-func Compare(a, b *hash.Fingerprint, t Transform) Verification {
-	return compareWith(a, b, t, DefaultMinPDQQuality)
+// Verify measures how alike a and b are, with b seen as a after transform
+// t: a's thumbnail transformed by t is compared with b's.
+func Verify(a, b *hash.Fingerprint, t Transform) Verification {
+	return verify(a, b, t, DefaultMinPDQQuality)
 }
 
-func compareWith(a, b *hash.Fingerprint, t Transform, minQuality int) Verification {
+func verify(a, b *hash.Fingerprint, t Transform, minQuality int) Verification {
 	v := Verification{
-		PHashDistance: bits.OnesCount64(a.Dihedral[t&7] ^ b.PHash),
-		DHashDistance: bits.OnesCount64(a.DHash ^ b.DHash),
+		PHashDistance: bits.OnesCount64(dihedral(a, t) ^ b.PHash),
+		DHashDistance: -1,
 		PDQDistance:   -1,
 	}
-	if t == 0 {
-		v.PHashDistance = bits.OnesCount64(a.PHash ^ b.PHash)
+	if t == Identity {
+		v.DHashDistance = bits.OnesCount64(a.DHash ^ b.DHash)
 		if a.PDQQuality >= minQuality && b.PDQQuality >= minQuality && a.PDQZeros <= hash.PDQMaxZeros && b.PDQZeros <= hash.PDQMaxZeros {
 			v.PDQDistance = pdqDistance(&a.PDQ, &b.PDQ)
 		}
-	} else {
-		v.DHashDistance = -1 // dHash is not stored per orientation
 	}
 	ta := &a.Thumb
-	if t != 0 {
-		var tt [hash.ThumbSize * hash.ThumbSize]uint8
+	if t != Identity {
+		var tt thumb
 		transformThumb(&tt, ta, t)
 		ta = &tt
 	}
 	v.ThumbCorrelation, v.ThumbDiff, v.Flat = thumbSimilarity(ta, &b.Thumb)
 	return v
 }
+
+// dihedral returns a's pHash under t (its own pHash when the variants
+// were not computed).
+func dihedral(a *hash.Fingerprint, t Transform) uint64 {
+	if t == Identity || a.Dihedral[t&7] == 0 {
+		return a.PHash
+	}
+	return a.Dihedral[t&7]
+}
+
+type thumb = [hash.ThumbSize * hash.ThumbSize]uint8
 
 func pdqDistance(a, b *[32]byte) int {
 	d := 0
@@ -146,7 +153,7 @@ func pdqDistance(a, b *[32]byte) int {
 
 // thumbSimilarity returns the Pearson correlation and the mean absolute
 // difference of the standardised thumbnails, and whether either is flat.
-func thumbSimilarity(a, b *[hash.ThumbSize * hash.ThumbSize]uint8) (corr, diff float64, flat bool) {
+func thumbSimilarity(a, b *thumb) (corr, diff float64, flat bool) {
 	const n = float64(hash.ThumbSize * hash.ThumbSize)
 	var sa, sb, saa, sbb, sab float64
 	for i := range a {
@@ -177,38 +184,21 @@ func thumbSimilarity(a, b *[hash.ThumbSize * hash.ThumbSize]uint8) (corr, diff f
 	return max(-1, min(1, corr)), sum / n, false
 }
 
-// transformThumb writes src under dihedral transform t into dst, in the
-// order hash.Fingerprint.Dihedral uses.
-func transformThumb(dst, src *[hash.ThumbSize * hash.ThumbSize]uint8, t Transform) {
+// transformThumb writes src under transform t into dst.
+func transformThumb(dst, src *thumb, t Transform) {
 	const n = hash.ThumbSize
 	for y := range n {
 		for x := range n {
-			sx, sy := dihedralSource(x, y, n, t)
+			sx, sy := Source(x, y, n, t)
 			dst[y*n+x] = src[sy*n+sx]
 		}
 	}
 }
 
-// dihedralSource maps a destination pixel to its source pixel under
-// transform t of an n x n square, with the meanings of hash.Rot90 and the
-// rest (those of the imaging package: Rot90 turns counter-clockwise).
-func dihedralSource(x, y, n int, t Transform) (int, int) {
-	m := n - 1
-	switch t & 7 {
-	case hash.Rot90: // the top-right corner goes to the top-left
-		return m - y, x
-	case hash.Rot180:
-		return m - x, m - y
-	case hash.Rot270:
-		return y, m - x
-	case hash.FlipH:
-		return m - x, y
-	case hash.FlipV:
-		return x, m - y
-	case hash.Transpose:
-		return y, x
-	case hash.Transverse:
-		return m - y, m - x
-	}
-	return x, y
+// TransformThumb returns thumbnail src under transform t: the thumbnail of
+// the image after t.
+func TransformThumb(src *[hash.ThumbSize * hash.ThumbSize]uint8, t Transform) [hash.ThumbSize * hash.ThumbSize]uint8 {
+	var dst thumb
+	transformThumb(&dst, src, t)
+	return dst
 }

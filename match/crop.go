@@ -1,0 +1,268 @@
+package match
+
+import (
+	"math"
+
+	"github.com/copycat-dev/copycat/hash"
+)
+
+// Crop is the part of the first image of a pair that the second shows, in
+// the first image's coordinates scaled to 0..1 (after the pair's
+// transform): {0, 0, 1, 1} for the whole picture. X0 = 0.04 means the
+// copy lost 4% of the width on the left; a negative value means the copy
+// shows more than the first image there (the first is the crop).
+type Crop struct {
+	X0, Y0, X1, Y1 float64
+}
+
+// Whole is the crop of an uncropped copy.
+var Whole = Crop{0, 0, 1, 1}
+
+// Cropped reports whether c differs from the whole picture by at least
+// minCropShown on some side: what the thumbnails can tell at all.
+func (c Crop) Cropped() bool {
+	return math.Abs(c.X0) >= minCropShown || math.Abs(c.Y0) >= minCropShown ||
+		math.Abs(1-c.X1) >= minCropShown || math.Abs(1-c.Y1) >= minCropShown
+}
+
+// MaxCrop is the largest share of a side that a crop may remove and still
+// be verified: copies cropped by up to 5% per side, then resized, are
+// found.
+const MaxCrop = 0.05
+
+const (
+	// cropSearch is how far the alignment looks on each side, a little
+	// past MaxCrop so that a 5% crop is not at the edge of the search.
+	cropSearch = 0.07
+	cropStep   = 0.005
+	// minCropShown is the least crop reported as one: a 32x32 thumbnail
+	// cell is 3% of a side, and on JPEG copies the alignment found "crops"
+	// of 1% that were not there.
+	minCropShown = 0.02
+	// minCropCorrelation is the plain thumbnail correlation below which
+	// no crop is looked for: a 3-5% crop keeps 0.7-0.9 on a brain MR
+	// slice, distinct images have a median of 0.02 (index/doc.go).
+	minCropCorrelation = 0.5
+)
+
+// alignCrop looks for the crop of a that b shows (b is the crop): both
+// axes are aligned on the thumbnails' column and row means first, then
+// refined on the whole thumbnail. It returns the crop, the verification
+// of b against a's crop resampled to b's grid, and whether it found one
+// better than plain comparison (corr0).
+func alignCrop(a, b *thumb, corr0 float64) (Crop, Verification, bool) {
+	const n = hash.ThumbSize
+	var ca, cb, ra, rb [n]float64
+	for y := range n {
+		for x := range n {
+			ca[x] += float64(a[y*n+x])
+			cb[x] += float64(b[y*n+x])
+			ra[y] += float64(a[y*n+x])
+			rb[y] += float64(b[y*n+x])
+		}
+	}
+	x0, x1 := alignAxis(&ca, &cb)
+	y0, y1 := alignAxis(&ra, &rb)
+	c := Crop{x0, y0, 1 - x1, 1 - y1}
+	best, bv := c, resampledVerification(a, b, c)
+	// Coordinate refinement on the whole thumbnail.
+	for range 4 {
+		improved := false
+		for k := range 4 {
+			for _, d := range [2]float64{-cropStep, cropStep} {
+				t := best
+				p := [4]*float64{&t.X0, &t.Y0, &t.X1, &t.Y1}[k]
+				*p += d
+				if t.X0 < 0 || t.Y0 < 0 || t.X1 > 1 || t.Y1 > 1 || t.X0 > cropSearch || t.Y0 > cropSearch || 1-t.X1 > cropSearch || 1-t.Y1 > cropSearch {
+					continue
+				}
+				if v := resampledVerification(a, b, t); v.ThumbCorrelation > bv.ThumbCorrelation {
+					best, bv, improved = t, v, true
+				}
+			}
+		}
+		if !improved {
+			break
+		}
+	}
+	// The search compares bilinear samples of a with b's cells, which
+	// blurs a more than b; the verdict compares both averaged over the
+	// same cells (boxVerification), which a true crop passes.
+	bv = boxVerification(a, b, best)
+	ok := best.Cropped() && bv.ThumbCorrelation > corr0 &&
+		best.X0 <= MaxCrop+cropStep && best.Y0 <= MaxCrop+cropStep && 1-best.X1 <= MaxCrop+cropStep && 1-best.Y1 <= MaxCrop+cropStep
+	return best, bv, ok
+}
+
+// alignAxis finds the cuts (from the start and from the end, shares of
+// the axis) that make profile a, cut and stretched, most like profile b.
+func alignAxis(a, b *[hash.ThumbSize]float64) (lo, hi float64) {
+	const steps = int(cropSearch/cropStep) + 1
+	best := math.Inf(-1)
+	var s [hash.ThumbSize]float64
+	for i := range steps {
+		for j := range steps {
+			c0, c1 := float64(i)*cropStep, float64(j)*cropStep
+			for k := range s {
+				s[k] = sampleLine(a, c0+(1-c0-c1)*(float64(k)+0.5)/hash.ThumbSize)
+			}
+			if r := pearson(s[:], b[:]); r > best {
+				best, lo, hi = r, c0, c1
+			}
+		}
+	}
+	return lo, hi
+}
+
+// sampleLine interpolates profile p at position u (0..1 across it).
+func sampleLine(p *[hash.ThumbSize]float64, u float64) float64 {
+	x := u*hash.ThumbSize - 0.5
+	x = max(0, min(hash.ThumbSize-1, x))
+	i := int(x)
+	if i >= hash.ThumbSize-1 {
+		return p[hash.ThumbSize-1]
+	}
+	f := x - float64(i)
+	return p[i]*(1-f) + p[i+1]*f
+}
+
+// resampledVerification compares b with the part c of a, resampled
+// bilinearly onto b's 32x32 grid.
+func resampledVerification(a, b *thumb, c Crop) Verification {
+	const n = hash.ThumbSize
+	var r thumb
+	for y := range n {
+		fy := (c.Y0+(c.Y1-c.Y0)*(float64(y)+0.5)/n)*n - 0.5
+		fy = max(0, min(n-1, fy))
+		iy := min(int(fy), n-2)
+		wy := fy - float64(iy)
+		for x := range n {
+			fx := (c.X0+(c.X1-c.X0)*(float64(x)+0.5)/n)*n - 0.5
+			fx = max(0, min(n-1, fx))
+			ix := min(int(fx), n-2)
+			wx := fx - float64(ix)
+			v := float64(a[iy*n+ix])*(1-wx)*(1-wy) + float64(a[iy*n+ix+1])*wx*(1-wy) +
+				float64(a[(iy+1)*n+ix])*(1-wx)*wy + float64(a[(iy+1)*n+ix+1])*wx*wy
+			r[y*n+x] = uint8(min(255, v+0.5))
+		}
+	}
+	v := Verification{DHashDistance: -1, PDQDistance: -1}
+	v.ThumbCorrelation, v.ThumbDiff, v.Flat = thumbSimilarity(&r, b)
+	return v
+}
+
+func pearson(a, b []float64) float64 {
+	n := float64(len(a))
+	var sa, sb, saa, sbb, sab float64
+	for i := range a {
+		sa += a[i]
+		sb += b[i]
+		saa += a[i] * a[i]
+		sbb += b[i] * b[i]
+		sab += a[i] * b[i]
+	}
+	va, vb := saa/n-(sa/n)*(sa/n), sbb/n-(sb/n)*(sb/n)
+	if va <= 0 || vb <= 0 {
+		return 0
+	}
+	return (sab/n - sa/n*sb/n) / math.Sqrt(va*vb)
+}
+
+// invert returns the crop of b that a shows, given the crop c of a that b
+// shows: b spans c in a's coordinates, so a spans the inverse map of
+// [0, 1] in b's.
+func (c Crop) invert() Crop {
+	w, h := c.X1-c.X0, c.Y1-c.Y0
+	return Crop{-c.X0 / w, -c.Y0 / h, (1 - c.X0) / w, (1 - c.Y0) / h}
+}
+
+// boxCells is the side of the grid on which boxVerification compares a
+// crop: coarser than the thumbnails, so that every cell of it averages
+// whole and partial thumbnail cells of both images alike.
+const boxCells = 24
+
+// boxVerification compares b with the part c of a, both averaged over a
+// boxCells x boxCells grid with exact overlap weights.
+func boxVerification(a, b *thumb, c Crop) Verification {
+	ra := boxResample(a, c)
+	rb := boxResample(b, Whole)
+	v := Verification{DHashDistance: -1, PDQDistance: -1}
+	const n = float64(boxCells * boxCells)
+	var sa, sb, saa, sbb, sab float64
+	for i := range ra {
+		sa += ra[i]
+		sb += rb[i]
+		saa += ra[i] * ra[i]
+		sbb += rb[i] * rb[i]
+		sab += ra[i] * rb[i]
+	}
+	ma, mb := sa/n, sb/n
+	va, vb := saa/n-ma*ma, sbb/n-mb*mb
+	if va < 1 || vb < 1 {
+		v.Flat = true
+		return v
+	}
+	sda, sdb := math.Sqrt(va), math.Sqrt(vb)
+	v.ThumbCorrelation = max(-1, min(1, (sab/n-ma*mb)/(sda*sdb)))
+	var sum float64
+	for i := range ra {
+		sum += math.Abs((ra[i]-ma)/sda - (rb[i]-mb)/sdb)
+	}
+	v.ThumbDiff = sum / n
+	return v
+}
+
+// boxResample averages the part c of thumbnail t over boxCells x boxCells
+// cells, weighting each thumbnail cell by its overlap.
+func boxResample(t *thumb, c Crop) []float64 {
+	const n = hash.ThumbSize
+	wx := boxWeights(c.X0, c.X1)
+	wy := boxWeights(c.Y0, c.Y1)
+	var rows [boxCells][n]float64 // rows pooled, columns not yet
+	for i := range boxCells {
+		for y := range n {
+			if w := wy[i][y]; w != 0 {
+				for x := range n {
+					rows[i][x] += w * float64(t[y*n+x])
+				}
+			}
+		}
+	}
+	out := make([]float64, boxCells*boxCells)
+	for i := range boxCells {
+		for j := range boxCells {
+			var s float64
+			for x := range n {
+				s += wx[j][x] * rows[i][x]
+			}
+			out[i*boxCells+j] = s
+		}
+	}
+	return out
+}
+
+// boxWeights returns, for each of boxCells output cells spanning u0..u1
+// (shares of the thumbnail's side), the normalised overlap of each
+// thumbnail cell.
+func boxWeights(u0, u1 float64) [boxCells][hash.ThumbSize]float64 {
+	const n = hash.ThumbSize
+	var w [boxCells][n]float64
+	for i := range boxCells {
+		lo := (u0 + (u1-u0)*float64(i)/boxCells) * n
+		hi := (u0 + (u1-u0)*float64(i+1)/boxCells) * n
+		lo, hi = max(0, lo), min(n, hi)
+		for x := int(lo); x < n && float64(x) < hi; x++ {
+			w[i][x] = min(hi, float64(x+1)) - max(lo, float64(x))
+		}
+		var sum float64
+		for x := range n {
+			sum += w[i][x]
+		}
+		if sum > 0 {
+			for x := range n {
+				w[i][x] /= sum
+			}
+		}
+	}
+	return w
+}
