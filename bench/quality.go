@@ -48,11 +48,19 @@ type QualityConfig struct {
 	Workers int
 	// BaselineDistance is the baseline's pHash radius; 0 means 6.
 	BaselineDistance int
+	// Scenario names the scenario (reupload.ScenarioNames); "" means
+	// "mr". RunQualitySuite also takes "all".
+	Scenario string
+	// Corpus is the development corpus the "mix" scenario is built from;
+	// "" looks in $COPYCAT_CORPUS, then for shared/corpus beside the
+	// working folder or its parents.
+	Corpus string
 }
 
 // QualityReport is the result of RunQuality. It is JSON-serialisable;
 // WriteQualityText prints it as a table.
 type QualityReport struct {
+	Scenario string           `json:"scenario"`
 	Source   string           `json:"source"` // which volumes the scenario was built from
 	Seed     uint64           `json:"seed"`
 	Datasets []QualityDataset `json:"datasets"`
@@ -70,6 +78,8 @@ type QualityReport struct {
 	// Unmatched counts cluster members that are not in the truth (none
 	// expected).
 	Unmatched int `json:"unmatched_members"`
+	// Skipped lists source files the scenario left out, with the reason.
+	Skipped []string `json:"skipped_sources,omitempty"`
 	// Seconds: generating, scanning, clustering, lineage, baseline.
 	Seconds map[string]float64 `json:"seconds"`
 }
@@ -89,6 +99,32 @@ type QualityScores struct {
 	Neighbours NeighbourLinks  `json:"neighbours"`
 	Clusters   int             `json:"clusters,omitempty"`
 	Missed     []QualityMissed `json:"missed_by_pair_kind"`
+	// FalseLinks counts the predicted pairs that are not copies by pair
+	// kind and slice distance.
+	FalseLinks []QualityFalse `json:"false_links_by_pair_kind"`
+	// Failures lists the first maxFailures missed and false pairs with
+	// their paths (copycat over every image only; JSON only).
+	Failures []QualityFailure `json:"failures,omitempty"`
+}
+
+// QualityFailure is one missed or falsely linked pair.
+type QualityFailure struct {
+	A        string `json:"a"` // dataset/path
+	B        string `json:"b"`
+	Kind     string `json:"kind"`
+	Missed   bool   `json:"missed"`   // a copy pair not predicted; else a false link
+	Distance int    `json:"distance"` // slices apart, -1 across volumes
+}
+
+// maxFailures bounds QualityScores.Failures.
+const maxFailures = 200
+
+// QualityFalse counts the false links of one pair kind at one slice
+// distance; Distance is -1 across volumes (or between distinct pictures).
+type QualityFalse struct {
+	Kind     string `json:"kind"`
+	Distance int    `json:"distance"`
+	Links    int    `json:"links"`
 }
 
 // QualityRow scores the pairs that involve one transform label.
@@ -164,32 +200,67 @@ func mkPair(a, b int) pairKey {
 // RunQuality builds the scenario, scans it, and scores copycat and the
 // baseline against its truth.
 func RunQuality(ctx context.Context, cfg QualityConfig) (*QualityReport, error) {
-	if cfg.BaselineDistance <= 0 {
-		cfg.BaselineDistance = 6
+	in, err := loadQualityInputs(cfg)
+	if err != nil {
+		return nil, err
 	}
-	rep := &QualityReport{Seed: cfg.Seed, Seconds: map[string]float64{}}
-	gcfg := reupload.Config{Slices: cfg.Slices, Seed: cfg.Seed}
+	return runQuality(ctx, cfg, in)
+}
+
+// qualityInputs are the volumes (and corpus) a scenario is built from,
+// read once for every scenario of a suite.
+type qualityInputs struct {
+	gen    reupload.Config
+	source string
+	dir    string // the volumes folder; "" for the shipped cut
+}
+
+func loadQualityInputs(cfg QualityConfig) (*qualityInputs, error) {
+	var in qualityInputs
 	vols, err := reupload.FindVolumes(cfg.Volumes)
 	switch {
 	case cfg.Cut || (errors.Is(err, reupload.ErrNoVolumes) && cfg.Volumes == "" && os.Getenv(reupload.EnvVolumes) == ""):
-		if gcfg.Main, err = reupload.CutVolume(); err != nil {
+		if in.gen.Main, err = reupload.CutVolume(); err != nil {
 			return nil, err
 		}
-		rep.Source = "shipped cut of ch2better (32 slices, internal/reupload/testdata); no second volume"
+		in.source = "shipped cut of ch2better (32 slices, internal/reupload/testdata); no second volume"
 	case err != nil:
 		return nil, err
 	default:
-		if gcfg.Main, err = reupload.ReadNIfTIFile(vols.Main); err != nil {
+		if in.gen.Main, err = reupload.ReadNIfTIFile(vols.Main); err != nil {
 			return nil, err
 		}
-		rep.Source = "mricron-data " + vols.Main
+		in.source = "mricron-data " + vols.Main
+		in.dir = vols.Dir
 		if vols.Second != "" {
-			if gcfg.Second, err = reupload.ReadNIfTIFile(vols.Second); err != nil {
+			if in.gen.Second, err = reupload.ReadNIfTIFile(vols.Second); err != nil {
 				return nil, err
 			}
-			rep.Source += " + " + filepath.Base(vols.Second)
+			in.source += " + " + filepath.Base(vols.Second)
 		}
 	}
+	return &in, nil
+}
+
+func runQuality(ctx context.Context, cfg QualityConfig, in *qualityInputs) (*QualityReport, error) {
+	if cfg.BaselineDistance <= 0 {
+		cfg.BaselineDistance = 6
+	}
+	if cfg.Scenario == "" {
+		cfg.Scenario = reupload.ScenarioMR
+	}
+	rep := &QualityReport{Scenario: cfg.Scenario, Seed: cfg.Seed, Source: in.source, Seconds: map[string]float64{}}
+	gcfg := in.gen
+	gcfg.Slices, gcfg.Seed = cfg.Slices, cfg.Seed
+	if reupload.NeedsCorpus(cfg.Scenario) {
+		corpus, err := reupload.FindCorpus(cfg.Corpus)
+		if err != nil {
+			return nil, err
+		}
+		gcfg.Corpus = corpus
+		rep.Source += "; corpus " + corpus
+	}
+	var err error
 	dir := cfg.Dir
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "copycat-quality-"); err != nil {
@@ -200,10 +271,11 @@ func RunQuality(ctx context.Context, cfg QualityConfig) (*QualityReport, error) 
 		return nil, err
 	}
 	t0 := time.Now()
-	truth, err := reupload.Generate(ctx, gcfg, dir)
+	truth, err := reupload.GenerateScenario(ctx, cfg.Scenario, gcfg, dir)
 	if err != nil {
 		return nil, err
 	}
+	rep.Skipped = truth.Skipped
 	rep.Seconds["generate"] = time.Since(t0).Seconds()
 
 	// Scan every dataset into a fresh index, as `copycat scan` does.
@@ -276,6 +348,7 @@ func RunQuality(ctx context.Context, cfg QualityConfig) (*QualityReport, error) 
 	rep.Copycat = score("copycat clusters", ims, predicted, all)
 	rep.Copycat.Clusters = len(clusters)
 	rep.CopycatRaster = score("copycat clusters, PNG/JPEG pairs", ims, predicted, raster)
+	rep.CopycatRaster.Failures = nil
 	rep.Pairs = rep.Copycat.Labels[len(rep.Copycat.Labels)-1].TruthPairs
 	rep.RasterPairs = rep.CopycatRaster.Labels[len(rep.CopycatRaster.Labels)-1].TruthPairs
 
@@ -302,6 +375,7 @@ func RunQuality(ctx context.Context, cfg QualityConfig) (*QualityReport, error) 
 		}
 	}
 	rep.Baseline = score(fmt.Sprintf("baseline pHash <= %d, PNG/JPEG pairs", cfg.BaselineDistance), ims, base, raster)
+	rep.Baseline.Failures = nil
 	rep.Seconds["baseline"] = time.Since(t0).Seconds()
 
 	t0 = time.Now()
@@ -351,6 +425,7 @@ func score(name string, ims []reupload.Image, predicted map[pairKey]bool, keep f
 	}
 	total := &QualityRow{Label: "all"}
 	missed := map[string]*QualityMissed{}
+	falses := map[QualityFalse]int{}
 	each := func(a, b reupload.Image, f func(r *QualityRow)) {
 		f(total)
 		f(rows[a.Transform])
@@ -368,6 +443,14 @@ func score(name string, ims []reupload.Image, predicted map[pairKey]bool, keep f
 				continue
 			}
 			p := predicted[pairKey{i, j}]
+			if c := reupload.Copies(a, b); c != p && len(s.Failures) < maxFailures {
+				d := abs(a.Slice - b.Slice)
+				if a.Volume != b.Volume {
+					d = -1
+				}
+				s.Failures = append(s.Failures, QualityFailure{A: a.Dataset + "/" + a.Path, B: b.Dataset + "/" + b.Path,
+					Kind: pairKind(a, b), Missed: c, Distance: d})
+			}
 			if reupload.Copies(a, b) {
 				kind := pairKind(a, b)
 				if missed[kind] == nil {
@@ -396,6 +479,11 @@ func score(name string, ims []reupload.Image, predicted map[pairKey]bool, keep f
 				s.Neighbours.Pairs1++
 			}
 			if p && !reupload.Copies(a, b) {
+				d := abs(a.Slice - b.Slice)
+				if a.Volume != b.Volume {
+					d = -1
+				}
+				falses[QualityFalse{Kind: pairKind(a, b), Distance: d}]++
 				switch {
 				case a.Volume != b.Volume:
 					s.Neighbours.Cross++
@@ -420,6 +508,19 @@ func score(name string, ims []reupload.Image, predicted map[pairKey]bool, keep f
 		s.Missed = append(s.Missed, *m)
 	}
 	slices.SortFunc(s.Missed, func(a, b QualityMissed) int { return strings.Compare(a.Kind, b.Kind) })
+	for f, n := range falses {
+		f.Links = n
+		s.FalseLinks = append(s.FalseLinks, f)
+	}
+	slices.SortFunc(s.FalseLinks, func(a, b QualityFalse) int {
+		if c := b.Links - a.Links; c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
+			return c
+		}
+		return a.Distance - b.Distance
+	})
 	return s
 }
 
@@ -475,6 +576,13 @@ func scoreLineage(truth *reupload.Truth, lin *lineage.Report) LineageQuality {
 		if !find(lin.Edges, "direct") {
 			find(lin.Indirect, "indirect")
 		}
+		if e.Either {
+			// The files hold the same pixels: no direction is wrong.
+			eq.Found = strings.TrimSuffix(strings.TrimSuffix(eq.Found, "-reversed"), "reversed")
+			if eq.Found == "" {
+				eq.Found = "direct"
+			}
+		}
 		eq.RelErr = math.Abs(float64(eq.Shared-e.Shared)) / float64(max(e.Shared, 1))
 		q.Edges = append(q.Edges, eq)
 	}
@@ -510,7 +618,11 @@ func WriteQualityText(w io.Writer, r *QualityReport) error {
 		_, err := fmt.Fprintf(w, format, a...)
 		errs = append(errs, err)
 	}
-	p("copy-detection quality on a re-upload scenario (seed %d)\n", r.Seed)
+	if r.Scenario == "" || r.Scenario == reupload.ScenarioMR {
+		p("copy-detection quality on a re-upload scenario (seed %d)\n", r.Seed)
+	} else {
+		p("copy-detection quality on the %q re-upload scenario (seed %d)\n", r.Scenario, r.Seed)
+	}
 	p("volumes: %s\n", r.Source)
 	var parts []string
 	total := 0
@@ -519,7 +631,14 @@ func WriteQualityText(w io.Writer, r *QualityReport) error {
 		total += d.Images
 	}
 	p("datasets: %s (%d images)\n", strings.Join(parts, ", "), total)
-	p("truth: %d copy pairs, %d among PNG/JPEG files; two images are copies iff same volume and slice\n", r.Pairs, r.RasterPairs)
+	rule := "same volume and slice"
+	if reupload.NeedsCorpus(r.Scenario) {
+		rule += ", or same corpus picture (its known duplicate group)"
+	}
+	p("truth: %d copy pairs, %d among PNG/JPEG files; two images are copies iff %s\n", r.Pairs, r.RasterPairs, rule)
+	for _, sk := range r.Skipped {
+		p("skipped source: %s\n", sk)
+	}
 	if r.Unmatched > 0 {
 		p("warning: %d cluster members not in the truth\n", r.Unmatched)
 	}
@@ -546,6 +665,19 @@ func WriteQualityText(w io.Writer, r *QualityReport) error {
 		}
 		if len(miss) > 0 {
 			p("missed by pair kind: %s\n", strings.Join(miss, ", "))
+		}
+		// The baseline's false links are many and known; copycat's are the
+		// ones to fix.
+		if s.Clusters > 0 && len(s.FalseLinks) > 0 {
+			var fl []string
+			for _, f := range s.FalseLinks {
+				d := fmt.Sprintf("%d apart", f.Distance)
+				if f.Distance < 0 {
+					d = "distinct volumes/pictures"
+				}
+				fl = append(fl, fmt.Sprintf("%s %s %d", f.Kind, d, f.Links))
+			}
+			p("false links by pair kind: %s\n", strings.Join(fl, ", "))
 		}
 	}
 	p("\nlineage (expected edges)\n")

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/copycat-dev/copycat/internal/reupload"
@@ -138,4 +140,75 @@ func TestQualityFull(t *testing.T) {
 		}
 	}
 	compareGolden(t, filepath.Join("testdata", "quality-full.golden"), text)
+}
+
+// scenarioInputs reads the mricron-data volumes once for the scenario
+// tests; it skips the test when they are absent.
+var scenarioInputs = sync.OnceValues(func() (*qualityInputs, error) {
+	vols, err := reupload.FindVolumes("")
+	if err != nil {
+		return nil, err
+	}
+	if vols.Second == "" {
+		return nil, fmt.Errorf("%w: no %s beside %s", reupload.ErrNoVolumes, reupload.SecondFile, vols.Main)
+	}
+	return loadQualityInputs(QualityConfig{Volumes: vols.Dir})
+})
+
+// TestQualityScenarios pins the added scenarios (reupload.ScenarioNames
+// beyond "mr"), each with its golden file testdata/quality-NAME.golden.
+// They need mricron-data, and "mix" the development corpus; they take
+// about 25 s together and are skipped with -short and -race.
+func TestQualityScenarios(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("builds and scans about 1200 images: skipped with -short and -race")
+	}
+	for _, name := range reupload.ScenarioNames() {
+		if name == reupload.ScenarioMR {
+			continue // TestQualityCut and TestQualityFull
+		}
+		t.Run(name, func(t *testing.T) {
+			in, err := scenarioInputs()
+			if errors.Is(err, reupload.ErrNoVolumes) {
+				t.Skipf("skipping scenario %s: %v", name, err)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := QualityConfig{Scenario: name, Seed: 1, Workers: 2}
+			var corpus string
+			if reupload.NeedsCorpus(name) {
+				if corpus, err = reupload.FindCorpus(""); errors.Is(err, reupload.ErrNoCorpus) {
+					t.Skipf("skipping scenario %s: %v", name, err)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			rep, err := runQuality(context.Background(), cfg, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkQuality(t, rep)
+			if rep.Pairs == 0 || len(rep.Lineage.Edges) == 0 {
+				t.Errorf("scenario %s: %d truth pairs, %d expected edges", name, rep.Pairs, len(rep.Lineage.Edges))
+			}
+			var buf bytes.Buffer
+			if err := WriteQualityText(&buf, rep); err != nil {
+				t.Fatal(err)
+			}
+			t.Log("\n" + buf.String())
+			var lines []string
+			for l := range strings.Lines(buf.String()) {
+				if !strings.HasPrefix(l, "time:") {
+					lines = append(lines, l)
+				}
+			}
+			text := strings.ReplaceAll(strings.Join(lines, ""), in.dir, "$VOLUMES")
+			if corpus != "" {
+				text = strings.ReplaceAll(text, corpus, "$CORPUS")
+			}
+			compareGolden(t, filepath.Join("testdata", "quality-"+name+".golden"), text)
+		})
+	}
 }

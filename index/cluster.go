@@ -24,6 +24,8 @@ type ClusterOptions struct {
 	// NoTransforms leaves rotated and mirrored copies out: only pairs in
 	// the same orientation are candidates.
 	NoTransforms bool
+	// NoRescue skips the rescue pass (rescue.go).
+	NoRescue bool
 	// Workers bounds the goroutines of the pair search (GOMAXPROCS if <= 0).
 	Workers int
 }
@@ -72,9 +74,10 @@ func (s *Store) Pairs(ctx context.Context, opts ClusterOptions) ([]Pair, error) 
 // candidateSet is what Clusters decides on: the loaded images of every
 // candidate pair, and the pairs as indices into images, each once.
 type candidateSet struct {
-	images []*match.Image
-	pairs  []match.Pair // Result not filled
-	stats  ClusterStats
+	images  []*match.Image
+	entries []uint32     // entries[i] is the hash-index entry of images[i]
+	pairs   []match.Pair // Result not filled
+	stats   ClusterStats
 }
 
 // candidates finds the candidate pairs: pHashes (own and min-max
@@ -128,7 +131,7 @@ func (s *Store) candidates(ctx context.Context, opts ClusterOptions) (*candidate
 	if err != nil {
 		return nil, err
 	}
-	c := &candidateSet{images: images, pairs: make([]match.Pair, len(eps))}
+	c := &candidateSet{images: images, entries: entries, pairs: make([]match.Pair, len(eps))}
 	for i, p := range eps {
 		a, _ := slices.BinarySearch(entries, p.I)
 		b, _ := slices.BinarySearch(entries, p.J)
@@ -259,6 +262,7 @@ type ClusterStats struct {
 	CandidatePairs int           // image pairs within the distance (any orientation) or sharing a digest
 	VerifiedPairs  int           // of which passed verification
 	ExactGroups    int           // groups of images sharing a pixel or instance digest
+	RescuedPairs   int           // pairs the rescue pass verified (crops beyond the pHash radius)
 	Load           time.Duration // loading the hashes
 	Join           time.Duration // finding the pairs
 	Verify         time.Duration // loading records, verifying and grouping
@@ -289,6 +293,13 @@ func (s *Store) Clusters(ctx context.Context, opts ClusterOptions) ([]Cluster, C
 		if p.Result.Verified {
 			st.VerifiedPairs++
 		}
+	}
+	if !opts.NoRescue {
+		n, err := s.rescue(ctx, c, mo)
+		if err != nil {
+			return nil, st, err
+		}
+		st.RescuedPairs = n
 	}
 	groups := match.Groups(c.images, c.pairs, mo)
 	out := make([]Cluster, 0, len(groups))

@@ -172,6 +172,7 @@ type image struct {
 	// transform is what was done to the group's first member to make this
 	// image (from the index's cluster, match.Result.Transform).
 	transform match.Transform
+	cropped   bool // the cluster's relation to the representative is a crop
 }
 
 // member is an image in a group and its relation to the group's first
@@ -295,6 +296,7 @@ type closest struct {
 	transform match.Transform // b looks like a after it
 	dist      int
 	minMax    bool // near through a min-max rendering of a or b
+	cropped   bool // one of the two is a crop of the other
 }
 
 // splitNames maps path components (lower case) to canonical split names.
@@ -332,6 +334,7 @@ func (a *analysis) buildGroups(ctx context.Context) error {
 				continue // scanned after the records were read
 			}
 			a.images[i].transform = m.Relation.Transform
+			a.images[i].cropped = m.Relation.Cropped()
 			g.members = append(g.members, member{img: i, transform: m.Relation.Transform, dist: m.Distance})
 			seen[a.images[i].ds] = true
 		}

@@ -137,6 +137,7 @@ func nearest(a, b *Image, o Options) Result {
 	maxD := o.maxDist()
 	best := Result{Kind: NearDuplicate, Crop: Whole, Distance: 65}
 	found := false
+	var bx, by *hash.Fingerprint
 	for ka, x := range [2]*hash.Fingerprint{a.Fingerprint, a.MinMax} {
 		for kb, y := range [2]*hash.Fingerprint{b.Fingerprint, b.MinMax} {
 			if x == nil || y == nil {
@@ -164,32 +165,41 @@ func nearest(a, b *Image, o Options) Result {
 				if ds[t] > maxD {
 					continue
 				}
-				c := candidate(x, y, t, ds[t], vo, o.NoCrops)
+				c := plain(x, y, t, ds[t], vo)
 				c.MinMaxA, c.MinMaxB = ka == 1, kb == 1
 				if !found || better(c, best) {
-					best, found = c, true
+					best, found, bx, by = c, true, x, y
 				}
 			}
 		}
 	}
+	if found && !o.NoCrops {
+		best = withCrop(bx, by, best, vo)
+	}
 	return best
 }
 
-// candidate verifies y as x under transform t, cropped if that fits better.
-func candidate(x, y *hash.Fingerprint, t Transform, d int, vo Thresholds, noCrops bool) Result {
+// plain verifies y as x under transform t, uncropped.
+func plain(x, y *hash.Fingerprint, t Transform, d int, vo Thresholds) Result {
 	v := verify(x, y, t, vo.MinPDQQuality)
-	c := Result{Kind: NearDuplicate, Transform: t, Crop: Whole, Distance: d, Verification: v, Score: v.ThumbCorrelation}
-	c.Verified = vo.Accept(v)
-	if noCrops || v.Flat || v.ThumbCorrelation < minCropCorrelation || v.ThumbCorrelation >= cropNotNeeded {
+	return Result{Kind: NearDuplicate, Transform: t, Crop: Whole, Distance: d, Verification: v, Score: v.ThumbCorrelation, Verified: vo.Accept(v)}
+}
+
+// withCrop returns c, or y as a crop of x (or x of y) under c's transform
+// when that fits better and passes MinCropCorrelation. Only the best
+// plain transform is tried: an alignment costs a few hundred
+// microseconds.
+func withCrop(x, y *hash.Fingerprint, c Result, vo Thresholds) Result {
+	v := c.Verification
+	if v.Flat || v.ThumbCorrelation < minCropCorrelation || v.ThumbCorrelation >= cropNotNeeded {
 		return c
 	}
 	tx := &x.Thumb
-	if t != Identity {
+	if c.Transform != Identity {
 		var tt thumb
-		transformThumb(&tt, tx, t)
+		transformThumb(&tt, tx, c.Transform)
 		tx = &tt
 	}
-	// y a crop of x, or x a crop of y.
 	crop, cv, ok := alignCrop(tx, &y.Thumb, v.ThumbCorrelation)
 	if rc, rv, rok := alignCrop(&y.Thumb, tx, v.ThumbCorrelation); rok && (!ok || rv.ThumbCorrelation > cv.ThumbCorrelation) {
 		crop, cv, ok = rc.invert(), rv, true
@@ -197,8 +207,10 @@ func candidate(x, y *hash.Fingerprint, t Transform, d int, vo Thresholds, noCrop
 	if !ok || !vo.Accept(cv) || cv.ThumbCorrelation < MinCropCorrelation {
 		return c
 	}
-	cv.PHashDistance = d
-	return Result{Kind: NearDuplicate, Transform: t, Crop: crop, Distance: d, Verification: cv, Score: cv.ThumbCorrelation, Verified: true}
+	cv.PHashDistance = c.Distance
+	r := c
+	r.Crop, r.Verification, r.Score, r.Verified = crop, cv, cv.ThumbCorrelation, true
+	return r
 }
 
 // MinCropCorrelation is the least correlation of a crop, aligned and
@@ -210,7 +222,7 @@ const MinCropCorrelation = 0.99
 
 // cropNotNeeded is the plain correlation above which no crop is looked
 // for: a crop of 1% (the least the thumbnails show) already costs more.
-const cropNotNeeded = 0.995
+const cropNotNeeded = 0.97
 
 // better reports whether c accounts for a pair better than best: verified
 // beats unverified, then the higher score, then the lesser distance.

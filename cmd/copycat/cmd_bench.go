@@ -39,26 +39,32 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		_, err := bench.RunIndex(ctx, bench.IndexConfig{N: *n, MaxDistance: *maxDist, Uniform: *uniform, NoStore: *noStore, Workers: *workers}, e.stdout)
 		return err
 	case "quality":
-		fs := newFlagSet(e, "bench quality", "[--volumes DIR] [--cut] [--slices N] [--seed S] [--keep DIR] [--json]")
+		fs := newFlagSet(e, "bench quality", "[--scenario NAME|all] [--volumes DIR] [--corpus DIR] [--cut] [--slices N] [--seed S] [--keep DIR] [--json]")
+		scenario := fs.String("scenario", "mr", "scenario: mr, mr-thick, partial, partial-nodicom, anon, mix, or all (each table and an overall line)")
 		volumes := fs.String("volumes", "", "folder holding ch2better.nii.gz (default: $COPYCAT_VOLUMES, then mricron-data, else the shipped cut)")
+		corpus := fs.String("corpus", "", "development corpus for the mix scenario (default: $COPYCAT_CORPUS, then shared/corpus beside the working folder or a parent)")
 		cut := fs.Bool("cut", false, "use the shipped 32-slice cut of ch2better even when mricron-data is installed")
-		slices := fs.Int("slices", 0, "slices of the main MR series (default 108)")
+		slices := fs.Int("slices", 0, "slices of the main MR series (default: the scenario's, 108 for mr)")
 		seed := fs.Uint64("seed", 1, "scenario seed")
 		keep := fs.String("keep", "", "build the scenario and index in DIR and keep them (default: a temporary folder)")
 		asJSON := fs.Bool("json", false, "print JSON")
 		if err := parseNoArgs(fs, args[1:]); err != nil {
 			return err
 		}
-		rep, err := bench.RunQuality(ctx, bench.QualityConfig{Volumes: *volumes, Cut: *cut, Slices: *slices, Seed: *seed, Dir: *keep})
+		suite, err := bench.RunQualitySuite(ctx, bench.QualityConfig{Scenario: *scenario, Volumes: *volumes, Corpus: *corpus,
+			Cut: *cut, Slices: *slices, Seed: *seed, Dir: *keep})
 		if err != nil {
 			return err
 		}
 		if *asJSON {
 			enc := json.NewEncoder(e.stdout)
 			enc.SetIndent("", "  ")
-			return enc.Encode(rep)
+			if !suite.All && len(suite.Reports) == 1 {
+				return enc.Encode(suite.Reports[0])
+			}
+			return enc.Encode(suite)
 		}
-		return bench.WriteQualityText(e.stdout, rep)
+		return bench.WriteQualitySuiteText(e.stdout, suite)
 	}
 	return usagef("unknown benchmark %q (want hash, index or quality)", args[0])
 }

@@ -37,7 +37,7 @@ const (
 	TFlipTB     = "flip-tb"      // window PNG flipped top-bottom
 	TRot90CW    = "rot90-cw"     // window PNG rotated 90 degrees clockwise
 	TCrop       = "crop"         // window PNG cropped 3-5% per side, resized back
-	TDICOMAnon  = "dicom-anon"   // reserved: re-written DICOM with new UIDs (not generated yet)
+	TDICOMAnon  = "dicom-anon"   // re-written DICOM with new UIDs, same pixels (ScenarioAnon)
 	licenseName = "LICENSE"
 )
 
@@ -65,6 +65,9 @@ type Config struct {
 	// (every other voxel plane of the 0.5 mm templates).
 	SliceMM float64
 	Seed    uint64
+	// Corpus is the development corpus folder (../shared/corpus, with
+	// MANIFEST.tsv) that ScenarioMix is built from.
+	Corpus string
 }
 
 // Image is one image file of the scenario and what it shows.
@@ -82,6 +85,9 @@ type Edge struct {
 	Original string `json:"original"`
 	Copy     string `json:"copy"`
 	Shared   int    `json:"shared"`
+	// Either is set when the files do not tell the direction (the same
+	// pixels in both): either direction is right.
+	Either bool `json:"either_direction,omitempty"`
 }
 
 // Leak is an expected leak: Pairs image pairs of Dataset that show the
@@ -103,6 +109,9 @@ type Truth struct {
 	Leaks    []Leak   `json:"leaks"`
 	// Window is the stored window of each series, by volume.
 	Window map[string][2]float64 `json:"window"`
+	// Skipped names the source files left out, with the reason
+	// (ScenarioMix: corpus images Go does not decode).
+	Skipped []string `json:"skipped,omitempty"`
 }
 
 // Copies reports whether two images of the truth are copies: the same
@@ -110,7 +119,7 @@ type Truth struct {
 func Copies(a, b Image) bool { return a.Volume == b.Volume && a.Slice == b.Slice }
 
 // IsRaster reports whether the image is a PNG or JPEG file.
-func (im Image) IsRaster() bool { return im.Transform != TDICOM && im.Transform != TDICOMAnon }
+func (im Image) IsRaster() bool { return !strings.HasPrefix(im.Transform, TDICOM) }
 
 // series is a stack of slices of one volume, as 12-bit stored values.
 type series struct {
@@ -121,6 +130,7 @@ type series struct {
 	dx, dy float64    // pixel spacing, mm (column, row)
 	thick  float64
 	wc, ww float64 // stored window
+	bits   int     // BitsStored: 12, or 16 for seriesOptions.maxValue 65535
 }
 
 // ContentSlices returns the voxel planes along z, sliceMM apart, from the
@@ -173,7 +183,33 @@ func centred(s []int, n int) []int {
 // makeSeries cuts n slices of v into 12-bit values with a window covering
 // the 5th to 85th percentile of the content voxels.
 func makeSeries(v *Volume, name string, n int, sliceMM float64) (*series, error) {
-	zs := centred(ContentSlices(v, sliceMM), n)
+	return makeSeriesOpts(v, name, seriesOptions{n: n, sliceMM: sliceMM})
+}
+
+// seriesOptions says how makeSeriesOpts cuts a volume into a series.
+type seriesOptions struct {
+	n       int     // slices, centred in the volume's content
+	sliceMM float64 // distance between slices
+	// slab averages the voxel planes from one slice up to the next, as a
+	// thick-slice acquisition integrates them; false takes one plane.
+	slab bool
+	// winLo, winHi are the content percentiles the stored window spans;
+	// 0, 0 means 5 and 85.
+	winLo, winHi int
+	// maxValue is the largest stored value: 0 means 4095 (12 bits); 65535
+	// writes 16-bit pixels.
+	maxValue float64
+}
+
+// makeSeriesOpts cuts a series out of v as o says.
+func makeSeriesOpts(v *Volume, name string, o seriesOptions) (*series, error) {
+	if o.winLo == 0 && o.winHi == 0 {
+		o.winLo, o.winHi = 5, 85
+	}
+	if o.maxValue <= 0 {
+		o.maxValue = 4095
+	}
+	zs := centred(ContentSlices(v, o.sliceMM), o.n)
 	if len(zs) < 4 {
 		return nil, fmt.Errorf("reupload: volume %s has %d slices with content, want at least 4", name, len(zs))
 	}
@@ -181,15 +217,28 @@ func makeSeries(v *Volume, name string, n int, sliceMM float64) (*series, error)
 	for _, x := range v.Data {
 		vmax = max(vmax, x)
 	}
-	scale := 4095 / float64(vmax)
-	s := &series{volume: name, w: v.NX, h: v.NY, dx: v.Spacing[0], dy: v.Spacing[1], thick: float64(max(sliceMM, v.Spacing[2]))}
+	scale := o.maxValue / float64(vmax)
+	planes := 1
+	if o.slab {
+		planes = max(1, int(math.Round(o.sliceMM/v.Spacing[2])))
+	}
+	bits := 12
+	if o.maxValue > 4095 {
+		bits = 16
+	}
+	s := &series{volume: name, w: v.NX, h: v.NY, dx: v.Spacing[0], dy: v.Spacing[1], thick: float64(max(o.sliceMM, v.Spacing[2])), bits: bits}
 	var content []uint16
 	for _, z := range zs {
 		px := make([]uint16, v.NX*v.NY)
+		np := min(planes, v.NZ-z)
 		for r := range v.NY {
 			y := v.NY - 1 - r // anterior at the top, as viewers show axial slices
 			for x := range v.NX {
-				val := uint16(math.Round(min(max(float64(v.At(x, y, z))*scale, 0), 4095)))
+				var sum float64
+				for k := range np {
+					sum += float64(v.At(x, y, z+k))
+				}
+				val := uint16(math.Round(min(max(sum/float64(np)*scale, 0), o.maxValue)))
 				px[r*v.NX+x] = val
 				if val > 0 {
 					content = append(content, val)
@@ -197,11 +246,12 @@ func makeSeries(v *Volume, name string, n int, sliceMM float64) (*series, error)
 			}
 		}
 		s.slices = append(s.slices, px)
-		s.z = append(s.z, float64(z)*v.Spacing[2])
+		// The slice location is the slab's centre.
+		s.z = append(s.z, (float64(z)+float64(np-1)/2)*v.Spacing[2])
 	}
 	slices.Sort(content)
-	lo := float64(content[len(content)*5/100])
-	hi := float64(content[len(content)*85/100])
+	lo := float64(content[len(content)*o.winLo/100])
+	hi := float64(content[min(len(content)*o.winHi/100, len(content)-1)])
 	s.wc, s.ww = math.Round((lo+hi)/2), math.Round(max(hi-lo, 2))
 	return s, nil
 }
@@ -312,6 +362,31 @@ const mrImageStorage = "1.2.840.10008.5.1.4.1.1.4"
 
 // writeSeries writes s as one DICOM MR series, IM_0001.dcm..., into ds.
 func (g *gen) writeSeries(ds string, s *series, patientID, description string) error {
+	return g.writeSeriesOpts(ds, s, dicomOptions{patientID: patientID, description: description, transform: TDICOM})
+}
+
+// dicomOptions says how writeSeriesOpts writes a series.
+type dicomOptions struct {
+	patientID, description string
+	transform              string // the truth label of the instances
+	// deidentified adds Patient Identity Removed and a De-identification
+	// Method, as an anonymiser does.
+	deidentified bool
+	// fileNames is the instance file name pattern; "" means IM_%04d.dcm.
+	fileNames string
+}
+
+// writeSeriesOpts writes s as one DICOM MR series into ds, with new
+// Study, Series and SOP Instance UIDs.
+func (g *gen) writeSeriesOpts(ds string, s *series, o dicomOptions) error {
+	patientID, description := o.patientID, o.description
+	if o.fileNames == "" {
+		o.fileNames = "IM_%04d.dcm"
+	}
+	bits := s.bits
+	if bits == 0 {
+		bits = 12
+	}
 	g.dataset(ds)
 	study, ser := uid(g.rng), uid(g.rng)
 	ds64 := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
@@ -344,6 +419,10 @@ func (g *gen) writeSeries(ds string, s *series, patientID, description string) e
 		add(tag.SeriesDescription, []string{description})
 		add(tag.PatientName, []string{"Anonymous^" + patientID})
 		add(tag.PatientID, []string{patientID})
+		if o.deidentified {
+			add(tag.PatientIdentityRemoved, []string{"YES"})
+			add(tag.DeidentificationMethod, []string{"copycat reupload anonymiser: new UIDs and Patient ID"})
+		}
 		add(tag.SliceThickness, []string{ds64(s.thick)})
 		add(tag.StudyInstanceUID, []string{study})
 		add(tag.SeriesInstanceUID, []string{ser})
@@ -358,8 +437,8 @@ func (g *gen) writeSeries(ds string, s *series, patientID, description string) e
 		add(tag.Columns, []int{s.w})
 		add(tag.PixelSpacing, []string{ds64(s.dy), ds64(s.dx)})
 		add(tag.BitsAllocated, []int{16})
-		add(tag.BitsStored, []int{12})
-		add(tag.HighBit, []int{11})
+		add(tag.BitsStored, []int{bits})
+		add(tag.HighBit, []int{bits - 1})
 		add(tag.PixelRepresentation, []int{0})
 		add(tag.WindowCenter, []string{ds64(s.wc)})
 		add(tag.WindowWidth, []string{ds64(s.ww)})
@@ -371,7 +450,7 @@ func (g *gen) writeSeries(ds string, s *series, patientID, description string) e
 		if err := dicom.Write(&b, d); err != nil {
 			return fmt.Errorf("write %s slice %d: %w", ds, i, err)
 		}
-		if err := g.image(ds, fmt.Sprintf("IM_%04d.dcm", i+1), s.volume, i, TDICOM, b.Bytes()); err != nil {
+		if err := g.image(ds, fmt.Sprintf(o.fileNames, i+1), s.volume, i, o.transform, b.Bytes()); err != nil {
 			return err
 		}
 	}
@@ -434,7 +513,7 @@ func Generate(ctx context.Context, cfg Config, dir string) (*Truth, error) {
 	if err := g.writeSeries(DSDICOM, mr, "REUPLOAD-0001", "T1 axial (ch2better)"); err != nil {
 		return nil, err
 	}
-	g.truth.Edges = append(g.truth.Edges, Edge{DSDICOM, DSPNG, n})
+	g.truth.Edges = append(g.truth.Edges, Edge{Original: DSDICOM, Copy: DSPNG, Shared: n})
 	// b. Window renders, shuffled names.
 	renders, names, err := g.writeWindowPNGs(DSPNG, DSDICOM, mr)
 	if err != nil {
@@ -445,19 +524,9 @@ func Generate(ctx context.Context, cfg Config, dir string) (*Truth, error) {
 		return nil, err
 	}
 	// d. Min-max renders upscaled to 512.
-	g.dataset(DSMinMax)
-	mm := g.pick(n, 40)
-	for _, i := range mm {
-		img := gray(imaging.Resize(minMaxRender(mr.slices[i], mr.w, mr.h), 512, 512, imaging.CatmullRom))
-		data, err := encodePNG(img)
-		if err != nil {
-			return nil, err
-		}
-		if err := g.image(DSMinMax, fmt.Sprintf("IM_%04d.png", i+1), mr.volume, i, TMinMax512, data); err != nil {
-			return nil, err
-		}
+	if err := g.minMax(DSMinMax, DSDICOM, mr, 40, 512, TMinMax512); err != nil {
+		return nil, err
 	}
-	g.truth.Edges = append(g.truth.Edges, Edge{DSDICOM, DSMinMax, len(mm)})
 	// e. Augmentations.
 	if err := g.augment(mr.volume, renders); err != nil {
 		return nil, err
@@ -475,7 +544,7 @@ func Generate(ctx context.Context, cfg Config, dir string) (*Truth, error) {
 		if _, _, err := g.writeWindowPNGs(DSPrimPNG, DSPrimDICOM, pr); err != nil {
 			return nil, err
 		}
-		g.truth.Edges = append(g.truth.Edges, Edge{DSPrimDICOM, DSPrimPNG, len(pr.slices)})
+		g.truth.Edges = append(g.truth.Edges, Edge{Original: DSPrimDICOM, Copy: DSPrimPNG, Shared: len(pr.slices)})
 	}
 	return g.truth, g.truth.save(dir)
 }
@@ -484,7 +553,21 @@ func Generate(ctx context.Context, cfg Config, dir string) (*Truth, error) {
 // q85, split 80/20 by a seeded shuffle, with 5 train slices also in test,
 // re-encoded at q70.
 func (g *gen) kaggle(volume string, renders []*image.Gray, names []string) error {
-	g.dataset(DSKaggle)
+	return g.kaggleOpts(kaggleOptions{ds: DSKaggle, from: DSPNG, size: 224, q: 85, qLeak: 70, label: TJPEG224, labelLeak: TJPEG224Lk}, volume, renders, names)
+}
+
+// kaggleOptions says how kaggleOpts squashes and splits the renders.
+type kaggleOptions struct {
+	ds, from         string // the dataset written, and the one it derives from
+	size, q, qLeak   int    // square side, JPEG quality, quality of the leaked copies
+	label, labelLeak string
+}
+
+// kaggleOpts writes a train/test split of every render squashed to
+// o.size squared: 80/20 by a seeded shuffle, with 5 train slices also in
+// test, re-encoded at o.qLeak.
+func (g *gen) kaggleOpts(o kaggleOptions, volume string, renders []*image.Gray, names []string) error {
+	g.dataset(o.ds)
 	n := len(renders)
 	order := g.rng.Perm(n)
 	nTest := int(math.Round(float64(n) * 0.2))
@@ -492,36 +575,55 @@ func (g *gen) kaggle(volume string, renders []*image.Gray, names []string) error
 	jpg := func(i int) string { return strings.TrimSuffix(names[i], ".png") + ".jpg" }
 	small := make([]*image.Gray, n)
 	for i, r := range renders {
-		small[i] = gray(imaging.Resize(r, 224, 224, imaging.Lanczos))
+		small[i] = gray(imaging.Resize(r, o.size, o.size, imaging.Lanczos))
 	}
 	put := func(split string, i, q int, t string) error {
 		data, err := encodeJPEG(small[i], q)
 		if err != nil {
 			return err
 		}
-		return g.image(DSKaggle, split+"/"+jpg(i), volume, i, t, data)
+		return g.image(o.ds, split+"/"+jpg(i), volume, i, t, data)
 	}
 	for _, i := range train {
-		if err := put("train", i, 85, TJPEG224); err != nil {
+		if err := put("train", i, o.q, o.label); err != nil {
 			return err
 		}
 	}
 	for _, i := range test {
-		if err := put("test", i, 85, TJPEG224); err != nil {
+		if err := put("test", i, o.q, o.label); err != nil {
 			return err
 		}
 	}
-	leak := Leak{Dataset: DSKaggle, Splits: [2]string{"test", "train"}}
+	leak := Leak{Dataset: o.ds, Splits: [2]string{"test", "train"}}
 	for _, k := range g.pick(len(train), 5) {
 		i := train[k]
-		if err := put("test", i, 70, TJPEG224Lk); err != nil {
+		if err := put("test", i, o.qLeak, o.labelLeak); err != nil {
 			return err
 		}
 		leak.Pairs++
 		leak.Examples = append(leak.Examples, [2]string{"test/" + jpg(i), "train/" + jpg(i)})
 	}
 	g.truth.Leaks = append(g.truth.Leaks, leak)
-	g.truth.Edges = append(g.truth.Edges, Edge{DSPNG, DSKaggle, n})
+	g.truth.Edges = append(g.truth.Edges, Edge{Original: o.from, Copy: o.ds, Shared: n})
+	return nil
+}
+
+// minMax writes k min-max renders of distinct slices of s, resized to
+// size squared, as PNG into ds (derived from the series in from).
+func (g *gen) minMax(ds, from string, s *series, k, size int, label string) error {
+	g.dataset(ds)
+	mm := g.pick(len(s.slices), k)
+	for _, i := range mm {
+		img := gray(imaging.Resize(minMaxRender(s.slices[i], s.w, s.h), size, size, imaging.CatmullRom))
+		data, err := encodePNG(img)
+		if err != nil {
+			return err
+		}
+		if err := g.image(ds, fmt.Sprintf("IM_%04d.png", i+1), s.volume, i, label, data); err != nil {
+			return err
+		}
+	}
+	g.truth.Edges = append(g.truth.Edges, Edge{Original: from, Copy: ds, Shared: len(mm)})
 	return nil
 }
 
@@ -530,7 +632,14 @@ func (g *gen) kaggle(volume string, renders []*image.Gray, names []string) error
 // clockwise and cropped by 3-5% per side then resized back; JPEG q90 and
 // PNG alternately.
 func (g *gen) augment(volume string, renders []*image.Gray) error {
-	g.dataset(DSAugmented)
+	return g.augmentOpts(DSAugmented, DSPNG, volume, renders, 0.03, 0.02, TCrop)
+}
+
+// augmentOpts writes 36 augmentations of distinct renders into ds, as
+// augment does, with crops of cropLo to cropLo+cropSpan per side (exactly cropLo,
+// drawing nothing from the seed, when cropSpan is 0) labelled cropLabel.
+func (g *gen) augmentOpts(ds, from, volume string, renders []*image.Gray, cropLo, cropSpan float64, cropLabel string) error {
+	g.dataset(ds)
 	picked := g.pick(len(renders), 36)
 	picked = picked[:len(picked)/4*4]
 	q := len(picked) / 4
@@ -550,11 +659,16 @@ func (g *gen) augment(volume string, renders []*image.Gray) error {
 			out, t = imaging.Rotate270(src), TRot90CW
 		default:
 			b := src.Bounds()
-			frac := func() float64 { return 0.03 + 0.02*g.rng.Float64() }
+			frac := func() float64 {
+				if cropSpan == 0 {
+					return cropLo
+				}
+				return cropLo + cropSpan*g.rng.Float64()
+			}
 			l, r := int(math.Round(frac()*float64(b.Dx()))), int(math.Round(frac()*float64(b.Dx())))
 			tp, bt := int(math.Round(frac()*float64(b.Dy()))), int(math.Round(frac()*float64(b.Dy())))
 			c := imaging.Crop(src, image.Rect(l, tp, b.Dx()-r, b.Dy()-bt))
-			out, t = imaging.Resize(c, b.Dx(), b.Dy(), imaging.Lanczos), TCrop
+			out, t = imaging.Resize(c, b.Dx(), b.Dy(), imaging.Lanczos), cropLabel
 		}
 		var (
 			data []byte
@@ -571,11 +685,11 @@ func (g *gen) augment(volume string, renders []*image.Gray) error {
 		if err != nil {
 			return err
 		}
-		if err := g.image(DSAugmented, name, volume, i, t, data); err != nil {
+		if err := g.image(ds, name, volume, i, t, data); err != nil {
 			return err
 		}
 	}
-	g.truth.Edges = append(g.truth.Edges, Edge{DSPNG, DSAugmented, len(picked)})
+	g.truth.Edges = append(g.truth.Edges, Edge{Original: from, Copy: ds, Shared: len(picked)})
 	return nil
 }
 
