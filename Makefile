@@ -36,7 +36,8 @@ test: ## go vet and go test -race, pure-Go build and (when libraries are install
 	@# The corpus-wide measurement studies sample under -race; run them whole.
 	$(GO) test -count=1 ./hash/
 	$(GO) test -count=1 -run 'Recall' ./scan/
-	$(GO) test -count=1 -run 'TestVerifyStudy' ./bench/
+	$(GO) test -count=1 -run 'TestVerifyStudy|TestQuality' ./bench/
+	$(GO) test -count=1 ./internal/reupload/
 	$(GO) test -count=1 -run 'SIGINT|FaultFullDisk' ./cmd/copycat/
 ifneq ($(TAGS),)
 	$(GO) vet -tags '$(TAGS)' ./...

@@ -14,14 +14,14 @@ import (
 // already share many verified copies (one is an upload of the other), the
 // images of one that matched nothing in the other are compared with
 // every image of the other on 8x8 thumbnails (match.CoarseSimilarity),
-// and the rescueTop most alike go to match.Rescue, which verifies them
-// strictly (an aligned crop, or the same picture). Only the side that
+// and match.RescueBest decides among the rescueTop most alike: an aligned
+// crop or the same picture, or a crop that ranking singles out. Only the side that
 // looks like the copy is rescued: a dataset with at least rescueMinLinks
 // of its images, and rescueMinShare of them, linked into the other. The
 // rest of a subset's original has no copy to find. The coarse work is
 // bounded by rescueBudget comparisons in all, the largest overlaps first.
 const (
-	rescueMinLinks = 5
+	rescueMinLinks = 3
 	rescueMinShare = 0.25
 	rescueTop      = 8
 	rescueBudget   = 4_000_000
@@ -141,11 +141,13 @@ func (s *Store) rescue(ctx context.Context, c *candidateSet, mo match.Options) (
 				top = append(top, scored{a, match.CoarseSimilarity(&coarse[a], &coarse[b], mo.NoTransforms)})
 			}
 			slices.SortFunc(top, func(p, q scored) int { return cmp.Or(cmp.Compare(q.s, p.s), cmp.Compare(p.i, q.i)) })
+			originals := make([]*match.Image, 0, rescueTop)
 			for _, t := range top[:min(rescueTop, len(top))] {
-				if r := match.Rescue(c.images[t.i], c.images[b], mo); r.Verified {
-					c.pairs = append(c.pairs, match.Pair{A: t.i, B: b, Result: r})
-					added++
-				}
+				originals = append(originals, c.images[t.i])
+			}
+			if k, r := match.RescueBest(originals, c.images[b], mo); k >= 0 {
+				c.pairs = append(c.pairs, match.Pair{A: top[k].i, B: b, Result: r})
+				added++
 			}
 		}
 	}

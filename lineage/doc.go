@@ -13,26 +13,30 @@
 // # What Analyze does
 //
 //  1. Loads every image record (without thumbnails) and the clusters of the
-//     index. Clusters match copies in the same orientation only, so
-//     rotated and mirrored copies are found here: the pHashes of all
-//     images are joined with the other seven dihedral pHashes of all
-//     images (index.AllPairs), and each candidate is verified with
-//     index.Compare under its transform. Verified candidates join their
-//     clusters into one group: a group is one source image and its copies.
+//     index: match.Groups has decided which images are copies (rotated,
+//     mirrored and cropped ones included) and how each relates to its
+//     cluster's representative; a group is one source image and its
+//     copies. Lineage relates two members by composing their transforms,
+//     so it never disagrees with clusters or query about a pair.
 //  2. Overlap: for every pair of datasets, the number of groups holding
 //     images of both ("shared source images"), the share of each dataset's
 //     images in those groups, and the relation of the closest image pair
 //     of each group (identical file, identical pixels, same DICOM instance,
 //     near-duplicate, and the rotation or mirror if any).
 //  3. Direction: per closest pair, which image has the higher fidelity
-//     (more pixels, more bits, lossless over lossy, DICOM over a raster
-//     rendering); a clear majority decides. Without fidelity evidence,
-//     containment decides: the copy is the dataset mostly inside the other.
-//     Neither: the edge is kept, marked undetermined.
+//     (more bits, lossless over lossy, DICOM over a raster rendering,
+//     higher JPEG quality; more pixels counts half, since an upscaled copy
+//     has more pixels and no more information); a clear majority decides.
+//     Without fidelity evidence, containment decides: the copy is the
+//     dataset mostly inside the other. Neither: the edge is kept, marked
+//     undetermined. An overlap of fewer than 2 images, or under 5% of both
+//     datasets, is not a derivation.
 //  4. Nearest parent: a copy with two parents where one parent derives
 //     from the other keeps the parent its images are closest to (mean
-//     pHash distance over the groups all three share, then metadata
-//     likeness); the other edge is listed as indirect.
+//     pHash distance over the groups all three share; within half a bit,
+//     metadata likeness: a render of a DICOM is as close to it as the
+//     DICOM is, and the copy has the render's format); the other edge is
+//     listed as indirect.
 //  5. Transformations seen on each edge's closest pairs, split leakage
 //     inside datasets and from an original's test split to a copy's train
 //     split, and the licence audit (license.go) over each dataset's

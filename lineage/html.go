@@ -49,7 +49,7 @@ func (r *Report) WriteHTML(w io.Writer, st *index.Store) error {
 			gv.Members = append(gv.Members, galleryMember{
 				Thumb: uri, Dataset: im.Dataset, Path: im.Path, Frame: im.Frame,
 				Size: fmt.Sprintf("%dx%d %s", im.Width, im.Height, im.Format), Distance: m.dist,
-				Transform: transformLabel(m.transform),
+				Transform: transformLabel(m.transform, m.cropped),
 			})
 		}
 		gv.More = len(g.members) - len(gv.Members)
@@ -70,8 +70,15 @@ func (r *Report) WriteHTML(w io.Writer, st *index.Store) error {
 // keeps the IDs of gallery members only.
 func (r *Report) imageID(i int) uint64 { return r.ids[i] }
 
-func transformLabel(t match.Transform) string {
-	if t == 0 {
+// transformLabel names what was done to the group's first image to make
+// this one, as clusters do ("" when nothing).
+func transformLabel(t match.Transform, cropped bool) string {
+	switch {
+	case cropped && t == 0:
+		return "crop"
+	case cropped:
+		return t.String() + "+crop"
+	case t == 0:
 		return ""
 	}
 	return t.String()

@@ -180,6 +180,7 @@ type image struct {
 type member struct {
 	img       int // index into images
 	transform match.Transform
+	cropped   bool
 	dist      int
 }
 
@@ -335,7 +336,7 @@ func (a *analysis) buildGroups(ctx context.Context) error {
 			}
 			a.images[i].transform = m.Relation.Transform
 			a.images[i].cropped = m.Relation.Cropped()
-			g.members = append(g.members, member{img: i, transform: m.Relation.Transform, dist: m.Distance})
+			g.members = append(g.members, member{img: i, transform: m.Relation.Transform, cropped: m.Relation.Cropped(), dist: m.Distance})
 			seen[a.images[i].ds] = true
 		}
 		if len(g.members) < 2 {

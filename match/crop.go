@@ -107,6 +107,15 @@ func sampleLine(p *[hash.ThumbSize]float64, u float64) float64 {
 }
 
 func pearson(a, b []float64) float64 {
+	_, _, va, vb, cov := moments(a, b)
+	if va <= 0 || vb <= 0 {
+		return 0
+	}
+	return cov / math.Sqrt(va*vb)
+}
+
+// moments returns the means, variances and covariance of a and b.
+func moments(a, b []float64) (ma, mb, va, vb, cov float64) {
 	n := float64(len(a))
 	var sa, sb, saa, sbb, sab float64
 	for i := range a {
@@ -116,11 +125,8 @@ func pearson(a, b []float64) float64 {
 		sbb += b[i] * b[i]
 		sab += a[i] * b[i]
 	}
-	va, vb := saa/n-(sa/n)*(sa/n), sbb/n-(sb/n)*(sb/n)
-	if va <= 0 || vb <= 0 {
-		return 0
-	}
-	return (sab/n - sa/n*sb/n) / math.Sqrt(va*vb)
+	ma, mb = sa/n, sb/n
+	return ma, mb, saa/n - ma*ma, sbb/n - mb*mb, sab/n - ma*mb
 }
 
 // invert returns the crop of b that a shows, given the crop c of a that b
@@ -143,22 +149,13 @@ func boxVerification(a, b *thumb, c Crop) Verification {
 	rb := boxResample(b, Whole)
 	v := Verification{DHashDistance: -1, PDQDistance: -1}
 	const n = float64(boxCells * boxCells)
-	var sa, sb, saa, sbb, sab float64
-	for i := range ra {
-		sa += ra[i]
-		sb += rb[i]
-		saa += ra[i] * ra[i]
-		sbb += rb[i] * rb[i]
-		sab += ra[i] * rb[i]
-	}
-	ma, mb := sa/n, sb/n
-	va, vb := saa/n-ma*ma, sbb/n-mb*mb
+	ma, mb, va, vb, cov := moments(ra, rb)
 	if va < 1 || vb < 1 {
 		v.Flat = true
 		return v
 	}
 	sda, sdb := math.Sqrt(va), math.Sqrt(vb)
-	v.ThumbCorrelation = max(-1, min(1, (sab/n-ma*mb)/(sda*sdb)))
+	v.ThumbCorrelation = max(-1, min(1, cov/(sda*sdb)))
 	var sum float64
 	for i := range ra {
 		sum += math.Abs((ra[i]-ma)/sda - (rb[i]-mb)/sdb)

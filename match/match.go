@@ -174,7 +174,11 @@ func nearest(a, b *Image, o Options) Result {
 		}
 	}
 	if found && !o.NoCrops {
-		best = withCrop(bx, by, best, vo)
+		upto := cropNotNeeded
+		if best.Distance >= cropSuspectDistance {
+			upto = NearIdenticalScore
+		}
+		best = withCrop(bx, by, best, vo, minCropCorrelation, upto)
 	}
 	return best
 }
@@ -187,12 +191,22 @@ func plain(x, y *hash.Fingerprint, t Transform, d int, vo Thresholds) Result {
 
 // withCrop returns c, or y as a crop of x (or x of y) under c's transform
 // when that fits better and passes MinCropCorrelation. Only the best
-// plain transform is tried: an alignment costs a few hundred
-// microseconds.
-func withCrop(x, y *hash.Fingerprint, c Result, vo Thresholds) Result {
+// plain transform is tried, and only when its plain correlation is from
+// from up to upto: an alignment costs about a hundred microseconds.
+func withCrop(x, y *hash.Fingerprint, c Result, vo Thresholds, from, upto float64) Result {
+	if r, ok := cropOf(x, y, c, vo, from, upto); ok && r.Score >= MinCropCorrelation {
+		return r
+	}
+	return c
+}
+
+// cropOf aligns y as a crop of x (or x of y) under c's transform and
+// returns the crop's result when one is found that correlates better
+// than c and passes vo, whatever MinCropCorrelation says.
+func cropOf(x, y *hash.Fingerprint, c Result, vo Thresholds, from, upto float64) (Result, bool) {
 	v := c.Verification
-	if v.Flat || v.ThumbCorrelation < minCropCorrelation || v.ThumbCorrelation >= cropNotNeeded {
-		return c
+	if v.Flat || v.ThumbCorrelation < from || v.ThumbCorrelation >= upto {
+		return c, false
 	}
 	tx := &x.Thumb
 	if c.Transform != Identity {
@@ -204,13 +218,13 @@ func withCrop(x, y *hash.Fingerprint, c Result, vo Thresholds) Result {
 	if rc, rv, rok := alignCrop(&y.Thumb, tx, v.ThumbCorrelation); rok && (!ok || rv.ThumbCorrelation > cv.ThumbCorrelation) {
 		crop, cv, ok = rc.invert(), rv, true
 	}
-	if !ok || !vo.Accept(cv) || cv.ThumbCorrelation < MinCropCorrelation {
-		return c
+	if !ok || !vo.Accept(cv) {
+		return c, false
 	}
 	cv.PHashDistance = c.Distance
 	r := c
 	r.Crop, r.Verification, r.Score, r.Verified = crop, cv, cv.ThumbCorrelation, true
-	return r
+	return r, true
 }
 
 // MinCropCorrelation is the least correlation of a crop, aligned and
@@ -219,6 +233,12 @@ func withCrop(x, y *hash.Fingerprint, c Result, vo Thresholds) Result {
 // scenario's MR slices, 3-5% crops correlated 0.993-0.995 with their own
 // slice and 0.979-0.983 with the slices next to it.
 const MinCropCorrelation = 0.99
+
+// cropSuspectDistance is the pHash distance from which a pair that
+// correlates well is still looked at as a crop: on a smooth picture a 4%
+// crop keeps 0.997 of its correlation and moves the pHash 12 bits, while
+// re-encodings stay within a few bits.
+const cropSuspectDistance = 6
 
 // cropNotNeeded is the plain correlation above which no crop is looked
 // for: a crop of 1% (the least the thumbnails show) already costs more.
@@ -236,21 +256,28 @@ func better(c, best Result) bool {
 	return c.Distance < best.Distance
 }
 
-// NearIdenticalScore is the thumbnail correlation at or above which two
-// images of one dataset are the same picture: on a real T1 MR volume
-// (0.5 mm slices), a 224x224 JPEG re-saved at another quality correlates
-// 0.99999 with itself, a neighbouring slice at most 0.9990.
-const NearIdenticalScore = 0.9995
+// NearIdenticalScore and NearIdenticalDiff are the thumbnail correlation
+// (at least) and normalised difference (at most) at which two images of
+// one dataset are the same picture: the only relation that links two
+// images of one dataset (a leak re-encoded at another quality counts, the
+// next slice does not). Measured: a 224x224 JPEG of an MR slice re-saved
+// at another quality, 0.99999; the corpus's video frame saved as PNG and
+// as a 4:4:4 or 4:2:2 JPEG, 0.9994-0.9999 with differences 0.013-0.023;
+// neighbouring slices of a real T1 volume 0.5 mm apart at most 0.99891
+// with differences from 0.0247, 1 mm apart at most 0.9925 (0.068).
+const (
+	NearIdenticalScore = 0.999
+	NearIdenticalDiff  = 0.03
+)
 
 // NearIdentical reports whether r relates two images that are the same
-// picture, not merely alike: the only relation that links two images of
-// one dataset (a leak re-encoded at another quality counts, the next
-// slice does not).
+// picture, not merely alike (see NearIdenticalScore).
 func (r Result) NearIdentical() bool {
 	if r.Kind.Exact() {
 		return true
 	}
-	return r.Verified && r.Transform == Identity && !r.Cropped() && r.Score >= NearIdenticalScore
+	return r.Verified && r.Transform == Identity && !r.Cropped() &&
+		r.Score >= NearIdenticalScore && r.Verification.ThumbDiff <= NearIdenticalDiff
 }
 
 // equalDigest reports whether two digests are known and equal.

@@ -1,0 +1,5 @@
+//go:build !race
+
+package reupload
+
+const raceEnabled = false
