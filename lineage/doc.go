@@ -25,8 +25,9 @@
 //     near-duplicate, and the rotation or mirror if any).
 //  3. Direction: per closest pair, which image has the higher fidelity
 //     (more bits, lossless over lossy, DICOM over a raster rendering,
-//     higher JPEG quality; more pixels counts half, since an upscaled copy
-//     has more pixels and no more information); a clear majority decides.
+//     higher JPEG quality, more pixels: the last two are weak, an upscaled
+//     copy has more pixels and a JPEG re-saved as PNG is "lossless", and
+//     where they disagree they cancel); a clear majority decides.
 //     Without fidelity evidence, containment decides: the copy is the
 //     dataset mostly inside the other. Neither: the edge is kept, marked
 //     undetermined. An overlap of fewer than 2 images, or under 5% of both

@@ -98,8 +98,10 @@ func frac(n, d int) float64 {
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
-// largerDimensions names the pixel-count criterion of fidelity, the one
-// that only decides when no other evidence does.
+// largerDimensions names the pixel-count criterion of fidelity. It is weak
+// evidence (an upscaled copy has more pixels and no more information),
+// and so is "lossless" (a JPEG re-saved as PNG claims it): when they
+// disagree in a pair they cancel, and containment decides.
 const largerDimensions = "larger dimensions"
 
 // fidelity compares two images of one source: +1 when x has the higher
@@ -178,7 +180,7 @@ func (a *analysis) edges(rep *Report) {
 		crit := map[string][2]int{}
 		for _, c := range cs {
 			f := fidelity(&a.images[c.a], &a.images[c.b])
-			s := 0.0
+			s := 0
 			for name, v := range f {
 				n := crit[name]
 				if v > 0 {
@@ -187,16 +189,7 @@ func (a *analysis) edges(rep *Report) {
 					n[1]++
 				}
 				crit[name] = n
-				if name == largerDimensions {
-					// Pixel count is weak evidence: an upscaled copy has
-					// more pixels and no more information. It weighs half
-					// a criterion, so that it decides alone or against a
-					// single other criterion (a JPEG re-saved as PNG
-					// claims "lossless"), never against two.
-					s += float64(v) / 2
-					continue
-				}
-				s += float64(v)
+				s += v
 			}
 			switch {
 			case s > 0:
@@ -272,7 +265,7 @@ func (a *analysis) edges(rep *Report) {
 			// of P is as far from C as P is) and metadata likeness
 			// decides: C has Q's format and depth when it was made from
 			// Q.
-			if dQ < dP-closenessNoise || math.Abs(dQ-dP) <= closenessNoise && mQ <= mP {
+			if dQ < dP-closenessNoise || math.Abs(dQ-dP) <= closenessNoise && mQ < mP {
 				drop[[2]int{P, C}] = fmt.Sprintf("via %s: %s is closer to %s (mean pHash distance %.2f, %.2f metadata differences) than to %s (%.2f, %.2f)",
 					rep.Datasets[Q].Name, rep.Datasets[C].Name, rep.Datasets[Q].Name, dQ, mQ, rep.Datasets[P].Name, dP, mP)
 			} else {
