@@ -57,10 +57,12 @@ type Match struct {
 	// match looks like the query after it); near-duplicates only.
 	Transform match.Transform
 	// Verification compares the two images beyond the pHash; Verified says
-	// whether it passes the thresholds that clustering uses (and is not
-	// another instance of the query's series). Exact kinds are always
-	// verified. Unverified near-duplicates are still returned: they are
-	// what a person should look at.
+	// whether it passes the thresholds that clustering uses, is not
+	// another instance of the query's series, and ties with the best
+	// match of its dataset (match.Ties: the neighbouring slice of the
+	// query's own slice is not verified). Exact kinds are always verified.
+	// Unverified near-duplicates are still returned: they are what a
+	// person should look at.
 	Verification match.Verification
 	Verified     bool
 	// MinMax is set when the near-duplicate was found through a min-max
@@ -340,6 +342,10 @@ func (s *Store) Query(q Query) ([]Match, error) {
 	if err != nil {
 		return nil, fmt.Errorf("query: %w", err)
 	}
+	rankPerDataset(out)
+	if err := s.rankBack(hi, out, mo); err != nil {
+		return nil, fmt.Errorf("query: %w", err)
+	}
 	slices.SortFunc(out, func(a, b Match) int {
 		return cmp.Or(
 			cmp.Compare(a.Distance, b.Distance),
@@ -373,4 +379,106 @@ func (s *Store) LinearSearch(q uint64, maxDist int) (int, error) {
 func equalDigest(a, b [32]byte) bool {
 	var zero [32]byte
 	return a != zero && a == b
+}
+
+// rankPerDataset applies match.Groups' ranking to a query's answer: in
+// each dataset, a verified near-duplicate stays verified only if it ties
+// with the dataset's best match (match.Ties), so that the next slice of a
+// series is not called a copy beside the slice itself. The query is one
+// image of no dataset: the rule within a dataset (near-identical only)
+// and the cannot-links do not apply to it.
+func rankPerDataset(ms []Match) {
+	best := map[string]float64{}
+	for _, m := range ms {
+		if m.Verified && m.Kind == match.NearDuplicate {
+			best[m.Image.Dataset] = max(best[m.Image.Dataset], m.Result.Score)
+		}
+		if m.Kind.Exact() {
+			best[m.Image.Dataset] = 1
+		}
+	}
+	for i := range ms {
+		if m := &ms[i]; m.Verified && m.Kind == match.NearDuplicate && !match.Ties(m.Result.Score, best[m.Image.Dataset]) {
+			m.Verified = false
+		}
+	}
+}
+
+// rankBack applies the other half of the ranking when the query is an
+// indexed image (it has an identical-file or identical-pixels match): a
+// verified near-duplicate in another dataset stays verified only if the
+// query also ties with that image's best match in the query's dataset.
+// Without it, a slice whose own copy is missing from an upload would be
+// told that the copy of the next slice is its copy; Clusters refuses that
+// link, and Query now agrees.
+func (s *Store) rankBack(hi *hashIndex, ms []Match, mo match.Options) error {
+	self := ""
+	for _, m := range ms {
+		if m.Kind == match.IdenticalFile || m.Kind == match.IdenticalPixels {
+			self = m.Image.Dataset
+			break
+		}
+	}
+	if self == "" {
+		return nil
+	}
+	var selfID uint32
+	found := false
+	for id, name := range hi.names {
+		if name == self {
+			selfID, found = id, true
+		}
+	}
+	if !found {
+		return nil
+	}
+	maxDist := mo.MaxDistance
+	if maxDist < 0 {
+		maxDist = DefaultMaxDistance
+	}
+	return s.db.View(func(txn *badger.Txn) error {
+		for i := range ms {
+			m := &ms[i]
+			if !m.Verified || m.Kind != match.NearDuplicate || m.Image.Dataset == self {
+				continue
+			}
+			mi := matchImage(&m.Image)
+			cands := map[uint32]bool{}
+			for _, fp := range [2]*hash.Fingerprint{&m.Image.Fingerprint, m.Image.MinMax} {
+				if fp == nil {
+					continue
+				}
+				variants := fp.Dihedral
+				variants[0] = fp.PHash
+				for t, v := range variants {
+					if mo.NoTransforms && t > 0 || t > 0 && v == 0 {
+						continue
+					}
+					hi.set.Search(v, maxDist, func(e uint32, _ int) {
+						if o, _ := hi.owner(e); hi.refs[o].ds == selfID {
+							cands[o] = true
+						}
+					})
+				}
+			}
+			best := 0.0
+			for e := range cands {
+				im, err := getImage(txn, hi.refs[e])
+				if errors.Is(err, ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				im.Dataset = self
+				if r := match.Compare(matchImage(&im), mi, mo); r.Verified {
+					best = max(best, r.Score)
+				}
+			}
+			if !match.Ties(m.Result.Score, best) {
+				m.Verified = false
+			}
+		}
+		return nil
+	})
 }

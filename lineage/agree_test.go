@@ -16,8 +16,8 @@ import (
 // "which images are copies" give one answer on the quality scenario built
 // from the shipped cut of a real MR volume (window and min-max renders,
 // a JPEG upload with leaks, flips, rotations and crops): lineage's groups
-// are the index's clusters, and a query of each cluster's representative
-// returns
+// are the index's clusters, a query of each cluster's representative
+// verifies no image outside its cluster, and it returns
 // every other member, verified, with the cluster's kind and transform
 // (members that only the rescue pass can find, beyond the query's pHash
 // radius, are counted and must be crops).
@@ -92,6 +92,12 @@ func TestQueryClustersLineageAgree(t *testing.T) {
 			func(q scan.QueryResult) error { res = append(res, q); return nil })
 		if err != nil || len(res) != 1 || res[0].Err != nil {
 			t.Fatalf("query %s/%s: %v %+v", r.Dataset, r.Path, err, res)
+		}
+		for _, q := range res[0].Matches {
+			if q.Verified && q.Image.ID != r.ImageID && !slices.ContainsFunc(c.Members, func(m index.ClusterMember) bool { return m.ImageID == q.Image.ID }) {
+				t.Errorf("query of %s/%s verifies %s/%s (%s %s, score %.5f), which is not in its cluster", r.Dataset, r.Path,
+					q.Image.Dataset, q.Image.Path, q.Kind, q.Result.TransformName(), q.Result.Score)
+			}
 		}
 		for _, m := range c.Members[1:] {
 			i := slices.IndexFunc(res[0].Matches, func(x index.Match) bool { return x.Image.ID == m.ImageID })

@@ -36,7 +36,10 @@ const (
 	tieSlack  = 0.0002
 )
 
-func ties(score, best float64) bool { return 1-score <= tieFactor*(1-best)+tieSlack }
+// Ties reports whether a candidate scoring score ties with the best match
+// of its dataset, which scored best: the rule Groups links by, and Query
+// verifies by.
+func Ties(score, best float64) bool { return 1-score <= tieFactor*(1-best)+tieSlack }
 
 // Groups decides which images are copies of one another from the
 // candidate pairs and returns the groups of two or more, largest first.
@@ -167,7 +170,7 @@ func ranked(images []*Image, links []Pair) []Pair {
 	out := links[:0]
 	for _, l := range links {
 		da, db := images[l.A].Dataset, images[l.B].Dataset
-		if da == db || ties(l.Result.Score, best[key{l.A, db}]) || ties(l.Result.Score, best[key{l.B, da}]) {
+		if da == db || Ties(l.Result.Score, best[key{l.A, db}]) || Ties(l.Result.Score, best[key{l.B, da}]) {
 			out = append(out, l)
 		}
 	}

@@ -60,8 +60,8 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 			for _, m := range r.Matches {
 				mj := queryMatchJSON{Dataset: m.Image.Dataset, Path: m.Image.Path, Frame: m.Image.Frame,
 					Distance: m.Distance, Kind: m.Kind.String(), Verified: m.Verified}
-				if m.Kind == match.NearDuplicate && m.Transform != 0 {
-					mj.Transform = m.Transform.String()
+				if name := m.Result.TransformName(); m.Kind == match.NearDuplicate && name != "none" {
+					mj.Transform = name // a rotation or mirror, "crop", or both
 				}
 				if m.MinMax {
 					mj.Rendering = "min-max"
