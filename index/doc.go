@@ -330,5 +330,7 @@
 // clusters 4.3 s, of which the two joins 3.5 s (the identity join alone
 // 1.0 s: the canonical join holds one or two hashes per image) and loading
 // and deciding 0.8 s; 1,488 bytes per image on disk (the canonical pHashes
-// add 16 bytes to each image key).
+// add 16 bytes to each image key and to the file record). Inserts, 300,000
+// images alternated with the binary before them (0d7b50c): 72,000 and
+// 78,000 images/s against 78,000 and 85,000, about 8% slower.
 package index
