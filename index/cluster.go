@@ -158,15 +158,6 @@ func imagePairs(hi *hashIndex, hps []HashPair) []HashPair {
 	return out
 }
 
-// canonicalRadius is the pHash distance up to which canonical pHashes
-// make candidates. Rotated and mirrored copies of the quality scenario's
-// MR slices (JPEG q90 and PNG) kept their canonical pHashes within 2
-// bits; a larger radius costs a lot: the least of eight hashes is not
-// uniform (its leading bits are mostly zeros), so the join's buckets are
-// crowded, and at radius 8 this join took three times the first one's
-// time on a million images.
-const canonicalRadius = 4
-
 // canonicalPairs joins the images' canonical-orientation pHashes (see
 // match.Canonical): a copy rotated or mirrored has the same
 // canonical pHash as its original, within a few bits, though its own

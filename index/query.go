@@ -375,12 +375,6 @@ func (s *Store) LinearSearch(q uint64, maxDist int) (int, error) {
 	return n, nil
 }
 
-// equalDigest reports whether two digests are known and equal.
-func equalDigest(a, b [32]byte) bool {
-	var zero [32]byte
-	return a != zero && a == b
-}
-
 // rankPerDataset applies match.Groups' ranking to a query's answer: in
 // each dataset, a verified near-duplicate stays verified only if it ties
 // with the dataset's best match (match.Ties), so that the next slice of a

@@ -273,16 +273,6 @@ func TestClustersSplitChains(t *testing.T) {
 	}
 }
 
-// shiftThumb shifts src right by k pixels into dst (the left columns repeat).
-func shiftThumb(dst, src *[hash.ThumbSize * hash.ThumbSize]uint8, k int) {
-	const n = hash.ThumbSize
-	for y := range n {
-		for x := range n {
-			dst[y*n+x] = src[y*n+max(0, x-k)]
-		}
-	}
-}
-
 // TestClustersSameAcquisition checks the metadata rule: near-identical
 // frames of one file, and near-identical instances of one series, are not
 // copies; the same pictures in different files and series are.

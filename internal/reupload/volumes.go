@@ -71,8 +71,8 @@ func fileExists(p string) bool {
 }
 
 // cut is testdata/ch2better-cut.nii.gz, 32 axial slices of ch2better 1 mm
-// apart at full in-plane resolution, written by ./cutgen (see doc.go's
-// go:generate line). It is embedded so that `copycat bench quality` runs
+// apart at full in-plane resolution, written by ./cutgen (see the
+// generate directive in doc.go). It is embedded so that `copycat bench quality` runs
 // anywhere; its licence is testdata/NOTICE.
 //
 //go:embed testdata/ch2better-cut.nii.gz
