@@ -7,47 +7,23 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/copycat-dev/copycat/internal/golden"
 
 	"github.com/copycat-dev/copycat/internal/reupload"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// compareGolden compares got with the golden file line by line, or
-// rewrites the file under -update (as hash/ and scan/ do).
+// compareGolden compares got with the golden file, or rewrites it under
+// -update.
 func compareGolden(tb testing.TB, path, got string) {
 	tb.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatalf("%v (run with -update to create it)", err)
-	}
-	gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-	for i := range max(len(gl), len(wl)) {
-		var g, w string
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if g != w {
-			tb.Errorf("%s line %d:\n got: %s\nwant: %s", path, i+1, g, w)
-		}
-	}
+	golden.Check(tb, path, got, *update)
 }
 
 // qualityText runs the benchmark and returns its table without the

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/copycat-dev/copycat/internal/golden"
+
 	"github.com/corona10/goimagehash"
 	"github.com/disintegration/imaging"
 )
@@ -383,27 +385,5 @@ func TestFixturesGolden(t *testing.T) {
 // rewrites the file under -update.
 func compareGolden(tb testing.TB, path, got string) {
 	tb.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatalf("%v (run with -update to create it)", err)
-	}
-	gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-	for i := range max(len(gl), len(wl)) {
-		var g, w string
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if g != w {
-			tb.Errorf("%s line %d:\n got: %s\nwant: %s", path, i+1, g, w)
-		}
-	}
+	golden.Check(tb, path, got, *update)
 }

@@ -16,6 +16,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/copycat-dev/copycat/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -124,34 +126,11 @@ func dicomPixelHash(img image.Image) string {
 	return hex.EncodeToString(h.Sum(nil)[:6])
 }
 
-// checkGolden compares got with the golden file, or rewrites it under
+// dicomCheckGolden compares got with testdata/name, or rewrites it under
 // -update.
 func dicomCheckGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-	for i := 0; i < max(len(gl), len(wl)); i++ {
-		var g, w string
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if g != w {
-			t.Errorf("%s line %d:\n got: %s\nwant: %s", name, i+1, g, w)
-		}
-	}
+	golden.Check(t, filepath.Join("testdata", name), got, *update)
 }
 
 // codecBuild names which optional codecs this build has, for golden files
