@@ -74,6 +74,7 @@ func (s *Store) Pairs(ctx context.Context, opts ClusterOptions) ([]Pair, error) 
 // candidateSet is what Clusters decides on: the loaded images of every
 // candidate pair, and the pairs as indices into images, each once.
 type candidateSet struct {
+	hi      *hashIndex // the search structure the candidates come from
 	images  []*match.Image
 	entries []uint32     // entries[i] is the hash-index entry of images[i]
 	pairs   []match.Pair // Result not filled
@@ -131,7 +132,7 @@ func (s *Store) candidates(ctx context.Context, opts ClusterOptions) (*candidate
 	if err != nil {
 		return nil, err
 	}
-	c := &candidateSet{images: images, entries: entries, pairs: make([]match.Pair, len(eps))}
+	c := &candidateSet{hi: hi, images: images, entries: entries, pairs: make([]match.Pair, len(eps))}
 	for i, p := range eps {
 		a, _ := slices.BinarySearch(entries, p.I)
 		b, _ := slices.BinarySearch(entries, p.J)

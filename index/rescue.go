@@ -30,10 +30,7 @@ const (
 // rescue adds the pairs match.Rescue verifies to c (loading the images it
 // compares) and returns how many it added.
 func (s *Store) rescue(ctx context.Context, c *candidateSet, mo match.Options) (int, error) {
-	hi, err := s.hashIndex(false)
-	if err != nil {
-		return 0, err
-	}
+	hi := c.hi
 	byDS := map[uint32][]uint32{} // dataset -> its entries
 	for e := range hi.refs {
 		byDS[hi.refs[e].ds] = append(byDS[hi.refs[e].ds], uint32(e))

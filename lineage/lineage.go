@@ -21,8 +21,8 @@ type Options struct {
 	MaxDistance int
 	// Workers bounds the goroutines of the pair searches (GOMAXPROCS if 0).
 	Workers int
-	// NoTransforms skips the search for rotated and mirrored copies (the
-	// one step whose cost grows with eight times the images).
+	// NoTransforms leaves rotated and mirrored copies out of the clusters
+	// (index.ClusterOptions.NoTransforms: no canonical-pHash join).
 	NoTransforms bool
 	// NoDocuments skips reading the datasets' sources for the licence
 	// audit: licences are then reported "unavailable".

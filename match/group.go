@@ -280,10 +280,6 @@ func describe(images []*Image, ms []int, adj map[int][]Pair, o Options) Group {
 			}
 			prev := via[i]
 			r := l.Result
-			r.Kind = NearDuplicate
-			if l.Result.Kind.Exact() {
-				r.Kind = l.Result.Kind
-			}
 			r.Transform = prev.Transform.Then(t)
 			r.Crop = c
 			if prev.Cropped() {
