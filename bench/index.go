@@ -157,7 +157,7 @@ func RunIndex(ctx context.Context, cfg IndexConfig, w io.Writer) (IndexResult, e
 			return res, err
 		}
 		res.SearchBytes = set.Bytes()
-		timeSearch(&cfg, hashes, set, nil, &res)
+		timeSearch(ctx, &cfg, hashes, set, nil, &res)
 	}
 	res.PeakRSS = peakRSS()
 	fmt.Fprintf(w, "single query over %d: search p50 %v p99 %v; linear scan p50 %v p99 %v; speed-up %.0fx\n",
@@ -187,7 +187,7 @@ func runStore(ctx context.Context, cfg *IndexConfig, hashes []uint64, family []i
 		return err
 	}
 	start, cpu0 := time.Now(), cpuTime()
-	sc, err := s.BeginScan("bench", dir)
+	sc, err := s.BeginWrite("bench", dir)
 	if err != nil {
 		_ = s.Close()
 		return err
@@ -268,7 +268,7 @@ func runStore(ctx context.Context, cfg *IndexConfig, hashes []uint64, family []i
 	if err != nil {
 		return err
 	}
-	timeSearch(cfg, hashes, set, s, res)
+	timeSearch(ctx, cfg, hashes, set, s, res)
 
 	start = time.Now()
 	cs, st, err := s.Clusters(ctx, index.ClusterOptions{MaxDistance: cfg.MaxDistance, Workers: cfg.Workers})
@@ -284,7 +284,7 @@ func runStore(ctx context.Context, cfg *IndexConfig, hashes []uint64, family []i
 
 // timeSearch measures single queries: the search structure against a
 // linear scan on the same query hashes, and, with a store, Store.Query.
-func timeSearch(cfg *IndexConfig, hashes []uint64, set *index.HashSet, s *index.Store, res *IndexResult) {
+func timeSearch(ctx context.Context, cfg *IndexConfig, hashes []uint64, set *index.HashSet, s *index.Store, res *IndexResult) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 99))
 	queries := make([]uint64, cfg.Queries)
 	for i := range queries {
@@ -325,7 +325,7 @@ func timeSearch(cfg *IndexConfig, hashes []uint64, set *index.HashSet, s *index.
 	for i, q := range queries {
 		syntheticImage(len(hashes)+i, len(hashes)+i, q, &thumbs[0], &f, &im, nil)
 		t0 := time.Now()
-		_, err := s.Query(index.Query{Fingerprint: im.Fingerprint, FileSHA256: im.FileSHA256, PixelSHA256: im.PixelSHA256, MaxDistance: cfg.MaxDistance})
+		_, err := s.Query(ctx, index.Query{Fingerprint: im.Fingerprint, FileSHA256: im.FileSHA256, PixelSHA256: im.PixelSHA256, MaxDistance: cfg.MaxDistance})
 		if err != nil {
 			return
 		}

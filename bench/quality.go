@@ -18,10 +18,9 @@ import (
 
 	"github.com/corona10/goimagehash"
 
-	"github.com/copycat-dev/copycat/index"
+	"github.com/copycat-dev/copycat"
 	"github.com/copycat-dev/copycat/internal/reupload"
 	"github.com/copycat-dev/copycat/lineage"
-	"github.com/copycat-dev/copycat/scan"
 )
 
 // QualityConfig is the copy-detection quality benchmark (tracker issue
@@ -159,7 +158,7 @@ type NeighbourLinks struct {
 	Cross   int `json:"linked_across_volumes"`
 }
 
-// LineageQuality scores lineage.Analyze against the expected edges.
+// LineageQuality scores the lineage analysis against the expected edges.
 type LineageQuality struct {
 	Edges      []EdgeQuality `json:"edges"`
 	Leaks      []LeakQuality `json:"leaks"`
@@ -284,11 +283,16 @@ func runQuality(ctx context.Context, cfg QualityConfig, in *qualityInputs) (*Qua
 	if err := os.RemoveAll(idx); err != nil {
 		return nil, err
 	}
-	var ds []scan.Dataset
+	var ds []copycat.Dataset
 	for _, name := range truth.Datasets {
-		ds = append(ds, scan.Dataset{Name: name, Path: filepath.Join(dir, name)})
+		ds = append(ds, copycat.Dataset{Name: name, Path: filepath.Join(dir, name)})
 	}
-	sum, err := scan.Run(ctx, scan.Options{Index: idx, Workers: cfg.Workers}, ds)
+	ix, err := copycat.Open(idx, copycat.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer ix.Close()
+	sum, err := ix.Scan(ctx, ds, copycat.ScanOptions{Workers: cfg.Workers})
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
 	}
@@ -298,11 +302,6 @@ func runQuality(ctx context.Context, cfg QualityConfig, in *qualityInputs) (*Qua
 		}
 	}
 	rep.Seconds["scan"] = time.Since(t0).Seconds()
-	st, err := index.Open(idx, index.Options{ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
 
 	ims := truth.Images
 	byPath := map[string]int{}
@@ -319,7 +318,7 @@ func runQuality(ctx context.Context, cfg QualityConfig, in *qualityInputs) (*Qua
 
 	// copycat: every pair within a cluster is a predicted copy.
 	t0 = time.Now()
-	clusters, _, err := st.Clusters(ctx, index.ClusterOptions{MaxDistance: -1})
+	clusters, _, err := ix.Clusters(ctx, copycat.ClusterOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("clusters: %w", err)
 	}
@@ -379,7 +378,7 @@ func runQuality(ctx context.Context, cfg QualityConfig, in *qualityInputs) (*Qua
 	rep.Seconds["baseline"] = time.Since(t0).Seconds()
 
 	t0 = time.Now()
-	lin, err := lineage.Analyze(ctx, st, lineage.Options{})
+	lin, err := ix.Lineage(ctx, copycat.LineageOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("lineage: %w", err)
 	}

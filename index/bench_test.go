@@ -12,7 +12,7 @@ import (
 // the scan pipeline does (Unchanged, then Put): one op is one new image.
 func BenchmarkScanPut(b *testing.B) {
 	s := openStore(b, Options{BatchFiles: 2048, FlushInterval: time.Minute})
-	sc, err := s.BeginScan("bench", "/bench")
+	sc, err := s.BeginWrite("bench", "/bench")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func BenchmarkUnchanged(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		sc, err := s.BeginScan("d", "/d")
+		sc, err := s.BeginWrite("d", "/d")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -78,7 +78,7 @@ func BenchmarkUnchanged(b *testing.B) {
 // BenchmarkQuery measures Store.Query against 100,000 indexed images.
 func BenchmarkQuery(b *testing.B) {
 	s := openStore(b, Options{BatchFiles: 4096, FlushInterval: time.Minute})
-	sc, err := s.BeginScan("bench", "/bench")
+	sc, err := s.BeginWrite("bench", "/bench")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func BenchmarkQuery(b *testing.B) {
 	for b.Loop() {
 		q := base
 		q.Fingerprint.PHash = flipBits(rng, hs[rng.IntN(len(hs))], 4)
-		if _, err := s.Query(Query{Fingerprint: q.Fingerprint, FileSHA256: q.FileSHA256, MaxDistance: 8}); err != nil {
+		if _, err := s.Query(b.Context(), Query{Fingerprint: q.Fingerprint, FileSHA256: q.FileSHA256, MaxDistance: 8}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -114,7 +114,7 @@ func BenchmarkQuery(b *testing.B) {
 // planted near-duplicates.
 func BenchmarkClusters(b *testing.B) {
 	s := openStore(b, Options{BatchFiles: 4096, FlushInterval: time.Minute})
-	sc, err := s.BeginScan("bench", "/bench")
+	sc, err := s.BeginWrite("bench", "/bench")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func TestCrashChild(t *testing.T) {
 	fmt.Println("ready")
 	rng := rand.New(rand.NewPCG(seed, 1))
 	for round := int(seed); ; round++ {
-		sc, err := s.BeginScan("crash", "/crash")
+		sc, err := s.BeginWrite("crash", "/crash")
 		if err != nil {
 			fmt.Println("begin failed:", err)
 			os.Exit(4)
@@ -73,7 +73,7 @@ func TestCrashChild(t *testing.T) {
 		// Forget and rebuild a second dataset now and then, so kills also
 		// land inside Forget.
 		if round%4 == 0 {
-			_ = s.Forget("other")
+			_ = s.Forget(t.Context(), "other")
 			scanFilesNoTB(s, "other", round)
 		}
 	}
@@ -82,7 +82,7 @@ func TestCrashChild(t *testing.T) {
 // scanFilesNoTB is scanFiles for the child, which has no usable testing.TB
 // once the parent kills it.
 func scanFilesNoTB(s *Store, name string, round int) {
-	sc, err := s.BeginScan(name, "/"+name)
+	sc, err := s.BeginWrite(name, "/"+name)
 	if err != nil {
 		os.Exit(8)
 	}

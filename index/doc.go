@@ -9,12 +9,12 @@
 // # Using it
 //
 //	s, err := index.Open(dir, index.Options{Logger: log})   // writer: takes dir/copycat.lock
-//	sc, err := s.BeginScan("ct-2024", "/data/ct-2024.zip")
+//	sc, err := s.BeginWrite("ct-2024", "/data/ct-2024.zip")
 //	for each file: if same, _ := sc.Unchanged(path, size, mtime); !same { sc.Put(file, frames) }
 //	res, err := sc.Finish()  // removes files not seen, records counts; sc.Close() instead when cancelled
 //
 //	r, err := index.Open(dir, index.Options{ReadOnly: true})
-//	matches, err := r.Query(index.Query{Fingerprint: fp, PixelSHA256: px, ...})
+//	matches, err := r.Query(ctx, index.Query{Fingerprint: fp, PixelSHA256: px, ...})
 //	clusters, stats, err := r.Clusters(ctx, index.ClusterOptions{MaxDistance: -1})
 //
 // One process writes at a time: a writer holds an exclusive flock on
@@ -131,7 +131,7 @@
 // loses the open batch and any sent batch not yet logged, never part of a
 // file.
 //
-// Rescans are bounded in memory: BeginScan increments the dataset's
+// Rescans are bounded in memory: BeginWrite increments the dataset's
 // generation; Unchanged and Put stamp each file seen with it; Finish walks
 // the dataset's F prefix and deletes the files with an older generation,
 // then stores the counts. A scan killed at any point leaves the dataset

@@ -2,6 +2,7 @@ package index
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -72,6 +73,22 @@ type Match struct {
 	MinMax bool
 	// Result is match.Compare's whole decision (crop, score).
 	Result match.Result
+}
+
+// AsQuery returns the query that looks im up: its fingerprints, digests,
+// DICOM identity and frame, at the default distance. A caller with a
+// decoded image (scan.Worker.Frames) sets only the options it wants.
+func (im *Image) AsQuery() Query {
+	return Query{
+		Fingerprint:       im.Fingerprint,
+		MinMax:            im.MinMax,
+		FileSHA256:        im.FileSHA256,
+		PixelSHA256:       im.PixelSHA256,
+		SOPInstanceUID:    im.SOPInstanceUID,
+		SeriesInstanceUID: im.SeriesInstanceUID,
+		Frame:             im.Frame,
+		MaxDistance:       -1,
+	}
 }
 
 // hashIndex is the in-memory search structure over all indexed images,
@@ -262,8 +279,11 @@ func (hi *hashIndex) owner(e uint32) (uint32, bool) {
 // then near-duplicates by pHash distance under any of the query's eight
 // orientations. Each image appears once, with its strongest kind. Ties are
 // ordered by dataset, path and frame.
-func (s *Store) Query(q Query) ([]Match, error) {
+func (s *Store) Query(ctx context.Context, q Query) ([]Match, error) {
 	if err := s.checkOpen(false); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	maxDist := q.MaxDistance

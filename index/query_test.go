@@ -18,7 +18,7 @@ import (
 // indexFiles puts files (path -> images) into dataset name in one scan.
 func indexFiles(tb testing.TB, s *Store, name string, files map[string][]Image) {
 	tb.Helper()
-	sc, err := s.BeginScan(name, "/"+name)
+	sc, err := s.BeginWrite(name, "/"+name)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestQueryKinds(t *testing.T) {
 		SOPInstanceUID: orig.SOPInstanceUID,
 		MaxDistance:    -1,
 	}
-	ms, err := s.Query(q)
+	ms, err := s.Query(t.Context(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestQueryKinds(t *testing.T) {
 	}
 	// Without transforms the mirrored copy is not found.
 	q.NoTransforms = true
-	ms, err = s.Query(q)
+	ms, err = s.Query(t.Context(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestQueryMatchesLinearScan(t *testing.T) {
 		qh := flipBits(rng, hs[rng.IntN(len(hs))], rng.IntN(9))
 		var fp hash.Fingerprint
 		fp.PHash = qh
-		ms, err := s.Query(Query{Fingerprint: fp, MaxDistance: 8, NoTransforms: true})
+		ms, err := s.Query(t.Context(), Query{Fingerprint: fp, MaxDistance: 8, NoTransforms: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -312,7 +312,7 @@ func TestClustersSameAcquisition(t *testing.T) {
 	}
 	// A series-aware query marks the other slice unverified, the export
 	// verified.
-	ms, err := s.Query(Query{Fingerprint: a.Fingerprint, SOPInstanceUID: a.SOPInstanceUID, SeriesInstanceUID: a.SeriesInstanceUID, MaxDistance: -1, NoTransforms: true})
+	ms, err := s.Query(t.Context(), Query{Fingerprint: a.Fingerprint, SOPInstanceUID: a.SOPInstanceUID, SeriesInstanceUID: a.SeriesInstanceUID, MaxDistance: -1, NoTransforms: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +325,7 @@ func TestClustersSameAcquisition(t *testing.T) {
 
 func TestFreshScanRepeatedPath(t *testing.T) {
 	s := openStore(t, Options{BatchFiles: 2})
-	sc, err := s.BeginScan("new", "/new")
+	sc, err := s.BeginWrite("new", "/new")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +346,7 @@ func TestFreshScanRepeatedPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (ScanResult{Files: 4, Images: 5, Indexed: 6}); res != want {
+	if want := (WriteResult{Files: 4, Images: 5, Indexed: 6}); res != want {
 		t.Errorf("got %+v, want %+v", res, want)
 	}
 	mustCheck(t, s)
@@ -379,7 +379,7 @@ func TestMinMaxRendering(t *testing.T) {
 	query := func(q Query) []row {
 		t.Helper()
 		q.MaxDistance = -1
-		ms, err := s.Query(q)
+		ms, err := s.Query(t.Context(), q)
 		if err != nil {
 			t.Fatal(err)
 		}

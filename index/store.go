@@ -86,7 +86,7 @@ type Store struct {
 
 	mu       sync.Mutex
 	closed   bool
-	scan     *Scan
+	writer   *Writer
 	nextID   uint64 // next image ID; persisted in every batch that uses one
 	nextDS   uint32
 	writeGen uint64     // bumped on every commit; invalidates cached search state
@@ -307,7 +307,7 @@ func (s *Store) init() error {
 	for _, r := range recs {
 		if r.rec.State == stateForgetting {
 			s.log.Info("index: finishing an interrupted forget", "dataset", r.name)
-			if err := s.forget(r.name, r.rec); err != nil {
+			if err := s.forget(context.Background(), r.name, r.rec); err != nil {
 				return err
 			}
 		}
@@ -331,7 +331,7 @@ func (s *Store) Close() error {
 		s.mu.Unlock()
 		return nil
 	}
-	sc := s.scan
+	sc := s.writer
 	s.mu.Unlock()
 	var errs []error
 	if sc != nil {
@@ -445,8 +445,11 @@ func (s *Store) datasetRecords() ([]namedDataset, error) {
 }
 
 // Datasets lists the datasets in the index, by name.
-func (s *Store) Datasets() ([]DatasetInfo, error) {
+func (s *Store) Datasets(ctx context.Context) ([]DatasetInfo, error) {
 	if err := s.checkOpen(false); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	recs, err := s.datasetRecords()
@@ -503,14 +506,14 @@ func (s *Store) datasetRecord(txn *badger.Txn, name string) (datasetRecord, bool
 // Forget removes a dataset and everything indexed for it. It returns an
 // error matching ErrNotFound if there is no such dataset, and ErrBusy while
 // a scan is active on this store. Deletion goes file by file in batches;
-// if it is interrupted, the dataset stays hidden from readers and the next
-// writable Open finishes the job.
-func (s *Store) Forget(name string) error {
+// if it is interrupted (cancelled, killed), the dataset stays hidden from
+// readers and the next writable Open finishes the job.
+func (s *Store) Forget(ctx context.Context, name string) error {
 	if err := s.checkOpen(true); err != nil {
 		return err
 	}
 	s.mu.Lock()
-	busy := s.scan != nil
+	busy := s.writer != nil
 	s.mu.Unlock()
 	if busy {
 		return fmt.Errorf("forget %q: %w", name, ErrBusy)
@@ -528,13 +531,13 @@ func (s *Store) Forget(name string) error {
 	if !found {
 		return fmt.Errorf("forget %q: %w", name, ErrNotFound)
 	}
-	if err := s.forget(name, rec); err != nil {
+	if err := s.forget(ctx, name, rec); err != nil {
 		return fmt.Errorf("forget %q: %w", name, err)
 	}
 	return nil
 }
 
-func (s *Store) forget(name string, rec datasetRecord) error {
+func (s *Store) forget(ctx context.Context, name string, rec datasetRecord) error {
 	rec.State = stateForgetting
 	if err := s.update(func(txn *badger.Txn) error { return txn.Set(datasetKey(name), encodeDataset(&rec)) }); err != nil {
 		return err
@@ -542,6 +545,9 @@ func (s *Store) forget(name string, rec datasetRecord) error {
 	b := s.newBatch()
 	defer b.discard()
 	err := s.eachFile(rec.ID, func(path string, fr fileRecord) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		return b.deleteFile(rec.ID, path, fr)
 	})
 	if err != nil {
@@ -610,8 +616,8 @@ func (s *Store) lookupDataset(name string) (datasetRecord, error) {
 
 // Files iterates over the file records of a dataset in path order,
 // failures included. The iteration holds a read snapshot: it sees none of
-// the writes made while it runs. An error ends it.
-func (s *Store) Files(dataset string) iter.Seq2[File, error] {
+// the writes made while it runs. An error, or ctx's end, ends it.
+func (s *Store) Files(ctx context.Context, dataset string) iter.Seq2[File, error] {
 	return func(yield func(File, error) bool) {
 		if err := s.checkOpen(false); err != nil {
 			yield(File{}, err)
@@ -624,6 +630,9 @@ func (s *Store) Files(dataset string) iter.Seq2[File, error] {
 		}
 		stop := errors.New("stop")
 		err = s.eachFile(rec.ID, func(path string, fr fileRecord) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			f := fr.File
 			f.Dataset, f.Path = dataset, path
 			if !yield(f, nil) {
@@ -639,9 +648,9 @@ func (s *Store) Files(dataset string) iter.Seq2[File, error] {
 
 // Failures iterates over the files of a dataset that could not be indexed,
 // in path order.
-func (s *Store) Failures(dataset string) iter.Seq2[File, error] {
+func (s *Store) Failures(ctx context.Context, dataset string) iter.Seq2[File, error] {
 	return func(yield func(File, error) bool) {
-		for f, err := range s.Files(dataset) {
+		for f, err := range s.Files(ctx, dataset) {
 			if err != nil || f.Failure != "" {
 				if !yield(f, err) || err != nil {
 					return
@@ -651,8 +660,9 @@ func (s *Store) Failures(dataset string) iter.Seq2[File, error] {
 	}
 }
 
-// Images iterates over the images of a dataset in (path, frame) order.
-func (s *Store) Images(dataset string) iter.Seq2[Image, error] {
+// Images iterates over the images of a dataset in (path, frame) order,
+// until an error or ctx's end.
+func (s *Store) Images(ctx context.Context, dataset string) iter.Seq2[Image, error] {
 	return func(yield func(Image, error) bool) {
 		if err := s.checkOpen(false); err != nil {
 			yield(Image{}, err)
@@ -667,6 +677,9 @@ func (s *Store) Images(dataset string) iter.Seq2[Image, error] {
 		defer txn.Discard()
 		stop := errors.New("stop")
 		err = s.eachFile(rec.ID, func(path string, fr fileRecord) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			for _, ref := range fr.Images {
 				im, err := getImage(txn, ref.imageRef)
 				if err != nil {
@@ -687,8 +700,11 @@ func (s *Store) Images(dataset string) iter.Seq2[Image, error] {
 
 // Image returns the image with the given ID, or an error matching
 // ErrNotFound.
-func (s *Store) Image(id uint64) (Image, error) {
+func (s *Store) Image(ctx context.Context, id uint64) (Image, error) {
 	if err := s.checkOpen(false); err != nil {
+		return Image{}, err
+	}
+	if err := ctx.Err(); err != nil {
 		return Image{}, err
 	}
 	names, err := s.datasetNames()

@@ -130,7 +130,7 @@ func mustCheck(tb testing.TB, s *Store) CheckReport {
 
 func datasetInfo(tb testing.TB, s *Store, name string) DatasetInfo {
 	tb.Helper()
-	ds, err := s.Datasets()
+	ds, err := s.Datasets(tb.Context())
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -213,8 +213,8 @@ func TestLock(t *testing.T) {
 	if !errors.As(err, &le) || !le.Readers {
 		t.Fatalf("writer while readers: err = %v, want a LockedError naming readers", err)
 	}
-	if _, err := r1.BeginScan("x", "/x"); !errors.Is(err, ErrReadOnly) {
-		t.Errorf("BeginScan on a read-only store: err = %v, want ErrReadOnly", err)
+	if _, err := r1.BeginWrite("x", "/x"); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("BeginWrite on a read-only store: err = %v, want ErrReadOnly", err)
 	}
 	_ = r1.Close()
 	_ = r2.Close()
@@ -224,9 +224,9 @@ func TestLock(t *testing.T) {
 
 // scanFiles runs one complete scan: unchanged files are confirmed, the
 // others put.
-func scanFiles(tb testing.TB, s *Store, name string, files map[string]uint64, frames func(seed uint64) int) ScanResult {
+func scanFiles(tb testing.TB, s *Store, name string, files map[string]uint64, frames func(seed uint64) int) WriteResult {
 	tb.Helper()
-	sc, err := s.BeginScan(name, "/data/"+name)
+	sc, err := s.BeginWrite(name, "/data/"+name)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func scanFiles(tb testing.TB, s *Store, name string, files map[string]uint64, fr
 
 // scanOne is what a scan does with one file: skip it if unchanged, else
 // put it (seeds with seed%7 == 3 stand for files that fail to decode).
-func scanOne(sc *Scan, p string, seed uint64, frames int) error {
+func scanOne(sc *Writer, p string, seed uint64, frames int) error {
 	f, imgs := fakeFile(p, seed, frames)
 	same, err := sc.Unchanged(p, f.Size, f.ModTime)
 	if err != nil || same {
@@ -280,7 +280,7 @@ func TestRescan(t *testing.T) {
 		}
 	}
 	got := scanFiles(t, s, "ct", files, frames)
-	want := ScanResult{Files: 40, Images: wantImages, Failures: wantFailures, Indexed: 40}
+	want := WriteResult{Files: 40, Images: wantImages, Failures: wantFailures, Indexed: 40}
 	if got != want {
 		t.Fatalf("first scan: got %+v, want %+v", got, want)
 	}
@@ -288,7 +288,7 @@ func TestRescan(t *testing.T) {
 
 	// Unchanged: nothing is processed again.
 	got = scanFiles(t, s, "ct", files, frames)
-	want = ScanResult{Files: 40, Images: wantImages, Failures: wantFailures, Unchanged: 40}
+	want = WriteResult{Files: 40, Images: wantImages, Failures: wantFailures, Unchanged: 40}
 	if got != want {
 		t.Fatalf("unchanged rescan: got %+v, want %+v", got, want)
 	}
@@ -301,7 +301,7 @@ func TestRescan(t *testing.T) {
 	files["series/new.dcm"] = 2000  // 2000%3 == 2: three frames
 	got = scanFiles(t, s, "ct", files, frames)
 	wantImages += -1 + 2 - frames(1) + frames(2000)
-	want = ScanResult{Files: 39, Images: wantImages, Failures: wantFailures - 1, Indexed: 2, Unchanged: 37, Removed: 2}
+	want = WriteResult{Files: 39, Images: wantImages, Failures: wantFailures - 1, Indexed: 2, Unchanged: 37, Removed: 2}
 	if got != want {
 		t.Fatalf("rescan after changes: got %+v, want %+v", got, want)
 	}
@@ -315,7 +315,7 @@ func TestRescan(t *testing.T) {
 	}
 	// The changed file's old frame is gone, its new frames are there.
 	var paths []string
-	for im, err := range s.Images("ct") {
+	for im, err := range s.Images(t.Context(), "ct") {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -330,7 +330,7 @@ func TestRescan(t *testing.T) {
 		t.Errorf("images of the changed file: got %v, want %v", paths, want)
 	}
 	var failed []string
-	for f, err := range s.Failures("ct") {
+	for f, err := range s.Failures(t.Context(), "ct") {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -356,7 +356,7 @@ func TestInterruptedScanCompletesNextTime(t *testing.T) {
 
 	// A second scan sees half the files (one of them changed) and stops.
 	files["f00"] = 500
-	sc, err := s.BeginScan("d", "/d")
+	sc, err := s.BeginWrite("d", "/d")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +381,7 @@ func TestInterruptedScanCompletesNextTime(t *testing.T) {
 	mustCheck(t, s)
 	// Nothing was removed by the interrupted scan.
 	n := 0
-	for _, err := range s.Files("d") {
+	for _, err := range s.Files(t.Context(), "d") {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -391,7 +391,7 @@ func TestInterruptedScanCompletesNextTime(t *testing.T) {
 		t.Errorf("after an interrupted scan the dataset has %d files, want 20", n)
 	}
 	got := scanFiles(t, s, "d", files, frames)
-	want := ScanResult{Files: 20, Images: 40, Unchanged: 20}
+	want := WriteResult{Files: 20, Images: 40, Unchanged: 20}
 	if got != want {
 		t.Errorf("completing scan: got %+v, want %+v", got, want)
 	}
@@ -400,7 +400,7 @@ func TestInterruptedScanCompletesNextTime(t *testing.T) {
 
 func TestPutReplacesWithinOneBatch(t *testing.T) {
 	s := openStore(t, Options{BatchFiles: 100})
-	sc, err := s.BeginScan("d", "/d")
+	sc, err := s.BeginWrite("d", "/d")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,14 +422,14 @@ func TestPutReplacesWithinOneBatch(t *testing.T) {
 
 func TestScanBusyAndClosed(t *testing.T) {
 	s := openStore(t, Options{})
-	sc, err := s.BeginScan("a", "/a")
+	sc, err := s.BeginWrite("a", "/a")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.BeginScan("b", "/b"); !errors.Is(err, ErrBusy) {
-		t.Errorf("second BeginScan: err = %v, want ErrBusy", err)
+	if _, err := s.BeginWrite("b", "/b"); !errors.Is(err, ErrBusy) {
+		t.Errorf("second BeginWrite: err = %v, want ErrBusy", err)
 	}
-	if err := s.Forget("a"); !errors.Is(err, ErrBusy) {
+	if err := s.Forget(t.Context(), "a"); !errors.Is(err, ErrBusy) {
 		t.Errorf("Forget during a scan: err = %v, want ErrBusy", err)
 	}
 	if _, err := sc.Finish(); err != nil {
@@ -438,7 +438,7 @@ func TestScanBusyAndClosed(t *testing.T) {
 	if err := sc.Put(File{Path: "x"}, nil); !errors.Is(err, ErrClosed) {
 		t.Errorf("Put after Finish: err = %v, want ErrClosed", err)
 	}
-	if _, err := s.BeginScan("", "/"); !errors.Is(err, ErrBadName) {
+	if _, err := s.BeginWrite("", "/"); !errors.Is(err, ErrBadName) {
 		t.Errorf("empty dataset name: err = %v, want ErrBadName", err)
 	}
 }
@@ -452,34 +452,34 @@ func TestForget(t *testing.T) {
 	scanFiles(t, s, "b", b, frames)
 	im := fakeImage(1, 0)
 	q := Query{Fingerprint: im.Fingerprint, FileSHA256: im.FileSHA256, MaxDistance: 0}
-	ms, err := s.Query(q)
+	ms, err := s.Query(t.Context(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(ms) != 2 {
 		t.Fatalf("before forget: %d matches, want 2", len(ms))
 	}
-	if err := s.Forget("a"); err != nil {
+	if err := s.Forget(t.Context(), "a"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Forget("a"); !errors.Is(err, ErrNotFound) {
+	if err := s.Forget(t.Context(), "a"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second Forget: err = %v, want ErrNotFound", err)
 	}
-	ds, err := s.Datasets()
+	ds, err := s.Datasets(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(ds) != 1 || ds[0].Name != "b" {
 		t.Errorf("after forget: datasets %+v, want only b", ds)
 	}
-	ms, err = s.Query(q)
+	ms, err = s.Query(t.Context(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(ms) != 1 || ms[0].Image.Dataset != "b" {
 		t.Errorf("after forget: matches %+v, want the one in b", ms)
 	}
-	for _, err := range s.Images("a") {
+	for _, err := range s.Images(t.Context(), "a") {
 		if !errors.Is(err, ErrNotFound) {
 			t.Errorf("Images of a forgotten dataset: err = %v, want ErrNotFound", err)
 		}
@@ -489,7 +489,7 @@ func TestForget(t *testing.T) {
 
 func TestPutTooLarge(t *testing.T) {
 	s := openStore(t, Options{})
-	sc, err := s.BeginScan("d", "/d")
+	sc, err := s.BeginWrite("d", "/d")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package lineage
 import (
 	"context"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -40,22 +41,22 @@ func TestQueryClustersLineageAgree(t *testing.T) {
 	for _, name := range truth.Datasets {
 		ds = append(ds, scan.Dataset{Name: name, Path: filepath.Join(dir, name)})
 	}
-	if _, err := scan.Run(ctx, scan.Options{Index: idx}, ds); err != nil {
+	st, err := index.Open(idx, index.Options{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := index.Open(idx, index.Options{ReadOnly: true})
-	if err != nil {
+	defer st.Close()
+	if _, err := scan.Run(ctx, st, scan.Options{}, ds); err != nil {
 		t.Fatal(err)
 	}
 	clusters, _, err := st.Clusters(ctx, index.ClusterOptions{MaxDistance: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Analyze(ctx, st, Options{NoDocuments: true})
+	rep, err := Analyze(ctx, st, Options{MaxDistance: -1, NoDocuments: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
 	if len(clusters) < 30 {
 		t.Fatalf("%d clusters: the scenario has 32 slices with copies", len(clusters))
 	}
@@ -85,12 +86,17 @@ func TestQueryClustersLineageAgree(t *testing.T) {
 	// A query of each representative finds the members as the cluster
 	// describes them.
 	rescued, checked := 0, 0
+	qw := scan.NewQueryWorker(st)
+	defer qw.Close()
 	for _, c := range clusters {
 		r := c.Members[0]
-		var res []scan.QueryResult
-		err := scan.QueryFiles(ctx, scan.QueryOptions{Index: idx, MaxDistance: -1}, []string{filepath.Join(dir, r.Dataset, filepath.FromSlash(r.Path))},
-			func(q scan.QueryResult) error { res = append(res, q); return nil })
-		if err != nil || len(res) != 1 || res[0].Err != nil {
+		p := filepath.Join(dir, r.Dataset, filepath.FromSlash(r.Path))
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := qw.Query(ctx, st, p, data, scan.QueryOptions{MaxDistance: -1})
+		if err != nil || len(res) != 1 {
 			t.Fatalf("query %s/%s: %v %+v", r.Dataset, r.Path, err, res)
 		}
 		for _, q := range res[0].Matches {

@@ -20,7 +20,7 @@ import (
 // error: the rest of the report is still worth having.
 func auditDataset(ctx context.Context, st *index.Store, name, source string) (LicenseFinding, error) {
 	want := map[string]docKind{}
-	for f, err := range st.Files(name) {
+	for f, err := range st.Files(ctx, name) {
 		if err != nil {
 			return LicenseFinding{}, fmt.Errorf("lineage: %w", err)
 		}

@@ -20,7 +20,7 @@ func BenchmarkAnalyze(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Analyze(ctx, st, Options{}); err != nil {
+		if _, err := Analyze(ctx, st, Options{MaxDistance: -1}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -31,7 +31,7 @@ func BenchmarkWriteHTML(b *testing.B) {
 	rep, st, _ := demoWorld(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := rep.WriteHTML(io.Discard, st); err != nil {
+		if err := rep.WriteHTML(b.Context(), io.Discard, st); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -58,7 +58,7 @@ func TestEmptyIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := Analyze(context.Background(), st, Options{}); !errors.Is(err, ErrNoDatasets) {
+	if _, err := Analyze(context.Background(), st, Options{MaxDistance: -1}); !errors.Is(err, ErrNoDatasets) {
 		t.Errorf("Analyze on an empty index: %v, want ErrNoDatasets", err)
 	}
 }
@@ -74,7 +74,7 @@ func TestSourceGone(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(w.dir, "orig")); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Analyze(context.Background(), st, Options{})
+	rep, err := Analyze(context.Background(), st, Options{MaxDistance: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestAnalyzeCancelled(t *testing.T) {
 	_, st, _ := demoWorld(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Analyze(ctx, st, Options{}); !errors.Is(err, context.Canceled) {
+	if _, err := Analyze(ctx, st, Options{MaxDistance: -1}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Analyze with a cancelled context: %v, want context.Canceled", err)
 	}
 }

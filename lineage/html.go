@@ -2,6 +2,7 @@ package lineage
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"fmt"
 	"html/template"
@@ -29,7 +30,7 @@ const (
 // WriteHTML writes the report as one self-contained HTML page: no scripts,
 // fonts or images are fetched, thumbnails are inline PNG data URIs read
 // from st (the index the report was made from).
-func (r *Report) WriteHTML(w io.Writer, st *index.Store) error {
+func (r *Report) WriteHTML(ctx context.Context, w io.Writer, st *index.Store) error {
 	page := htmlPage{Report: r, Graph: r.graph()}
 	page.TotalGroups = len(r.groups)
 	// One encoder for all thumbnails: its buffer pool keeps the zlib state,
@@ -38,7 +39,7 @@ func (r *Report) WriteHTML(w io.Writer, st *index.Store) error {
 	for gi, g := range r.groups[:min(len(r.groups), maxGalleryGroups)] {
 		gv := galleryGroup{Number: gi + 1, Size: len(g.members), Datasets: g.datasets}
 		for _, m := range g.members[:min(len(g.members), maxGalleryMembers)] {
-			im, err := st.Image(r.imageID(m.img))
+			im, err := st.Image(ctx, r.imageID(m.img))
 			if err != nil {
 				return fmt.Errorf("lineage: html thumbnail: %w", err)
 			}

@@ -14,10 +14,13 @@ import (
 	"github.com/copycat-dev/copycat/match"
 )
 
-// Options configure Analyze. The zero value uses the defaults.
+// Options configure Analyze. Every field's zero value is its default but
+// MaxDistance's, where 0 means something (exact copies only): set it
+// negative for the default, as everywhere below the public package.
 type Options struct {
 	// MaxDistance is the pHash distance (of 64) up to which two images are
-	// near-duplicate candidates; 0 means index.DefaultMaxDistance.
+	// near-duplicate candidates; negative means index.DefaultMaxDistance
+	// and 0 links exact copies only, as in index.ClusterOptions.
 	MaxDistance int
 	// Workers bounds the goroutines of the pair searches (GOMAXPROCS if 0).
 	Workers int
@@ -32,7 +35,7 @@ type Options struct {
 }
 
 func (o Options) maxDist() int {
-	if o.MaxDistance <= 0 {
+	if o.MaxDistance < 0 {
 		return index.DefaultMaxDistance
 	}
 	return min(o.MaxDistance, 64)
@@ -203,7 +206,7 @@ func Analyze(ctx context.Context, st *index.Store, opts Options) (*Report, error
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	infos, err := st.Datasets()
+	infos, err := st.Datasets(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("lineage: %w", err)
 	}
@@ -215,7 +218,7 @@ func Analyze(ctx context.Context, st *index.Store, opts Options) (*Report, error
 	rep := &Report{}
 	for di, info := range infos {
 		d := Dataset{Name: info.Name, Source: info.Source, Files: info.Files, Failures: info.Failures}
-		for im, err := range st.Images(info.Name) {
+		for im, err := range st.Images(ctx, info.Name) {
 			if err != nil {
 				return nil, fmt.Errorf("lineage: %w", err)
 			}

@@ -34,7 +34,7 @@ func demoWorld(tb testing.TB) (*Report, *index.Store, *world) {
 	}
 	ctx := context.Background()
 	st := w.scanAll(ctx)
-	rep, err := Analyze(ctx, st, Options{})
+	rep, err := Analyze(ctx, st, Options{MaxDistance: -1})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestJSONInterface(t *testing.T) {
 func TestHTMLSelfContained(t *testing.T) {
 	rep, st, _ := demoWorld(t)
 	var buf bytes.Buffer
-	if err := rep.WriteHTML(&buf, st); err != nil {
+	if err := rep.WriteHTML(t.Context(), &buf, st); err != nil {
 		t.Fatal(err)
 	}
 	page := buf.String()
@@ -162,7 +162,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rep.WriteHTML(f, st); err != nil {
+	if err := rep.WriteHTML(t.Context(), f, st); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {

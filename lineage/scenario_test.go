@@ -273,14 +273,14 @@ func (w *world) scanAll(ctx context.Context) *index.Store {
 	for _, name := range w.order {
 		ds = append(ds, scan.Dataset{Name: name, Path: filepath.Join(w.dir, name)})
 	}
-	if _, err := scan.Run(ctx, scan.Options{Index: idx, Workers: 2}, ds); err != nil {
-		w.tb.Fatalf("scan: %v", err)
-	}
-	st, err := index.Open(idx, index.Options{ReadOnly: true})
+	st, err := index.Open(idx, index.Options{})
 	if err != nil {
 		w.tb.Fatal(err)
 	}
 	w.tb.Cleanup(func() { st.Close() })
+	if _, err := scan.Run(ctx, st, scan.Options{Workers: 2}, ds); err != nil {
+		w.tb.Fatalf("scan: %v", err)
+	}
 	return st
 }
 
@@ -319,7 +319,7 @@ func TestScenarios(t *testing.T) {
 			}
 			ctx := context.Background()
 			st := w.scanAll(ctx)
-			rep, err := Analyze(ctx, st, Options{})
+			rep, err := Analyze(ctx, st, Options{MaxDistance: -1})
 			if err != nil {
 				t.Fatal(err)
 			}

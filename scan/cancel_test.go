@@ -45,7 +45,7 @@ func TestScanCancelAtRandomPoints(t *testing.T) {
 	ds := []Dataset{{Name: "d", Path: data}}
 	// A full scan's duration sets the range of the random delays.
 	start := time.Now()
-	full, err := Run(context.Background(), Options{Index: t.TempDir(), Workers: 2}, ds)
+	full, err := runIn(context.Background(), t.TempDir(), Options{Workers: 2}, ds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestScanCancelAtRandomPoints(t *testing.T) {
 				timer := time.AfterFunc(delay, cancel)
 				defer timer.Stop()
 			}
-			sum, err := Run(ctx, Options{Index: idx, Workers: workers}, ds)
+			sum, err := runIn(ctx, idx, Options{Workers: workers}, ds)
 			cancel()
 			switch {
 			case errors.Is(err, context.Canceled):
@@ -99,7 +99,7 @@ func TestScanCancelAtRandomPoints(t *testing.T) {
 				t.Fatalf("check after cancel: %v %v", err, rep.Problems)
 			}
 
-			again, err := Run(context.Background(), Options{Index: idx, Workers: workers}, ds)
+			again, err := runIn(context.Background(), idx, Options{Workers: workers}, ds)
 			if err != nil {
 				t.Fatalf("rescan: %v", err)
 			}

@@ -2,8 +2,6 @@ package scan
 
 import (
 	"context"
-	"fmt"
-	"os"
 
 	"github.com/copycat-dev/copycat/hash"
 	"github.com/copycat-dev/copycat/ingest"
@@ -14,7 +12,7 @@ type FrameHash struct {
 	Path        string
 	Frame       int
 	Fingerprint hash.Fingerprint
-	Err         error // the file could not be decoded; the other fields are zero
+	Err         error // a *FileError: the file could not be read or decoded; the other fields are zero
 }
 
 // HashFiles decodes each file (any format copycat reads, by content) and
@@ -30,7 +28,7 @@ func HashFiles(ctx context.Context, paths []string, opts ingest.Options, fn func
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		data, err := os.ReadFile(p)
+		data, err := ReadFile(p)
 		if err != nil {
 			if ferr := fn(FrameHash{Path: p, Err: err}); ferr != nil {
 				return ferr
@@ -39,7 +37,7 @@ func HashFiles(ctx context.Context, paths []string, opts ingest.Options, fn func
 		}
 		_, imgs, err := decodeImages(dec, h, data)
 		if err != nil {
-			if ferr := fn(FrameHash{Path: p, Err: fmt.Errorf("%s", failureReason(err))}); ferr != nil {
+			if ferr := fn(FrameHash{Path: p, Err: fileError(p, err)}); ferr != nil {
 				return ferr
 			}
 			continue

@@ -37,16 +37,13 @@ type counters struct {
 	dataset                      atomic.Value // string
 }
 
-func run(ctx context.Context, opts Options, datasets []Dataset) (*Summary, error) {
+func run(ctx context.Context, store *index.Store, opts Options, datasets []Dataset) (*Summary, error) {
 	start := time.Now()
-	if err := checkIndexDir(opts.Index); err != nil {
+	dir := store.Dir()
+	if err := checkSpace(dir, dir); err != nil {
 		return nil, err
 	}
-	store, err := index.Open(opts.Index, index.Options{Logger: opts.Logger})
-	if err != nil {
-		return nil, err
-	}
-	sum := &Summary{Index: opts.Index}
+	sum := &Summary{Index: dir}
 	decodeOpts := ingest.Options{PixelBudget: opts.PixelBudget, Salt: store.Salt()}
 	var cnt counters
 	stopTicker := startProgress(opts.Progress, &cnt, start)
@@ -62,9 +59,6 @@ func run(ctx context.Context, opts Options, datasets []Dataset) (*Summary, error
 		}
 	}
 	stopTicker()
-	if cerr := store.Close(); cerr != nil && runErr == nil {
-		runErr = cerr
-	}
 	sum.Seconds = time.Since(start).Seconds()
 	if opts.Progress != nil {
 		opts.Progress(snapshot(&cnt, start, true))
@@ -114,7 +108,7 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 		return nil, fmt.Errorf("scan: dataset %s: %w", d.Name, err)
 	}
 	defer src.Close() // after the workers: archive members are read by them
-	sc, err := store.BeginScan(d.Name, d.Path)
+	sc, err := store.BeginWrite(d.Name, d.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -185,9 +179,9 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 				return gctx.Err()
 			case r, ok := <-results:
 				if !ok {
-					return checkSpace(opts.Index, opts.Index) // before Finish writes
+					return checkSpace(store.Dir(), store.Dir()) // before Finish writes
 				}
-				if err := checkSpace(opts.Index, opts.Index); err != nil {
+				if err := checkSpace(store.Dir(), store.Dir()); err != nil {
 					return err
 				}
 				if err := record(sc, sum, r, cnt); err != nil {
@@ -210,7 +204,7 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 	if err != nil {
 		return sum, err
 	}
-	if err := summarize(store, d.Name, res, sum); err != nil {
+	if err := summarize(ctx, store, d.Name, res, sum); err != nil {
 		return sum, err
 	}
 	sum.Seconds = time.Since(dsStart).Seconds()
@@ -220,12 +214,12 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 // summarize fills the dataset's counts from the index after a finished
 // scan, so that unchanged files (not reprocessed) count as what they were:
 // decoded, skipped or failed.
-func summarize(store *index.Store, name string, res index.ScanResult, sum *DatasetSummary) error {
+func summarize(ctx context.Context, store *index.Store, name string, res index.WriteResult, sum *DatasetSummary) error {
 	sum.Files, sum.Unchanged, sum.Removed = int64(res.Files), int64(res.Unchanged), int64(res.Removed)
 	sum.Decoded, sum.Images, sum.Skipped, sum.FailedTotal = 0, 0, 0, 0
 	sum.Failed, sum.Documents = sum.Failed[:0], sum.Documents[:0]
 	clear(sum.FailureReasons)
-	for f, err := range store.Files(name) {
+	for f, err := range store.Files(ctx, name) {
 		if err != nil {
 			return err
 		}
@@ -403,7 +397,7 @@ func sameRendering(own, minMax *hash.Fingerprint) bool {
 func sha256Sum(data []byte) [32]byte { return sha256.Sum256(data) }
 
 // record is the writer: it stores one file's results and counts them.
-func record(sc *index.Scan, s *DatasetSummary, r result, c *counters) error {
+func record(sc *index.Writer, s *DatasetSummary, r result, c *counters) error {
 	c.files.Add(1)
 	if r.unchanged {
 		return nil // counted from the index when the scan finishes

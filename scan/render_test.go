@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/copycat-dev/copycat/hash"
+	"github.com/copycat-dev/copycat/index"
 	"github.com/copycat-dev/copycat/ingest"
 	"github.com/copycat-dev/copycat/match"
 )
@@ -126,24 +126,34 @@ func TestDICOMRenderRecall(t *testing.T) {
 	}
 	idx := t.TempDir()
 	runScan(t, idx, 2, Dataset{Name: "dicom", Path: filepath.Join(corpus, "dicom")})
-	err = QueryFiles(context.Background(), QueryOptions{Index: idx, MaxDistance: hash.PHashThreshold}, renders, func(q QueryResult) error {
-		r := byRender[q.Path]
-		if q.Err != nil {
-			t.Errorf("%s %s: query: %v", r.name, r.mode, q.Err)
-			return nil
-		}
-		for _, m := range q.Matches {
-			if m.Image.Path != r.name || m.Image.Frame != 0 {
-				continue
-			}
-			if r.dist < 0 || m.Verified && !r.verified || m.Verified == r.verified && m.Distance < r.dist {
-				r.dist, r.verified, r.minMax = m.Distance, m.Verified, m.MinMax
-			}
-		}
-		return nil
-	})
+	st, err := index.Open(idx, index.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
+	}
+	defer st.Close()
+	qw := NewQueryWorker(st)
+	defer qw.Close()
+	for _, p := range renders {
+		r := byRender[p]
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := qw.Query(t.Context(), st, p, data, QueryOptions{MaxDistance: hash.PHashThreshold})
+		if err != nil {
+			t.Errorf("%s %s: query: %v", r.name, r.mode, err)
+			continue
+		}
+		for _, q := range res {
+			for _, m := range q.Matches {
+				if m.Image.Path != r.name || m.Image.Frame != 0 {
+					continue
+				}
+				if r.dist < 0 || m.Verified && !r.verified || m.Verified == r.verified && m.Distance < r.dist {
+					r.dist, r.verified, r.minMax = m.Distance, m.Verified, m.MinMax
+				}
+			}
+		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# DICOM -> DCMTK PNG render, looked up in an index of the DICOMs (first frame)\n")

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/copycat-dev/copycat/index"
 	"github.com/copycat-dev/copycat/ingest"
 )
 
@@ -36,8 +37,6 @@ func ParseDataset(arg string) Dataset {
 
 // Options configure a scan. The zero value scans with the defaults.
 type Options struct {
-	// Index is the index folder (see index.Open).
-	Index string
 	// Workers decode and hash in parallel; 0 means runtime.NumCPU(), since
 	// decoding and hashing are CPU-bound and files are read by the workers.
 	Workers int
@@ -125,11 +124,12 @@ func (s *Summary) Failures() int64 {
 	return n
 }
 
-// Run scans the datasets into the index at opts.Index. Per-file failures are
-// recorded, not returned: Run returns an error only when the scan itself
-// could not run (no index, a dataset path that does not exist, a full
-// disk) or was cancelled, and then the summary still says what was done.
-func Run(ctx context.Context, opts Options, datasets []Dataset) (*Summary, error) {
+// Run scans the datasets into st, which must be open for writing. Per-file
+// failures are recorded, not returned: Run returns an error only when the
+// scan itself could not run (a read-only index, a dataset path that does
+// not exist, a full disk) or was cancelled, and then the summary still says
+// what was done. Call CheckIndexDir before opening st, since opening writes.
+func Run(ctx context.Context, st *index.Store, opts Options, datasets []Dataset) (*Summary, error) {
 	if len(datasets) == 0 {
 		return nil, errors.New("scan: no dataset given")
 	}
@@ -146,7 +146,7 @@ func Run(ctx context.Context, opts Options, datasets []Dataset) (*Summary, error
 			return nil, fmt.Errorf("scan: dataset %s: %w", d.Name, err)
 		}
 	}
-	return run(ctx, opts, datasets)
+	return run(ctx, st, opts, datasets)
 }
 
 func newDatasetSummary(d Dataset) *DatasetSummary {

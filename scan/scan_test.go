@@ -36,9 +36,26 @@ func sharedCorpus(tb testing.TB) string {
 	return dir
 }
 
+// runIn scans into the index at dir, opened for the scan alone as
+// `copycat scan` does.
+func runIn(ctx context.Context, dir string, opts Options, ds []Dataset) (*Summary, error) {
+	if err := CheckIndexDir(dir); err != nil {
+		return nil, err
+	}
+	st, err := index.Open(dir, index.Options{})
+	if err != nil {
+		return nil, err
+	}
+	sum, err := Run(ctx, st, opts, ds)
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	return sum, err
+}
+
 func runScan(tb testing.TB, index string, workers int, ds ...Dataset) *Summary {
 	tb.Helper()
-	sum, err := Run(context.Background(), Options{Index: index, Workers: workers}, ds)
+	sum, err := runIn(context.Background(), index, Options{Workers: workers}, ds)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -160,7 +177,7 @@ func recordKeys(tb testing.TB, dir, name string) []string {
 	}
 	defer st.Close()
 	var keys []string
-	for r, err := range st.Images(name) {
+	for r, err := range st.Images(tb.Context(), name) {
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -281,7 +298,7 @@ func TestScanCancelLeaksNothing(t *testing.T) {
 	before := runtime.NumGoroutine()
 	ctx, cancel := context.WithCancel(context.Background())
 	var once bool
-	sum, err := Run(ctx, Options{Index: t.TempDir(), Workers: 4, Progress: func(p Progress) {
+	sum, err := runIn(ctx, t.TempDir(), Options{Workers: 4, Progress: func(p Progress) {
 		if p.Files > 5 && !once {
 			once = true
 			cancel()
@@ -309,7 +326,7 @@ func TestScanErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Run(context.Background(), Options{Index: t.TempDir()}, tt.ds)
+			_, err := runIn(context.Background(), t.TempDir(), Options{}, tt.ds)
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("got %v, want %q", err, tt.want)
 			}
@@ -397,7 +414,7 @@ func TestScanSecondWriterFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	_, err = Run(context.Background(), Options{Index: dir}, []Dataset{{Name: "x", Path: "."}})
+	_, err = runIn(context.Background(), dir, Options{}, []Dataset{{Name: "x", Path: "."}})
 	if !errors.Is(err, index.ErrLocked) || !strings.Contains(err.Error(), "lock") {
 		t.Errorf("second writer: err = %v, want index.ErrLocked naming the lock", err)
 	}
@@ -413,7 +430,7 @@ func TestScanReadBudget(t *testing.T) {
 	var want []string
 	for _, budget := range []int64{0, 1} {
 		name := fmt.Sprintf("budget-%d", budget)
-		_, err := Run(context.Background(), Options{Index: index, Workers: 4, ReadBudget: budget}, []Dataset{{Name: name, Path: folder}})
+		_, err := runIn(context.Background(), index, Options{Workers: 4, ReadBudget: budget}, []Dataset{{Name: name, Path: folder}})
 		if err != nil {
 			t.Fatalf("budget %d: %v", budget, err)
 		}

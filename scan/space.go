@@ -52,11 +52,12 @@ func (e *SpaceError) Unwrap() error { return syscall.ENOSPC }
 
 func megabytes(n uint64) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<20)) }
 
-// checkIndexDir refuses a scan that could not write its index, before the
-// index is opened (opening writes): a folder the user may not write, a
-// read-only file system, a device short of space. The index folder may
-// not exist yet: its nearest existing parent is checked then.
-func checkIndexDir(dir string) error {
+// CheckIndexDir refuses an index a scan could not write, before the index
+// is opened for writing (opening writes): a folder the user may not write,
+// a read-only file system, a device short of space (a *SpaceError). The
+// index folder may not exist yet: its nearest existing parent is checked
+// then.
+func CheckIndexDir(dir string) error {
 	probe := existingAncestor(dir)
 	if err := writable(probe); err != nil {
 		return fmt.Errorf("index %s is not writable: %w (a scan writes to it; datasets, query, clusters, lineage and report only read it)", dir, err)

@@ -53,8 +53,8 @@ func TestCheckIndexDirRefusesUnwritable(t *testing.T) {
 		f.Close()
 		t.Skip("this user writes in a 0555 folder (root): cmd/copycat's fault tests cover it as nobody")
 	}
-	err := checkIndexDir(filepath.Join(ro, "idx"))
+	err := CheckIndexDir(filepath.Join(ro, "idx"))
 	if !errors.Is(err, os.ErrPermission) || !strings.Contains(err.Error(), "not writable") {
-		t.Errorf("checkIndexDir in a 0555 folder: %v, want a permission error saying it is not writable", err)
+		t.Errorf("CheckIndexDir in a 0555 folder: %v, want a permission error saying it is not writable", err)
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/copycat-dev/copycat/index"
+	"github.com/copycat-dev/copycat"
 )
 
 func runCheck(ctx context.Context, e *env, args []string) error {
@@ -18,12 +18,12 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	dir := indexDir(*indexFlag, e)
 	// Read-only, like every reader: after a killed scan this is also the
 	// open that recovers the index, which is part of what is checked.
-	st, err := index.Open(dir, index.Options{ReadOnly: true})
+	ix, err := copycat.Open(dir, copycat.Options{ReadOnly: true})
 	if err != nil {
 		return err
 	}
-	rep, err := st.Check(ctx)
-	if cerr := st.Close(); err == nil {
+	rep, err := ix.Check(ctx)
+	if cerr := ix.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
@@ -34,7 +34,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 
 // printCheck prints the report and returns an error (exit code 1) when the
 // index is inconsistent.
-func printCheck(e *env, dir string, rep index.CheckReport, asJSON bool) error {
+func printCheck(e *env, dir string, rep copycat.CheckReport, asJSON bool) error {
 	found := max(rep.ProblemsFound, len(rep.Problems))
 	if asJSON {
 		problems := rep.Problems

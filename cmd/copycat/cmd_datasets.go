@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/copycat-dev/copycat/index"
+	"github.com/copycat-dev/copycat"
 )
 
 func runDatasets(ctx context.Context, e *env, args []string) error {
@@ -17,12 +17,12 @@ func runDatasets(ctx context.Context, e *env, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	st, err := index.Open(indexDir(*indexFlag, e), index.Options{ReadOnly: true})
+	ix, err := copycat.Open(indexDir(*indexFlag, e), copycat.Options{ReadOnly: true})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	infos, err := st.Datasets()
+	defer ix.Close()
+	infos, err := ix.Datasets(ctx)
 	if err != nil {
 		return err
 	}
@@ -74,17 +74,17 @@ func runForget(ctx context.Context, e *env, args []string) error {
 	if len(names) == 0 {
 		return usagef("no dataset name given")
 	}
-	st, err := index.Open(indexDir(*indexFlag, e), index.Options{})
+	ix, err := copycat.Open(indexDir(*indexFlag, e), copycat.Options{})
 	if err != nil {
 		return err
 	}
 	for _, n := range names {
-		if err = st.Forget(n); err != nil {
+		if err = ix.Forget(ctx, n); err != nil {
 			break
 		}
 		fmt.Fprintf(e.stdout, "forgot %s\n", n)
 	}
-	if cerr := st.Close(); err == nil {
+	if cerr := ix.Close(); err == nil {
 		err = cerr
 	}
 	return err

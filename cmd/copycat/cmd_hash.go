@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/copycat-dev/copycat/ingest"
-	"github.com/copycat-dev/copycat/scan"
+	"github.com/copycat-dev/copycat"
 )
 
 func runHash(ctx context.Context, e *env, args []string) error {
@@ -27,10 +26,10 @@ func runHash(ctx context.Context, e *env, args []string) error {
 		return usagef("no file given")
 	}
 	failed := 0
-	err = scan.HashFiles(ctx, files, ingest.Options{}, func(h scan.FrameHash) error {
+	err = copycat.HashFiles(ctx, files, func(h copycat.FrameHash) error {
 		if h.Err != nil {
 			failed++
-			fmt.Fprintf(e.stderr, "copycat hash: %s: %v\n", h.Path, h.Err)
+			fmt.Fprintf(e.stderr, "copycat hash: %v\n", h.Err) // a *FileError: path and reason
 			return nil
 		}
 		_, werr := fmt.Fprintln(e.stdout, hashLine(*algo, h))
@@ -48,7 +47,7 @@ func runHash(ctx context.Context, e *env, args []string) error {
 // hashLine formats one frame: "<hex>\t<path>" with "#frame=N" after the
 // path for frames after the first; pdq adds its quality as a third column;
 // --algo all joins phash:dhash:ahash:pdq in the first column.
-func hashLine(algo string, h scan.FrameHash) string {
+func hashLine(algo string, h copycat.FrameHash) string {
 	fp := h.Fingerprint
 	path := h.Path
 	if h.Frame > 0 {

@@ -5,37 +5,40 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/copycat-dev/copycat/index"
-	"github.com/copycat-dev/copycat/lineage"
+	"github.com/copycat-dev/copycat"
 )
 
-// analyze opens the index read-only and runs the lineage analysis.
-func analyze(ctx context.Context, dir string, maxDist int) (*lineage.Report, *index.Store, error) {
-	st, err := index.Open(dir, index.Options{ReadOnly: true})
+// analyze opens the index read-only and runs the lineage analysis; the
+// caller closes the index.
+func analyze(ctx context.Context, dir string, maxDist int) (*copycat.LineageReport, *copycat.Index, error) {
+	if maxDist < 0 || maxDist > 64 {
+		return nil, nil, usagef("--max-distance must be 0..64")
+	}
+	ix, err := copycat.Open(dir, copycat.Options{ReadOnly: true})
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := lineage.Analyze(ctx, st, lineage.Options{MaxDistance: maxDist})
+	r, err := ix.Lineage(ctx, copycat.LineageOptions{MaxDistance: copycat.Distance(maxDist)})
 	if err != nil {
-		st.Close()
+		ix.Close()
 		return nil, nil, err
 	}
-	return r, st, nil
+	return r, ix, nil
 }
 
 func runLineage(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "lineage", "[--index DIR] [--max-distance D] [--json]")
 	indexFlag := addIndexFlag(fs)
-	maxDist := fs.Int("max-distance", 0, "largest pHash distance between copies (default: the index's)")
+	maxDist := fs.Int("max-distance", copycat.DefaultMaxDistance, "largest pHash distance (of 64 bits) between copies")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	r, st, err := analyze(ctx, indexDir(*indexFlag, e), *maxDist)
+	r, ix, err := analyze(ctx, indexDir(*indexFlag, e), *maxDist)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer ix.Close()
 	if *asJSON {
 		return r.WriteJSON(e.stdout)
 	}
@@ -45,7 +48,7 @@ func runLineage(ctx context.Context, e *env, args []string) error {
 func runReport(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "report", "[--index DIR] [--max-distance D] --html FILE")
 	indexFlag := addIndexFlag(fs)
-	maxDist := fs.Int("max-distance", 0, "largest pHash distance between copies (default: the index's)")
+	maxDist := fs.Int("max-distance", copycat.DefaultMaxDistance, "largest pHash distance (of 64 bits) between copies")
 	out := fs.String("html", "", "write a self-contained HTML report to FILE")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
@@ -53,16 +56,16 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if *out == "" {
 		return usagef("--html FILE is required")
 	}
-	r, st, err := analyze(ctx, indexDir(*indexFlag, e), *maxDist)
+	r, ix, err := analyze(ctx, indexDir(*indexFlag, e), *maxDist)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer ix.Close()
 	f, err := os.Create(*out)
 	if err != nil {
 		return err
 	}
-	if err := r.WriteHTML(f, st); err != nil {
+	if err := ix.WriteHTMLReport(ctx, f, r); err != nil {
 		f.Close()
 		return fmt.Errorf("write %s: %w", *out, err)
 	}

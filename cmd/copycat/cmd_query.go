@@ -3,11 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
-	"github.com/copycat-dev/copycat/index"
-	"github.com/copycat-dev/copycat/match"
-	"github.com/copycat-dev/copycat/scan"
+	"github.com/copycat-dev/copycat"
 )
 
 // queryMatchJSON is one match in `copycat query --json`.
@@ -19,7 +18,7 @@ type queryMatchJSON struct {
 	Kind      string `json:"kind"`
 	Transform string `json:"transform,omitempty"`
 	// Rendering is "min-max" when the match was found through a min-max
-	// rendering of a DICOM frame (index.Match.MinMax).
+	// rendering of a DICOM frame (copycat.Match.MinMax).
 	Rendering string `json:"rendering,omitempty"`
 	Verified  bool   `json:"verified"`
 }
@@ -34,7 +33,7 @@ type queryJSON struct {
 func runQuery(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "query", "[--index DIR] [--max-distance D] [--json] IMAGE...")
 	indexFlag := addIndexFlag(fs)
-	maxDist := fs.Int("max-distance", index.DefaultMaxDistance, "largest pHash distance (of 64 bits) reported")
+	maxDist := fs.Int("max-distance", copycat.DefaultMaxDistance, "largest pHash distance (of 64 bits) reported")
 	noFlip := fs.Bool("no-transforms", false, "do not look for rotated or mirrored copies")
 	asJSON := fs.Bool("json", false, "print JSON")
 	files, err := parseArgs(fs, args)
@@ -48,19 +47,33 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 	if *maxDist < 0 || *maxDist > 64 {
 		return usagef("--max-distance must be 0..64")
 	}
+	ix, err := copycat.Open(indexDir(*indexFlag, e), copycat.Options{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	opts := copycat.QueryOptions{MaxDistance: copycat.Distance(*maxDist), NoTransforms: *noFlip}
 	out := []queryJSON{}
 	failed := 0
-	err = scan.QueryFiles(ctx, scan.QueryOptions{Index: indexDir(*indexFlag, e), MaxDistance: *maxDist, NoTransforms: *noFlip}, files,
-		func(r scan.QueryResult) error {
+	for _, file := range files {
+		results, err := ix.Query(ctx, file, opts)
+		var fe *copycat.FileError
+		if errors.As(err, &fe) {
+			failed++
+			results, err = []copycat.QueryResult{{Path: file}}, nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, r := range results {
 			q := queryJSON{Path: r.Path, Frame: r.Frame, Matches: []queryMatchJSON{}}
-			if r.Err != nil {
-				failed++
-				q.Error = r.Err.Error()
+			if fe != nil {
+				q.Error = fe.Reason
 			}
 			for _, m := range r.Matches {
 				mj := queryMatchJSON{Dataset: m.Image.Dataset, Path: m.Image.Path, Frame: m.Image.Frame,
 					Distance: m.Distance, Kind: m.Kind.String(), Verified: m.Verified}
-				if name := m.Result.TransformName(); m.Kind == match.NearDuplicate && name != "none" {
+				if name := m.Result.TransformName(); m.Kind == copycat.NearDuplicate && name != "none" {
 					mj.Transform = name // a rotation or mirror, "crop", or both
 				}
 				if m.MinMax {
@@ -70,7 +83,7 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 			}
 			if *asJSON {
 				out = append(out, q)
-				return nil
+				continue
 			}
 			name := q.Path
 			if q.Frame > 0 {
@@ -78,7 +91,7 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 			}
 			if q.Error != "" {
 				fmt.Fprintf(e.stdout, "%s: %s\n", name, q.Error)
-				return nil
+				continue
 			}
 			fmt.Fprintf(e.stdout, "%s: %d match(es)\n", name, len(q.Matches))
 			for _, m := range q.Matches {
@@ -94,10 +107,7 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 				}
 				fmt.Fprintf(e.stdout, "  %2d  %-19s %s  %s#frame=%d%s\n", m.Distance, m.Kind, m.Dataset, m.Path, m.Frame, extra)
 			}
-			return nil
-		})
-	if err != nil {
-		return err
+		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
@@ -115,7 +125,7 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 func runClusters(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "clusters", "[--index DIR] [--max-distance D] [--json]")
 	indexFlag := addIndexFlag(fs)
-	maxDist := fs.Int("max-distance", index.DefaultMaxDistance, "largest pHash distance (of 64 bits) between copies")
+	maxDist := fs.Int("max-distance", copycat.DefaultMaxDistance, "largest pHash distance (of 64 bits) between copies")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
@@ -123,17 +133,17 @@ func runClusters(ctx context.Context, e *env, args []string) error {
 	if *maxDist < 0 || *maxDist > 64 {
 		return usagef("--max-distance must be 0..64")
 	}
-	st, err := index.Open(indexDir(*indexFlag, e), index.Options{ReadOnly: true})
+	ix, err := copycat.Open(indexDir(*indexFlag, e), copycat.Options{ReadOnly: true})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	clusters, stats, err := st.Clusters(ctx, index.ClusterOptions{MaxDistance: *maxDist})
+	defer ix.Close()
+	clusters, stats, err := ix.Clusters(ctx, copycat.ClusterOptions{MaxDistance: copycat.Distance(*maxDist)})
 	if err != nil {
 		return err
 	}
 	if clusters == nil {
-		clusters = []index.Cluster{}
+		clusters = []copycat.Cluster{}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)

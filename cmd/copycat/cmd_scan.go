@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/copycat-dev/copycat/scan"
+	"github.com/copycat-dev/copycat"
 )
 
 func runScan(ctx context.Context, e *env, args []string) error {
@@ -30,16 +30,23 @@ func runScan(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return usagef("no dataset given")
 	}
-	opts := scan.Options{Index: indexDir(*indexFlag, e), Workers: *workers, PixelBudget: *maxPixels, ReadBudget: *readMem}
+	opts := copycat.ScanOptions{Workers: *workers, PixelBudget: *maxPixels, ReadBudget: *readMem}
 	opts.Walk.MaxFileSize = *maxFile
 	if !*asJSON && e.stdoutFile != nil && term.IsTerminal(int(e.stdoutFile.Fd())) {
 		opts.Progress = progressBar(e.stderr)
 	}
-	var ds []scan.Dataset
+	var ds []copycat.Dataset
 	for _, p := range paths {
-		ds = append(ds, scan.ParseDataset(p))
+		ds = append(ds, copycat.ParseDataset(p))
 	}
-	sum, err := scan.Run(ctx, opts, ds)
+	ix, err := copycat.Open(indexDir(*indexFlag, e), copycat.Options{})
+	if err != nil {
+		return err
+	}
+	sum, err := ix.Scan(ctx, ds, opts)
+	if cerr := ix.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
 	if sum != nil {
 		if *asJSON {
 			enc := json.NewEncoder(e.stdout)
@@ -57,7 +64,7 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	return err
 }
 
-func printScanSummary(w io.Writer, s *scan.Summary) {
+func printScanSummary(w io.Writer, s *copycat.ScanSummary) {
 	for _, d := range s.Datasets {
 		fmt.Fprintf(w, "%s (%s): %d files, %d decoded, %d images, %d skipped, %d failed", d.Name, d.Source, d.Files, d.Decoded, d.Images, d.Skipped, d.FailedTotal)
 		if d.Unchanged > 0 {
@@ -84,8 +91,8 @@ func printScanSummary(w io.Writer, s *scan.Summary) {
 }
 
 // progressBar returns a Progress callback that redraws one status line.
-func progressBar(w io.Writer) func(scan.Progress) {
-	return func(p scan.Progress) {
+func progressBar(w io.Writer) func(copycat.Progress) {
+	return func(p copycat.Progress) {
 		secs := max(p.Elapsed.Seconds(), 1e-3)
 		fmt.Fprintf(w, "\r\033[K%s: %d files (%.0f/s), %d images (%.0f/s), %.1f MB/s, %d errors, %s",
 			p.Dataset, p.Files, float64(p.Files)/secs, p.Images, float64(p.Images)/secs,

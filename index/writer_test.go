@@ -34,7 +34,7 @@ func TestScanSeesItsOwnWrites(t *testing.T) {
 				}
 				scanFiles(t, s, "d", files, func(uint64) int { return 2 })
 			}
-			sc, err := s.BeginScan("d", "/d")
+			sc, err := s.BeginWrite("d", "/d")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +62,7 @@ func TestScanSeesItsOwnWrites(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := ScanResult{Files: n, Images: n, Indexed: 2 * n, Unchanged: n}
+			want := WriteResult{Files: n, Images: n, Indexed: 2 * n, Unchanged: n}
 			if got != want {
 				t.Errorf("got %+v, want %+v", got, want)
 			}
@@ -79,7 +79,7 @@ func TestScanSeesItsOwnWrites(t *testing.T) {
 // second version (the open batch's), not the first (the flight's).
 func TestScanRewritesAcrossBatches(t *testing.T) {
 	s := openStore(t, Options{BatchFiles: 2, FlushInterval: time.Minute})
-	sc, err := s.BeginScan("d", "/d")
+	sc, err := s.BeginWrite("d", "/d")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestScanRewritesAcrossBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (ScanResult{Files: 2, Images: 2, Indexed: 4, Unchanged: 1}); got != want {
+	if want := (WriteResult{Files: 2, Images: 2, Indexed: 4, Unchanged: 1}); got != want {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
 	mustCheck(t, s)
@@ -118,7 +118,7 @@ func TestScanAfterFlush(t *testing.T) {
 			if !fresh {
 				scanFiles(t, s, "d", map[string]uint64{"a": 1, "b": 2}, func(uint64) int { return 2 })
 			}
-			sc, err := s.BeginScan("d", "/d")
+			sc, err := s.BeginWrite("d", "/d")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -141,7 +141,7 @@ func TestScanAfterFlush(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := (ScanResult{Files: 2, Images: 6, Indexed: 6, Unchanged: 3}); got != want {
+			if want := (WriteResult{Files: 2, Images: 6, Indexed: 6, Unchanged: 3}); got != want {
 				t.Errorf("got %+v, want %+v", got, want)
 			}
 			mustCheck(t, s)
@@ -151,7 +151,7 @@ func TestScanAfterFlush(t *testing.T) {
 
 func TestFlushWaitsForCommits(t *testing.T) {
 	s := openStore(t, Options{BatchFiles: 2, FlushInterval: time.Minute})
-	sc, err := s.BeginScan("d", "/d")
+	sc, err := s.BeginWrite("d", "/d")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestFlushWaitsForCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := 0
-	for _, err := range s.Files("d") {
+	for _, err := range s.Files(t.Context(), "d") {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,7 +195,7 @@ func TestScanWalkerAndWriter(t *testing.T) {
 	}
 	scanFiles(t, s, "d", files, frames)
 
-	sc, err := s.BeginScan("d", "/d")
+	sc, err := s.BeginWrite("d", "/d")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func TestScanWalkerAndWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := ScanResult{Files: n, Images: wantImages, Indexed: n / 3, Unchanged: n - n/3}
+	want := WriteResult{Files: n, Images: wantImages, Indexed: n / 3, Unchanged: n - n/3}
 	if got != want {
 		t.Errorf("got %+v, want %+v", got, want)
 	}

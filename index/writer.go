@@ -270,7 +270,8 @@ func (b *batch) deleteFile(ds uint32, path string, fr fileRecord) error {
 	return nil
 }
 
-// Scan records one scan of a dataset. Files are written as they come (Put)
+// Writer records one scan of a dataset: the index's side of it, so named
+// to keep it apart from the scan package that drives it. Files are written as they come (Put)
 // or confirmed unchanged (Unchanged); Finish removes the files this scan
 // did not see and records the counts.
 //
@@ -287,7 +288,7 @@ func (b *batch) deleteFile(ds uint32, path string, fr fileRecord) error {
 // is, and the dataset is marked incomplete until a later scan finishes.
 // Memory use does not grow with the dataset: seen files are marked with the
 // scan's generation number in their record, and Finish sweeps by prefix.
-type Scan struct {
+type Writer struct {
 	s       *Store
 	name    string
 	rec     datasetRecord
@@ -310,14 +311,14 @@ type Scan struct {
 	// put.
 	fresh    bool
 	putPaths *bloom
-	counts   ScanResult // Files, Images, Failures of a fresh scan
-	ops      []op       // Put's scratch
-	err      error      // sticky after a failed write: the scan is unusable
-	res      ScanResult
+	counts   WriteResult // Files, Images, Failures of a fresh scan
+	ops      []op        // Put's scratch
+	err      error       // sticky after a failed write: the scan is unusable
+	res      WriteResult
 }
 
-// ScanResult summarises a finished scan.
-type ScanResult struct {
+// WriteResult summarises a finished scan.
+type WriteResult struct {
 	Files     int // files in the dataset now, failures included
 	Images    int // images indexed for them
 	Failures  int // files that could not be indexed
@@ -327,7 +328,7 @@ type ScanResult struct {
 }
 
 // add counts (sign 1) or uncounts (sign -1) a file with n images.
-func (r *ScanResult) add(f *File, n, sign int) {
+func (r *WriteResult) add(f *File, n, sign int) {
 	r.Files += sign
 	r.Images += sign * n
 	if f.Failure != "" {
@@ -377,24 +378,24 @@ func (b *bloom) mayContain(s string) bool {
 	return true
 }
 
-// BeginScan starts a scan of dataset name (created if new) whose files come
+// BeginWrite starts a scan of dataset name (created if new) whose files come
 // from source (the folder or archive given, recorded for reports). It fails
 // with ErrBusy if a scan is already active on this store and ErrReadOnly on
 // a read-only store.
-func (s *Store) BeginScan(name, source string) (*Scan, error) {
+func (s *Store) BeginWrite(name, source string) (*Writer, error) {
 	if err := s.checkOpen(true); err != nil {
 		return nil, err
 	}
 	if err := checkDatasetName(name); err != nil {
 		return nil, err
 	}
-	sc := &Scan{s: s, name: name, started: time.Now()}
+	sc := &Writer{s: s, name: name, started: time.Now()}
 	s.mu.Lock()
-	if s.scan != nil {
+	if s.writer != nil {
 		s.mu.Unlock()
 		return nil, fmt.Errorf("scan %q: %w", name, ErrBusy)
 	}
-	s.scan = sc
+	s.writer = sc
 	s.mu.Unlock()
 	err := s.update(func(txn *badger.Txn) error {
 		rec, found, err := s.datasetRecord(txn, name)
@@ -427,7 +428,7 @@ func (s *Store) BeginScan(name, source string) (*Scan, error) {
 	})
 	if err != nil {
 		s.mu.Lock()
-		s.scan = nil
+		s.writer = nil
 		s.mu.Unlock()
 		return nil, fmt.Errorf("scan %q: %w", name, err)
 	}
@@ -437,9 +438,9 @@ func (s *Store) BeginScan(name, source string) (*Scan, error) {
 }
 
 // Dataset is the name of the dataset being scanned.
-func (sc *Scan) Dataset() string { return sc.name }
+func (sc *Writer) Dataset() string { return sc.name }
 
-func (sc *Scan) usable() error {
+func (sc *Writer) usable() error {
 	if sc.done {
 		return ErrClosed
 	}
@@ -448,7 +449,7 @@ func (sc *Scan) usable() error {
 
 // fail makes err sticky: after a failed write the pending batch is lost, so
 // the scan must not go on as if it were not.
-func (sc *Scan) fail(err error) error {
+func (sc *Writer) fail(err error) error {
 	if sc.err == nil {
 		sc.err = err
 	}
@@ -460,7 +461,7 @@ func (sc *Scan) fail(err error) error {
 // this scan and must not be processed again; this holds for files that
 // failed too, so they stay reported. If not, the caller processes the file
 // and calls Put.
-func (sc *Scan) Unchanged(path string, size int64, mtime time.Time) (bool, error) {
+func (sc *Writer) Unchanged(path string, size int64, mtime time.Time) (bool, error) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	if err := sc.usable(); err != nil {
@@ -512,7 +513,7 @@ func (sc *Scan) Unchanged(path string, size int64, mtime time.Time) (bool, error
 // Put fails with ErrTooLarge, leaving the scan usable, when the images do
 // not fit one transaction (about 6,000 frames); the caller may then Put the
 // file again as a failure.
-func (sc *Scan) Put(f File, imgs []Image) error {
+func (sc *Writer) Put(f File, imgs []Image) error {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	if err := sc.usable(); err != nil {
@@ -586,7 +587,7 @@ func (sc *Scan) Put(f File, imgs []Image) error {
 // files ahead of the writer.
 const maxLooked = 8192
 
-func (sc *Scan) remember(path string, fr *fileRecord) {
+func (sc *Writer) remember(path string, fr *fileRecord) {
 	if sc.looked == nil || len(sc.looked) >= maxLooked {
 		sc.looked = make(map[string]*fileRecord)
 	}
@@ -595,7 +596,7 @@ func (sc *Scan) remember(path string, fr *fileRecord) {
 
 // previous returns the record path had before this Put, from Unchanged's
 // answer if there was one.
-func (sc *Scan) previous(path string) (*fileRecord, error) {
+func (sc *Writer) previous(path string) (*fileRecord, error) {
 	if fr, ok := sc.looked[path]; ok {
 		delete(sc.looked, path)
 		return fr, nil
@@ -611,7 +612,7 @@ func (sc *Scan) previous(path string) (*fileRecord, error) {
 	return fr, err
 }
 
-func (sc *Scan) maybeCommit() error {
+func (sc *Writer) maybeCommit() error {
 	if sc.files >= sc.s.opts.BatchFiles || time.Since(sc.lastCommit) >= sc.s.opts.FlushInterval {
 		return sc.commit()
 	}
@@ -619,7 +620,7 @@ func (sc *Scan) maybeCommit() error {
 }
 
 // commit sends the pending batch to Badger without waiting for it.
-func (sc *Scan) commit() error {
+func (sc *Writer) commit() error {
 	if err := sc.b.commit(); err != nil {
 		return sc.fail(err)
 	}
@@ -629,7 +630,7 @@ func (sc *Scan) commit() error {
 }
 
 // flush commits the pending batch and waits until every batch is applied.
-func (sc *Scan) flush() error {
+func (sc *Writer) flush() error {
 	if err := sc.commit(); err != nil {
 		return err
 	}
@@ -641,7 +642,7 @@ func (sc *Scan) flush() error {
 
 // Flush commits the pending batch and waits for it, making its files
 // visible to readers.
-func (sc *Scan) Flush() error {
+func (sc *Writer) Flush() error {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	if err := sc.usable(); err != nil {
@@ -653,15 +654,15 @@ func (sc *Scan) Flush() error {
 // Finish commits, removes the records of files this scan did not see
 // (files that disappeared), and records the dataset's counts and the time.
 // The scan is over afterwards, whatever the result.
-func (sc *Scan) Finish() (ScanResult, error) {
+func (sc *Writer) Finish() (WriteResult, error) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	if err := sc.usable(); err != nil {
-		return ScanResult{}, err
+		return WriteResult{}, err
 	}
 	defer sc.end()
 	if err := sc.flush(); err != nil {
-		return ScanResult{}, fmt.Errorf("finish scan of %q: %w", sc.name, err)
+		return WriteResult{}, fmt.Errorf("finish scan of %q: %w", sc.name, err)
 	}
 	res := sc.res
 	var err error
@@ -682,7 +683,7 @@ func (sc *Scan) Finish() (ScanResult, error) {
 		err = sc.b.flush()
 	}
 	if err != nil {
-		return ScanResult{}, fmt.Errorf("finish scan of %q: %w", sc.name, err)
+		return WriteResult{}, fmt.Errorf("finish scan of %q: %w", sc.name, err)
 	}
 	// No value-log GC here: a scan killed after Badger's GC had rewritten
 	// a log file sometimes came back with image records that had been
@@ -695,12 +696,12 @@ func (sc *Scan) Finish() (ScanResult, error) {
 	rec.Files, rec.Images, rec.Failures = res.Files, res.Images, res.Failures
 	rec.LastScan = time.Now()
 	err = sc.s.update(func(txn *badger.Txn) error {
-		// The record may have changed since BeginScan only through this
+		// The record may have changed since BeginWrite only through this
 		// scan, so overwriting it is safe.
 		return txn.Set(datasetKey(sc.name), encodeDataset(&rec))
 	})
 	if err != nil {
-		return ScanResult{}, fmt.Errorf("finish scan of %q: %w", sc.name, err)
+		return WriteResult{}, fmt.Errorf("finish scan of %q: %w", sc.name, err)
 	}
 	return res, nil
 }
@@ -709,7 +710,7 @@ func (sc *Scan) Finish() (ScanResult, error) {
 // stays, files not seen are kept, and the dataset stays marked incomplete
 // until a later scan finishes. Use it when a scan is cancelled. Closing a
 // finished scan does nothing.
-func (sc *Scan) Close() error {
+func (sc *Writer) Close() error {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	if sc.done {
@@ -726,12 +727,12 @@ func (sc *Scan) Close() error {
 }
 
 // end releases the store's scan slot. Called with sc.mu held.
-func (sc *Scan) end() {
+func (sc *Writer) end() {
 	sc.done = true
 	sc.b.discard()
 	sc.s.mu.Lock()
-	if sc.s.scan == sc {
-		sc.s.scan = nil
+	if sc.s.writer == sc {
+		sc.s.writer = nil
 	}
 	sc.s.mu.Unlock()
 }
