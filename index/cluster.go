@@ -14,7 +14,7 @@ import (
 	"github.com/copycat-dev/copycat/match"
 )
 
-// ClusterOptions configure Pairs and Clusters.
+// ClusterOptions configure Clusters.
 type ClusterOptions struct {
 	// MaxDistance is the pHash distance up to which two images are
 	// candidates; negative means DefaultMaxDistance.
@@ -46,29 +46,6 @@ func (o ClusterOptions) matchOptions() match.Options {
 type Pair struct {
 	A, B   uint64 // image IDs, A < B
 	Result match.Result
-}
-
-// Pairs returns every candidate pair of indexed images (pHash within the
-// distance, in some orientation, or sharing a digest), each with
-// match.Compare's decision, ordered by (A, B). Clusters groups them.
-func (s *Store) Pairs(ctx context.Context, opts ClusterOptions) ([]Pair, error) {
-	if err := s.checkOpen(false); err != nil {
-		return nil, err
-	}
-	c, err := s.candidates(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Pair, 0, len(c.pairs))
-	for _, p := range c.pairs {
-		a, b := c.images[p.A], c.images[p.B]
-		if a.ID > b.ID {
-			a, b = b, a
-		}
-		out = append(out, Pair{A: a.ID, B: b.ID, Result: match.Compare(a, b, opts.matchOptions())})
-	}
-	slices.SortFunc(out, func(x, y Pair) int { return cmp.Or(cmp.Compare(x.A, y.A), cmp.Compare(x.B, y.B)) })
-	return out, nil
 }
 
 // candidateSet is what Clusters decides on: the loaded images of every
@@ -150,8 +127,8 @@ func (s *Store) candidates(ctx context.Context, opts ClusterOptions) (*candidate
 func imagePairs(hi *hashIndex, hps []HashPair) []HashPair {
 	out := make([]HashPair, 0, len(hps))
 	for _, hp := range hps {
-		i, _ := hi.owner(hp.I)
-		j, _ := hi.owner(hp.J)
+		i, _ := hi.imageOf(hp.I)
+		j, _ := hi.imageOf(hp.J)
 		if i != j {
 			out = append(out, HashPair{I: i, J: j, Distance: hp.Distance})
 		}

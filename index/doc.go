@@ -14,7 +14,7 @@
 //	res, err := sc.Finish()  // removes files not seen, records counts; sc.Close() instead when cancelled
 //
 //	r, err := index.Open(dir, index.Options{ReadOnly: true})
-//	matches, err := r.Query(ctx, index.Query{Fingerprint: fp, PixelSHA256: px, ...})
+//	matches, err := r.Query(ctx, im.AsQuery())   // im: an Image decoded as a scan does (scan.Worker.Frames)
 //	clusters, stats, err := r.Clusters(ctx, index.ClusterOptions{MaxDistance: -1})
 //
 // One process writes at a time: a writer holds an exclusive flock on
@@ -68,7 +68,7 @@
 // older keys and records as they are, and a writer marks an older index 3
 // when it opens it. Files already indexed get min-max fingerprints when a
 // scan reads them again; a rescan reads again every file whose record
-// predates canonical pHashes (Scan.Unchanged says no), so that its rotated
+// predates canonical pHashes (Writer.Unchanged says no), so that its rotated
 // copies can be found.
 //
 // # Two renderings of a DICOM frame
@@ -80,7 +80,7 @@
 // the two are different pictures, 8-22 pHash bits apart on the corpus.
 // Such a frame gets a second fingerprint, of its min-max rendering, and a
 // W key that puts its pHash in the search structure beside the I keys'
-// (hashIndex.owner maps a hash back to its image). Query, Pairs and
+// (hashIndex.imageOf maps a hash back to its image). Query and
 // Clusters compare two images through every pair of their renderings and
 // keep the best (a verified pair at the least distance); an image never
 // pairs with its own second rendering, and each pair of images is reported
@@ -106,10 +106,10 @@
 // # Atomicity and crashes
 //
 // A file record and all its image keys are written in one Badger
-// transaction (Scan.Put reserves room for all of them before writing any),
+// transaction (Writer.Put reserves room for all of them before writing any),
 // so no crash leaves an image without its file record or the reverse; the
 // image counter is written in the same transaction as the IDs it covers.
-// Scan.Put batches files into transactions of up to Options.BatchFiles
+// Writer.Put batches files into transactions of up to Options.BatchFiles
 // files (default 512) or Options.FlushInterval (default 2 s).
 //
 // Commits are pipelined, because Badger applies every commit on one write
@@ -204,7 +204,7 @@
 //	one query over 1M (HashSet.Search)             p50 29 us, p99 46 us; linear scan p50 1.2 ms (43x)
 //	one query over 10M                             p50 106-117 us; linear scan p50 12-16 ms (110-135x)
 //	Store.Query over 1M (8 orientations, records)  p50 162 us, p99 270 us
-//	insert, Scan.Unchanged + Put, one-frame files  109,000-119,000 images/s (1M in 8.4-9.1 s, no other
+//	insert, Writer.Unchanged + Put, one-frame files  109,000-119,000 images/s (1M in 8.4-9.1 s, no other
 //	                                               job running; 74,000-78,000 with synchronous commits);
 //	                                               12-14 CPU-s in all, 8 of them on Badger's single write
 //	                                               goroutine (skiplist 4.3, value log 2.3, WAL 1.0), which

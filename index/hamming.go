@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/bits"
 	"runtime"
-	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -545,17 +544,6 @@ func allPairsBrute(ctx context.Context, hashes []uint64, maxDist, workers int) (
 		out = append(out, r...)
 	}
 	return out, nil
-}
-
-// SortPairs orders pairs by (I, J), the canonical order for comparing
-// results.
-func SortPairs(ps []HashPair) {
-	slices.SortFunc(ps, func(a, b HashPair) int {
-		if a.I != b.I {
-			return int(a.I) - int(b.I)
-		}
-		return int(a.J) - int(b.J)
-	})
 }
 
 // HashSet answers "which of these hashes are within distance r of q" without

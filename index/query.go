@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/bits"
 	"slices"
 	"time"
 
@@ -98,7 +97,7 @@ func (im *Image) AsQuery() Query {
 //
 // The hash search runs over more entries than there are images: after the
 // images' pHashes come the pHashes of their min-max renderings (W keys),
-// so that one search finds either picture; owner maps a hash entry back to
+// so that one search finds either picture; imageOf maps a hash entry back to
 // its image.
 type hashIndex struct {
 	gen    uint64
@@ -265,9 +264,9 @@ func (s *Store) loadMinMax(hi *hashIndex) error {
 	})
 }
 
-// owner returns the image entry of hash entry e, and whether e is that
+// imageOf returns the image entry of hash entry e, and whether e is that
 // image's min-max pHash.
-func (hi *hashIndex) owner(e uint32) (uint32, bool) {
+func (hi *hashIndex) imageOf(e uint32) (uint32, bool) {
 	if int(e) < len(hi.refs) {
 		return e, false
 	}
@@ -308,7 +307,7 @@ func (s *Store) Query(ctx context.Context, q Query) ([]Match, error) {
 				continue // not computed, or a symmetric image
 			}
 			hi.set.Search(variants[t], maxDist, func(e uint32, d int) {
-				i, _ := hi.owner(e)
+				i, _ := hi.imageOf(e)
 				hits[i] = true
 			})
 		}
@@ -376,23 +375,6 @@ func (s *Store) Query(ctx context.Context, q Query) ([]Match, error) {
 		)
 	})
 	return out, nil
-}
-
-// LinearSearch compares q with every indexed pHash, without the search
-// structure: the reference the benchmarks measure the speed-up against.
-// It returns the number of images within maxDist.
-func (s *Store) LinearSearch(q uint64, maxDist int) (int, error) {
-	hi, err := s.hashIndex(false)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, h := range hi.hashes {
-		if bits.OnesCount64(q^h) <= maxDist {
-			n++
-		}
-	}
-	return n, nil
 }
 
 // rankPerDataset applies match.Groups' ranking to a query's answer: in
@@ -469,7 +451,7 @@ func (s *Store) rankBack(hi *hashIndex, ms []Match, mo match.Options) error {
 						continue
 					}
 					hi.set.Search(v, maxDist, func(e uint32, _ int) {
-						if o, _ := hi.owner(e); hi.refs[o].ds == selfID {
+						if o, _ := hi.imageOf(e); hi.refs[o].ds == selfID {
 							cands[o] = true
 						}
 					})

@@ -12,7 +12,7 @@ import (
 // File is what the index remembers about one file of a dataset: enough to
 // tell on the next scan whether it changed, and why it failed if it did.
 type File struct {
-	Dataset string    // filled in on reads; Scan.Put ignores it
+	Dataset string    // filled in on reads; Writer.Put ignores it
 	Path    string    // path inside the dataset, e.g. "upload.zip!/train/0001.dcm"
 	Size    int64     // bytes
 	ModTime time.Time // as the walk reported it; compared to the nanosecond
@@ -26,8 +26,8 @@ type File struct {
 // learnt about it and its fingerprint.
 type Image struct {
 	ID          uint64 // assigned by the index; stable until the file is rescanned or removed
-	Dataset     string // filled in on reads; Scan.Put ignores it
-	Path        string // path inside the dataset (Scan.Put sets it to the File's path)
+	Dataset     string // filled in on reads; Writer.Put ignores it
+	Path        string // path inside the dataset (Writer.Put sets it to the File's path)
 	Frame       int    // 0-based frame number within the file
 	Format      string
 	Width       int

@@ -27,13 +27,6 @@ import (
 // them, and reads the older keys and records as they are.
 const SchemaVersion = 3
 
-// DefaultDir is where the CLI keeps the index when neither --index nor
-// COPYCAT_INDEX says otherwise.
-const DefaultDir = "./copycat-index"
-
-// EnvIndex names the environment variable that overrides DefaultDir.
-const EnvIndex = "COPYCAT_INDEX"
-
 // valueThreshold is the value size from which Badger stores a value in the
 // value log instead of the LSM tree: above file records of a few frames,
 // below any image record.
@@ -755,21 +748,6 @@ func getImage(txn *badger.Txn, ref imageRef) (Image, error) {
 	}
 	im.ID = ref.id
 	return im, nil
-}
-
-// Compact flattens the LSM tree and reclaims space after large deletions
-// (a forgotten dataset, a rescan that replaced most files). Writers only.
-func (s *Store) Compact(ctx context.Context) error {
-	if err := s.checkOpen(true); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := s.db.Flatten(2); err != nil {
-		return fmt.Errorf("compact %s: %w", s.dir, err)
-	}
-	return nil
 }
 
 // badgerLogger routes Badger's messages to slog at debug level: Badger is

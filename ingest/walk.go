@@ -100,6 +100,24 @@ func (e *Entry) ReadAll() ([]byte, error) {
 	return readLimited(rc, e.Size, e.max)
 }
 
+// ReadHead returns at most the first n bytes of the entry's content, for
+// callers that need only a file's head (the first megabyte of a README):
+// a larger file is not read beyond it, whatever the walk's size limit.
+func (e *Entry) ReadHead(n int64) ([]byte, error) {
+	if e.Err != nil {
+		return nil, e.Err
+	}
+	if e.data != nil || e.open == nil {
+		return e.data[:min(int64(len(e.data)), n)], nil
+	}
+	rc, err := e.open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(io.LimitReader(rc, n))
+}
+
 func sizeError(size, limit int64) error {
 	return &TooLargeError{
 		What:  fmt.Sprintf("file of %d bytes", size),

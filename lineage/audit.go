@@ -40,7 +40,7 @@ func auditDataset(ctx context.Context, st *index.Store, name, source string) (Li
 		if !ok {
 			return nil
 		}
-		data, err := e.ReadAll()
+		data, err := e.ReadHead(maxDocBytes)
 		if err != nil {
 			return nil // an unreadable document says nothing
 		}

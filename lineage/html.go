@@ -67,8 +67,8 @@ func (r *Report) WriteHTML(ctx context.Context, w io.Writer, st *index.Store) er
 	return nil
 }
 
-// imageID maps an image index of the analysis to its index ID. The report
-// keeps the IDs of gallery members only.
+// imageID maps an image index of the analysis to its ID in the index,
+// where the gallery reads its thumbnail.
 func (r *Report) imageID(i int) uint64 { return r.ids[i] }
 
 // transformLabel names what was done to the group's first image to make

@@ -65,8 +65,9 @@ func classifyDoc(p string) docKind {
 	return docNone
 }
 
-// maxDocBytes bounds what is read of one documentation file: licences
-// and cards are small, and a 1 GB "README" must not be loaded.
+// maxDocBytes bounds what is read of one documentation file (its head:
+// Entry.ReadHead) and parsed: licences and cards are small, and a 1 GB
+// "README" must not be loaded.
 const maxDocBytes = 1 << 20
 
 // parseDoc extracts the licence text and any stated source from one

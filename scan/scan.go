@@ -102,7 +102,8 @@ type DatasetSummary struct {
 	FailedTotal    int64          `json:"failed_total"`
 	FailureReasons map[string]int `json:"failure_reasons"` // failures grouped by reason class
 	// Documents are the dataset's documentation files (README, LICENSE,
-	// metadata JSON), kept for the licence audit.
+	// metadata JSON) the scan saw, listed for the user; the licence audit
+	// of lineage reads them from the dataset's source, not from here.
 	Documents []string `json:"documents"`
 	Seconds   float64  `json:"seconds"`
 }

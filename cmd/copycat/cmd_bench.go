@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 
+	// Not the public package: `copycat bench` measures the pipeline's
+	// parts (decoders, the search structure, the copy rule) against
+	// baselines, which a library user has no reason to call.
 	"github.com/copycat-dev/copycat/bench"
 )
 

@@ -150,16 +150,23 @@ func addIndexFlag(fs *flag.FlagSet) *string {
 	return fs.String("index", "", "index folder (default $COPYCAT_INDEX or ./copycat-index)")
 }
 
-// indexDir resolves the index location: --index, then COPYCAT_INDEX, then
+// Where the index is when --index is not given: the environment variable
+// first, then a folder in the working directory.
+const (
+	envIndex        = "COPYCAT_INDEX"
+	defaultIndexDir = "copycat-index"
+)
+
+// indexDir resolves the index location: --index, then $COPYCAT_INDEX, then
 // ./copycat-index.
 func indexDir(flagValue string, e *env) string {
 	if flagValue != "" {
 		return flagValue
 	}
-	if v := strings.TrimSpace(e.getenv("COPYCAT_INDEX")); v != "" {
+	if v := strings.TrimSpace(e.getenv(envIndex)); v != "" {
 		return v
 	}
-	return "copycat-index"
+	return defaultIndexDir
 }
 
 func newFlagSet(e *env, name, args string) *flag.FlagSet {
