@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -237,5 +238,38 @@ func TestMaxDistanceZeroMeansExact(t *testing.T) {
 			t.Errorf("%s: %d near-duplicates, %d clusters, %d dataset overlaps; want %d, %d, %d",
 				tt.name, near, clusters, overlaps, tt.near, tt.clusters, tt.overlap)
 		}
+	}
+}
+
+// TestExampleModule builds the example program in testdata/example, a
+// module of its own that uses copycat through its public package only,
+// and runs it on the demo datasets: scan, query, clusters.
+func TestExampleModule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a separate module; skipped with -short")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool on PATH to build the example module")
+	}
+	bin := filepath.Join(t.TempDir(), "example")
+	build := exec.Command(goTool, "build", "-o", bin, ".")
+	build.Dir = filepath.Join("testdata", "example")
+	build.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOWORK=off")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build in testdata/example: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "testdata/demo/original", "testdata/demo/kaggle-copy.tar.gz").CombinedOutput()
+	if err != nil {
+		t.Fatalf("example: %v\n%s", err, out)
+	}
+	got := string(out)
+	want := `scanned original: 7 images, 0 failed
+scanned kaggle-copy: 4 images, 0 failed
+queried 7 images of original: 3 have a verified copy elsewhere
+3 clusters among 11 images
+`
+	if got != want {
+		t.Errorf("example printed\n%s\nwant\n%s", got, want)
 	}
 }
