@@ -76,7 +76,7 @@ func auditDocs(docs []document) LicenseFinding {
 	for _, d := range docs {
 		lic, method, src := parseDoc(d.kind, d.data)
 		if f.License == "" && lic != "" {
-			f.License, f.Raw, f.Source, f.Method = SPDX(lic), lic, d.path, method
+			f.License, f.Raw, f.Source, f.Method = toSPDX(lic), lic, d.path, method
 			if f.Raw == f.License {
 				f.Raw = ""
 			}

@@ -40,7 +40,7 @@ func BenchmarkWriteHTML(b *testing.B) {
 func BenchmarkSPDX(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		SPDX("Creative Commons Attribution-NonCommercial 4.0 International")
+		toSPDX("Creative Commons Attribution-NonCommercial 4.0 International")
 	}
 }
 

@@ -263,7 +263,7 @@ func licenseFileText(data []byte) string {
 	case strings.Contains(lower, "creative commons") || strings.Contains(lower, "cc0"):
 		// Legal code starts with the licence's name; keep the line that says it.
 		for _, line := range strings.Split(s, "\n") {
-			if id := SPDX(line); isSPDX(id) {
+			if id := toSPDX(line); isSPDX(id) {
 				return id
 			}
 		}
@@ -342,11 +342,11 @@ var aliases = map[string]string{
 	"isc":      "ISC",
 }
 
-// SPDX returns the SPDX identifier of a licence named in free text
+// toSPDX returns the SPDX identifier of a licence named in free text
 // ("Creative Commons Attribution 4.0 International" -> "CC-BY-4.0", "mit"
 // -> "MIT", a creativecommons.org URL -> its licence), or the trimmed text
 // (at most 120 bytes) when it is not recognised; "" for blank input.
-func SPDX(text string) string {
+func toSPDX(text string) string {
 	t := strings.TrimSpace(text)
 	if t == "" {
 		return ""

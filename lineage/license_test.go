@@ -26,8 +26,8 @@ func TestSPDX(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := SPDX(tt.in); got != tt.want {
-				t.Errorf("SPDX(%q) = %q, want %q", tt.in, got, tt.want)
+			if got := toSPDX(tt.in); got != tt.want {
+				t.Errorf("toSPDX(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
@@ -88,9 +88,9 @@ func FuzzParseDoc(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, kind uint8, data []byte) {
 		lic, _, _ := parseDoc(docKind(kind%6), data)
-		id := SPDX(lic)
+		id := toSPDX(lic)
 		if utf8.ValidString(lic) && !utf8.ValidString(id) {
-			t.Errorf("SPDX(%q) = %q: invalid UTF-8", lic, id)
+			t.Errorf("toSPDX(%q) = %q: invalid UTF-8", lic, id)
 		}
 		if len(id) > 120 && id != strings.TrimSpace(lic) {
 			t.Errorf("SPDX returned %d bytes", len(id))

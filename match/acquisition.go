@@ -72,16 +72,16 @@ func lastNumber(name string) (prefix string, n int64, suffix string, ok bool) {
 
 func isDigit(r rune) bool { return r >= '0' && r <= '9' }
 
-// UnionFind is a disjoint-set forest over 0..n-1, by size with path
+// unionFind is a disjoint-set forest over 0..n-1, by size with path
 // halving: the clustering of index and the grouping of lineage share it.
-type UnionFind struct {
+type unionFind struct {
 	parent []uint32
 	size   []uint32
 }
 
-// NewUnionFind returns n singletons.
-func NewUnionFind(n int) *UnionFind {
-	u := &UnionFind{parent: make([]uint32, n), size: make([]uint32, n)}
+// newUnionFind returns n singletons.
+func newUnionFind(n int) *unionFind {
+	u := &unionFind{parent: make([]uint32, n), size: make([]uint32, n)}
 	for i := range u.parent {
 		u.parent[i] = uint32(i)
 		u.size[i] = 1
@@ -90,7 +90,7 @@ func NewUnionFind(n int) *UnionFind {
 }
 
 // Find returns the representative of x's set.
-func (u *UnionFind) Find(x uint32) uint32 {
+func (u *unionFind) Find(x uint32) uint32 {
 	for u.parent[x] != x {
 		u.parent[x] = u.parent[u.parent[x]]
 		x = u.parent[x]
@@ -99,7 +99,7 @@ func (u *UnionFind) Find(x uint32) uint32 {
 }
 
 // Union joins the sets of a and b and returns the new representative.
-func (u *UnionFind) Union(a, b uint32) uint32 {
+func (u *unionFind) Union(a, b uint32) uint32 {
 	ra, rb := u.Find(a), u.Find(b)
 	if ra == rb {
 		return ra
@@ -113,4 +113,4 @@ func (u *UnionFind) Union(a, b uint32) uint32 {
 }
 
 // Size returns the size of x's set.
-func (u *UnionFind) Size(x uint32) int { return int(u.size[u.Find(x)]) }
+func (u *unionFind) Size(x uint32) int { return int(u.size[u.Find(x)]) }

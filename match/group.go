@@ -77,13 +77,13 @@ func Groups(images []*Image, pairs []Pair, o Options) []Group {
 
 	// same joins the images that may share a group within one dataset:
 	// exact copies and near-identical pairs.
-	same := NewUnionFind(len(images))
+	same := newUnionFind(len(images))
 	for _, l := range links {
 		if l.Result.Kind.Exact() || images[l.A].Dataset == images[l.B].Dataset {
 			same.Union(uint32(l.A), uint32(l.B))
 		}
 	}
-	comp := NewUnionFind(len(images))
+	comp := newUnionFind(len(images))
 	state := map[uint32]*groupState{}
 	stateOf := func(i int) *groupState {
 		r := comp.Find(uint32(i))
@@ -190,7 +190,7 @@ func instanceKey(im *Image) string { return im.SOP + "\x00" + strconv.Itoa(im.Fr
 // conflict reports whether joining the groups would put two images of one
 // dataset that are not near-identical, or two instances of one series,
 // together.
-func conflict(a, b *groupState, same *UnionFind) bool {
+func conflict(a, b *groupState, same *unionFind) bool {
 	if len(a.datasets) > len(b.datasets) {
 		a, b = b, a
 	}
