@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/copycat-dev/copycat"
 	// Not the public package: `copycat bench` measures the pipeline's
 	// parts (decoders, the search structure, the copy rule) against
 	// baselines, which a library user has no reason to call.
@@ -32,12 +33,15 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	case "index":
 		fs := newFlagSet(e, "bench index", "[--n N] [--max-distance D] [--uniform] [--no-store] [--workers N]")
 		n := fs.Int("n", 1_000_000, "fingerprints (about 1% planted near-duplicates)")
-		maxDist := fs.Int("max-distance", 0, "pHash radius (default: the index's, 8)")
+		maxDist := fs.Int("max-distance", copycat.DefaultMaxDistance, "pHash radius, 1..64: near-duplicates are planted at every distance up to it")
 		uniform := fs.Bool("uniform", false, "uniformly random pHashes instead of real-looking ones")
 		noStore := fs.Bool("no-store", false, "measure the in-memory pair search only (for 10M and more)")
 		workers := fs.Int("workers", 0, "workers for the pair search (default: all cores)")
 		if err := parseNoArgs(fs, args[1:]); err != nil {
 			return err
+		}
+		if *maxDist < 1 || *maxDist > 64 {
+			return usagef("--max-distance must be 1..64")
 		}
 		_, err := bench.RunIndex(ctx, bench.IndexConfig{N: *n, MaxDistance: *maxDist, Uniform: *uniform, NoStore: *noStore, Workers: *workers}, e.stdout)
 		return err
