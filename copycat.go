@@ -164,7 +164,6 @@ func (ix *Index) Scan(ctx context.Context, datasets []Dataset, opts ScanOptions)
 		ReadBudget:  opts.ReadBudget,
 		Walk:        opts.Walk,
 		Progress:    opts.Progress,
-		Logger:      ix.logger,
 	}, datasets)
 }
 

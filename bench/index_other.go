@@ -32,3 +32,9 @@ func cpuTime() time.Duration { return 0 }
 
 // rssNow is not measured on this platform.
 func rssNow() (anon, file int64) { return 0, 0 }
+
+// resetPeakRSS cannot reset the peak on this platform.
+func resetPeakRSS() bool { return false }
+
+// peakRSSSinceReset is not measured on this platform.
+func peakRSSSinceReset() int64 { return 0 }

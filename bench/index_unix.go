@@ -83,3 +83,31 @@ func rssNow() (anon, file int64) {
 	}
 	return anon, file
 }
+
+// resetPeakRSS restarts the peak resident set size that peakRSSSinceReset
+// reads, so that each contender of a benchmark gets its own peak. Linux
+// only (/proc/self/clear_refs); elsewhere it reports false and the peak
+// stays the process's.
+func resetPeakRSS() bool {
+	runtime.GC() // what the previous contender left is garbage now
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
+
+// peakRSSSinceReset is the peak resident set size since resetPeakRSS (the
+// process's peak where that cannot be reset).
+func peakRSSSinceReset() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return peakRSS()
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "VmHWM:" {
+			kb, _ := strconv.ParseInt(fields[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	return peakRSS()
+}

@@ -143,6 +143,7 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 	for range nw {
 		workers.Go(func() error {
 			wk := NewWorker(decodeOpts)
+			wk.stages = opts.Stages
 			defer wk.Close()
 			for {
 				select {
@@ -184,7 +185,10 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 				if err := checkSpace(store.Dir(), store.Dir()); err != nil {
 					return err
 				}
-				if err := record(sc, sum, r, cnt); err != nil {
+				t := opts.Stages.start()
+				err := record(sc, sum, r, cnt)
+				t.lap(StageWrite)
+				if err != nil {
 					return err
 				}
 			}
@@ -200,7 +204,9 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 		sum.sort()
 		return sum, err
 	}
+	t := opts.Stages.start()
 	res, err := sc.Finish()
+	t.lap(StageWrite)
 	if err != nil {
 		return sum, err
 	}
@@ -270,8 +276,9 @@ func send[T any](ctx context.Context, ch chan<- T, v T) error {
 // per worker goroutine, and `copycat bench hash` measures exactly this. A
 // Worker is not safe for concurrent use; Close releases its decoders.
 type Worker struct {
-	dec *ingest.Decoder
-	h   *hash.Hasher
+	dec    *ingest.Decoder
+	h      *hash.Hasher
+	stages *Stages // measured when set (Options.Stages)
 }
 
 // NewWorker returns a Worker that decodes with opts. Unless opts.MinSide is
@@ -298,12 +305,18 @@ func (w *Worker) Process(e *ingest.Entry) (images int, failure string) {
 func (w *Worker) process(j job) result {
 	e := j.entry
 	r := result{file: index.File{Path: e.Path, Size: e.Size, ModTime: e.ModTime}}
+	t := w.stages.start()
+	if w.stages != nil {
+		w.stages.files.Add(1)
+	}
 	data, err := e.ReadAll()
+	t.lap(StageRead)
 	if err != nil {
 		r.file.Failure = failureReason(err)
 		return r
 	}
 	r.file.SHA256 = sha256Sum(data)
+	t.lap(StageDigest)
 	kind, name := ingest.Sniff(data[:min(len(data), ingest.SniffLen)])
 	switch {
 	case (kind == ingest.KindDocument || kind == ingest.KindData) && hasImageExtension(e.Path):
@@ -318,7 +331,7 @@ func (w *Worker) process(j job) result {
 	case kind == ingest.KindEmpty && isPlaceholder(e.Path):
 		return r
 	}
-	meta, imgs, err := decodeImages(w.dec, w.h, data)
+	meta, imgs, err := decodeImages(w.dec, w.h, data, &t)
 	r.file.Format = string(meta.Format)
 	if err != nil {
 		r.file.Failure = failureReason(err)
@@ -335,14 +348,14 @@ func (w *Worker) process(j job) result {
 // decodeImages decodes one file and returns an index record per frame with
 // everything the file says (the scan adds path and file digests): the one
 // decode-digest-fingerprint step that scan, query and hash share.
-func decodeImages(dec *ingest.Decoder, h *hash.Hasher, data []byte) (ingest.Meta, []index.Image, error) {
+// t, when measuring, is charged the decoding, digests and fingerprints.
+func decodeImages(dec *ingest.Decoder, h *hash.Hasher, data []byte, t *stageTimer) (ingest.Meta, []index.Image, error) {
 	var imgs []index.Image
 	meta, err := dec.Decode(data, func(f ingest.Frame) error {
-		im := index.Image{
-			Frame:       f.Index,
-			PixelSHA256: ingest.FrameDigest(f),
-			Fingerprint: h.ComputeReduced(f.Image, f.Scale, f.Width, f.Height),
-		}
+		t.lap(StageDecode)
+		im := index.Image{Frame: f.Index, PixelSHA256: ingest.FrameDigest(f)}
+		t.lap(StageDigest)
+		im.Fingerprint = h.ComputeReduced(f.Image, f.Scale, f.Width, f.Height)
 		// The min-max rendering is often the same picture (a window that
 		// clips a few outliers): the PDQ-less preview decides that at a
 		// fraction of a full fingerprint's cost on a large frame.
@@ -352,9 +365,14 @@ func decodeImages(dec *ingest.Decoder, h *hash.Hasher, data []byte) (ingest.Meta
 				im.MinMax = &mm
 			}
 		}
+		t.lap(StageFingerprint)
 		imgs = append(imgs, im)
 		return nil
 	})
+	t.lap(StageDecode)
+	if t.s != nil {
+		t.s.images.Add(int64(len(imgs)))
+	}
 	if err != nil {
 		return meta, nil, err
 	}

@@ -43,7 +43,7 @@ func TestReducedDecodeFingerprints(t *testing.T) {
 		if strings.HasSuffix(p, ".dcm") && !jpegCoded(data) {
 			continue
 		}
-		_, imgs, err := decodeImages(full, h, data)
+		_, imgs, err := decodeImages(full, h, data, &stageTimer{})
 		if err != nil || len(imgs) == 0 {
 			continue
 		}
@@ -58,7 +58,7 @@ func TestReducedDecodeFingerprints(t *testing.T) {
 		worst := ""
 		worstD := -1
 		for _, r := range refs {
-			_, imgs, err := decodeImages(dec, h, r.data)
+			_, imgs, err := decodeImages(dec, h, r.data, &stageTimer{})
 			if err != nil || len(imgs) == 0 {
 				t.Fatalf("%s at MinSide %d: %v", r.path, minSide, err)
 			}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path"
 	"runtime"
@@ -52,8 +51,9 @@ type Options struct {
 	// Progress, when set, is called about five times a second from the
 	// pipeline with the counts so far, and once at the end.
 	Progress func(Progress)
-	// Logger receives debug detail; nil discards it.
-	Logger *slog.Logger
+	// Stages, when set, accumulates the time of each stage of the work
+	// (see Stages); `copycat bench scan` reports it.
+	Stages *Stages
 }
 
 func (o Options) workers() int {

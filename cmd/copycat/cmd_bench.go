@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 
 	"github.com/copycat-dev/copycat"
 	// Not the public package: `copycat bench` measures the pipeline's
@@ -13,7 +14,7 @@ import (
 
 func runBench(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("which benchmark? copycat bench hash [flags] DIR, copycat bench index [flags] or copycat bench quality [flags]")
+		return usagef("which benchmark? copycat bench scan [flags] DIR..., bench hash [flags] DIR, bench index [flags] or bench quality [flags]")
 	}
 	switch args[0] {
 	case "hash":
@@ -30,6 +31,30 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 		_, err = bench.RunHash(ctx, bench.HashConfig{Dir: dirs[0], Workers: *workers, Rounds: *rounds, Format: *format}, e.stdout)
 		return err
+	case "scan":
+		fs := newFlagSet(e, "bench scan", "[--workers N] [--rounds N] [--index DIR] [--json] DIR...")
+		workers := fs.Int("workers", 0, "workers for both contenders (default: all cores)")
+		rounds := fs.Int("rounds", 3, "turns per contender, interleaved")
+		index := fs.String("index", "", "folder for the scans' indexes, one per round (default: a temporary folder)")
+		asJSON := fs.Bool("json", false, "print JSON")
+		dirs, err := parseArgs(fs, args[1:])
+		if err != nil {
+			return err
+		}
+		if len(dirs) == 0 {
+			return usagef("bench scan takes one or more folders")
+		}
+		out := e.stdout
+		if *asJSON {
+			out = io.Discard
+		}
+		res, err := bench.RunScan(ctx, bench.ScanConfig{Dirs: dirs, Workers: *workers, Rounds: *rounds, Index: *index}, out)
+		if err != nil || !*asJSON {
+			return err
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
 	case "index":
 		fs := newFlagSet(e, "bench index", "[--n N] [--max-distance D] [--uniform] [--no-store] [--workers N]")
 		n := fs.Int("n", 1_000_000, "fingerprints (about 1% planted near-duplicates)")

@@ -42,7 +42,7 @@ type env struct {
 var commands = map[string]command{
 	"scan":     {"scan datasets (folders, zip, tar, tar.gz) into the index", runScan},
 	"hash":     {"print perceptual hashes of image files (per frame)", runHash},
-	"bench":    {"measure: bench hash DIR, bench index, bench quality", runBench},
+	"bench":    {"measure: bench scan DIR..., bench hash DIR, bench index, bench quality", runBench},
 	"datasets": {"list the datasets in the index", runDatasets},
 	"check":    {"verify the index is consistent (exit 1 if not)", runCheck},
 	"forget":   {"remove datasets from the index", runForget},
