@@ -4,7 +4,7 @@
 //
 // It holds a deliberately small DICOM reader (little-endian, explicit or
 // implicit VR) that only walks to the Pixel Data element; the real reader is
-// package ingest. Only tests import this package.
+// package ingest/internal/dicom. Only tests import this package.
 package dicomtest
 
 import (

@@ -1,4 +1,4 @@
-package ingest
+package dicom
 
 import (
 	"bytes"
@@ -68,7 +68,7 @@ func firstLine(b []byte) string {
 // copycat applies to frame i, or ok=false when DCMTK has no equivalent.
 func dicomVOIArgs(tb testing.TB, data []byte, i int) (args []string, ok bool) {
 	tb.Helper()
-	h, err := parseDICOMHeader(data, DefaultPixelBudget)
+	h, err := parseDICOMHeader(data, defaultPixelBudget)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestDICOMAgainstDCMTK(t *testing.T) {
 		if raceEnabled {
 			// Under the race detector compare the first frame only: the
 			// plain run compares first and last.
-			meta, err = decodeDICOM(data, Options{PixelBudget: 1 << 30}, func(f Frame) error {
+			meta, err = Decode(data, Options{PixelBudget: 1 << 30}, func(f Frame) error {
 				frames, last = append(frames, f.Image), 0
 				return errEnoughFrames
 			})
@@ -283,7 +283,7 @@ func TestDICOMPreambleless(t *testing.T) {
 			what string
 			b    []byte
 		}{{"no preamble", data[132:]}, {"no preamble nor meta", body}} {
-			if !sniffDICOM(v.b[:min(len(v.b), SniffLen)]) {
+			if !Sniff(v.b[:min(len(v.b), 1024)]) {
 				t.Errorf("%s, %s: not sniffed as DICOM", name, v.what)
 			}
 			_, got, err := decodeDICOMAll(v.b, Options{}, nil)
