@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 // dicomFixture reads a fixture of the DICOM decoder's testdata.
@@ -108,7 +110,7 @@ func TestDecodeDICOMGlue(t *testing.T) {
 // pydicom ships in eight encodings: the same pixel digest through the
 // scan's decoder (which may reduce JPEG frames; these are lossless).
 func TestDICOMMRSmallDigest(t *testing.T) {
-	c := sharedCorpus(t)
+	c := testkit.Corpus(t)
 	files, _ := filepath.Glob(filepath.Join(c, "dicom", "pydicom", "MR_small*.dcm"))
 	if len(files) != 8 {
 		t.Fatalf("found %d MR_small files, want 8", len(files))
@@ -152,7 +154,7 @@ func readFile(tb testing.TB, path string) []byte {
 // BenchmarkDecodeDICOM measures DICOM decoding through ingest (the decoder
 // and the glue that turns its results into ingest's types), on corpus files.
 func BenchmarkDecodeDICOM(b *testing.B) {
-	c := sharedCorpus(b)
+	c := testkit.Corpus(b)
 	cases := []struct{ name, path string }{
 		{"CR-4.dcm-2140x1760-mono1", "dicom/suyashkumar/4.dcm"},
 		{"CT-512-signed16", "dicom/grailbio/CT-MONO2-16-ort.dcm"},

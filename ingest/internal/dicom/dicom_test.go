@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"image"
 	"os"
@@ -16,10 +15,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/copycat-dev/copycat/internal/golden"
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // dicomFixtures lists the DICOM files under testdata/dicom.
 func dicomFixtures(tb testing.TB) []string {
@@ -31,35 +28,10 @@ func dicomFixtures(tb testing.TB) []string {
 	return files
 }
 
-// sharedCorpus returns the shared corpus folder (../shared/corpus beside the
-// module root), skipping the test when it is absent.
-func dicomSharedCorpus(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("module root not found; cannot locate ../shared/corpus")
-		}
-		dir = parent
-	}
-	c := filepath.Join(filepath.Dir(dir), "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(c, "dicom")); err != nil {
-		tb.Skipf("shared corpus absent (%s): skipping corpus tests", c)
-	}
-	return c
-}
-
 // corpusDICOMs lists the corpus DICOM files, relative to the corpus.
 func corpusDICOMs(tb testing.TB) (string, []string) {
 	tb.Helper()
-	c := dicomSharedCorpus(tb)
+	c := testkit.Corpus(tb)
 	files, err := filepath.Glob(filepath.Join(c, "dicom", "*", "*.dcm"))
 	if err != nil || len(files) == 0 {
 		tb.Skipf("no DICOM files in %s", c)
@@ -131,13 +103,6 @@ func dicomPixelHash(img image.Image) string {
 		return fmt.Sprintf("%T", img)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:6])
-}
-
-// dicomCheckGolden compares got with testdata/name, or rewrites it under
-// -update.
-func dicomCheckGolden(t *testing.T, name, got string) {
-	t.Helper()
-	golden.Check(t, filepath.Join("testdata", name), got, *update)
 }
 
 // codecBuild names which optional codecs this build has, for golden files
@@ -264,7 +229,7 @@ func TestDecodeDICOMFixtures(t *testing.T) {
 		})
 	}
 	if !t.Failed() {
-		dicomCheckGolden(t, "dicom_fixtures."+build+".golden", golden.String())
+		testkit.Check(t, filepath.Join("testdata", "dicom_fixtures."+build+".golden"), golden.String())
 	}
 }
 
@@ -457,7 +422,7 @@ func TestDICOMTruncated(t *testing.T) {
 // encodings: all must give the same pixels. (ingest's TestDICOMMRSmallDigest
 // checks the pixel digest the index stores, through the scan's decoder.)
 func TestDICOMMRSmallIdentical(t *testing.T) {
-	c := dicomSharedCorpus(t)
+	c := testkit.Corpus(t)
 	files, _ := filepath.Glob(filepath.Join(c, "dicom", "pydicom", "MR_small*.dcm"))
 	if len(files) != 8 {
 		t.Fatalf("found %d MR_small files, want 8", len(files))
@@ -486,7 +451,7 @@ func TestDICOMMRSmallIdentical(t *testing.T) {
 // TestDICOMMonochrome1Chest checks that 4.dcm, a MONOCHROME1 chest CR, shows
 // dark lungs beside a bright spine, as on a viewer.
 func TestDICOMMonochrome1Chest(t *testing.T) {
-	c := dicomSharedCorpus(t)
+	c := testkit.Corpus(t)
 	_, frames, err := decodeDICOMAll(dicomReadFile(t, filepath.Join(c, "dicom", "suyashkumar", "4.dcm")), Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -571,7 +536,7 @@ func TestDICOMCorpus(t *testing.T) {
 	for _, k := range keys {
 		t.Logf("%-100s decoded %2d, failed %2d", k, perTS[k].ok, perTS[k].fail)
 	}
-	dicomCheckGolden(t, "dicom_corpus."+codecBuild()+".golden", golden.String())
+	testkit.Check(t, filepath.Join("testdata", "dicom_corpus."+codecBuild()+".golden"), golden.String())
 }
 
 func FuzzDecodeDICOM(f *testing.F) {

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 // The cross-check renders the same frames with DCMTK (dcm2pnm, dcmj2pnm for
@@ -268,7 +270,7 @@ func TestDICOMYBRGroundTruth(t *testing.T) {
 // TestDICOMPreambleless strips real corpus files of their preamble (and of
 // their whole meta group) and checks they decode to the same pixels.
 func TestDICOMPreambleless(t *testing.T) {
-	c := dicomSharedCorpus(t)
+	c := testkit.Corpus(t)
 	for _, name := range []string{"pydicom/MR_small.dcm", "pydicom/CT_small.dcm", "grailbio/CT-MONO2-16-ort.dcm", "suyashkumar/5.dcm"} {
 		data := dicomReadFile(t, filepath.Join(c, "dicom", name))
 		_, want, err := decodeDICOMAll(data, Options{}, nil)
