@@ -14,6 +14,7 @@ type CorruptError struct {
 	Err error // the cause
 }
 
+// Error returns "corrupt dicom: " and the cause.
 func (e *CorruptError) Error() string { return fmt.Sprintf("corrupt dicom: %v", e.Err) }
 
 // Unwrap returns the cause.
@@ -26,6 +27,7 @@ type UnsupportedError struct {
 	Reason string
 }
 
+// Error returns the reason.
 func (e *UnsupportedError) Error() string { return e.Reason }
 
 // TooLargeError reports a file refused by a limit before its pixels are
@@ -35,6 +37,7 @@ type TooLargeError struct {
 	Limit string // e.g. "pixel budget of 100 megapixels"
 }
 
+// Error names what was refused and the limit it exceeds.
 func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("too large: %s exceeds %s", e.What, e.Limit)
 }
