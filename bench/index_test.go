@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/copycat-dev/copycat/index"
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 func TestRunIndexSmall(t *testing.T) {
@@ -74,7 +75,7 @@ func BenchmarkPairsReal1M(b *testing.B) {
 	if testing.Short() {
 		b.Skip("1M real-image hashes: skipped with -short")
 	}
-	corpus := sharedCorpus(b)
+	corpus := testkit.Corpus(b)
 	hs, err := RealHashes(context.Background(), corpus, 1_000_000, 1)
 	if err != nil {
 		b.Fatal(err)
@@ -97,7 +98,7 @@ func TestRealHashesSmall(t *testing.T) {
 		t.Skip("decodes the corpus: skipped with -short and -race")
 	}
 	// One folder of the corpus keeps the test quick.
-	corpus := filepath.Join(sharedCorpus(t), "medical_png_jpeg")
+	corpus := filepath.Join(testkit.Corpus(t), "medical_png_jpeg")
 	hs, err := RealHashes(context.Background(), corpus, 5000, 1)
 	if err != nil {
 		t.Fatal(err)

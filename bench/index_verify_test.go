@@ -3,36 +3,12 @@ package bench
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// sharedCorpus finds ../shared/corpus beside the module root, or skips.
-func sharedCorpus(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("module root not found")
-		}
-		dir = parent
-	}
-	corpus := filepath.Join(filepath.Dir(dir), "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(corpus, "MANIFEST.tsv")); err != nil {
-		tb.Skipf("shared corpus not found at %s: skipping the real-image study", corpus)
-	}
-	return corpus
-}
+	"github.com/copycat-dev/copycat/internal/testkit"
+)
 
 // TestVerifyStudy runs the verification study on the shared corpus and
 // checks the properties the default thresholds were chosen for.
@@ -40,7 +16,7 @@ func TestVerifyStudy(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("decodes the whole corpus: skipped with -short and -race")
 	}
-	corpus := sharedCorpus(t)
+	corpus := testkit.Corpus(t)
 	if _, err := exec.LookPath("convert"); err != nil {
 		t.Skip("ImageMagick convert not installed")
 	}

@@ -5,26 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/copycat-dev/copycat/internal/golden"
-
 	"github.com/copycat-dev/copycat/internal/reupload"
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// compareGolden compares got with the golden file, or rewrites it under
-// -update.
-func compareGolden(tb testing.TB, path, got string) {
-	tb.Helper()
-	golden.Check(tb, path, got, *update)
-}
 
 // qualityText runs the benchmark and returns its table without the
 // timings, with the volumes folder replaced by $VOLUMES.
@@ -87,7 +76,7 @@ func TestQualityCut(t *testing.T) {
 		t.Errorf("scenario: %d truth pairs, %d expected edges, %d leaks; want pairs, 4 edges, 1 leak",
 			rep.Pairs, len(rep.Lineage.Edges), len(rep.Lineage.Leaks))
 	}
-	compareGolden(t, filepath.Join("testdata", "quality.golden"), text)
+	testkit.Check(t, filepath.Join("testdata", "quality.golden"), text)
 }
 
 // TestQualityFull runs the benchmark on the full volumes of Debian's
@@ -115,7 +104,7 @@ func TestQualityFull(t *testing.T) {
 			t.Errorf("%s: %d images, want %d", d.Name, d.Images, want[d.Name])
 		}
 	}
-	compareGolden(t, filepath.Join("testdata", "quality-full.golden"), text)
+	testkit.Check(t, filepath.Join("testdata", "quality-full.golden"), text)
 }
 
 // scenarioInputs reads the mricron-data volumes once for the scenario
@@ -184,7 +173,7 @@ func TestQualityScenarios(t *testing.T) {
 			if corpus != "" {
 				text = strings.ReplaceAll(text, corpus, "$CORPUS")
 			}
-			compareGolden(t, filepath.Join("testdata", "quality-"+name+".golden"), text)
+			testkit.Check(t, filepath.Join("testdata", "quality-"+name+".golden"), text)
 		})
 	}
 }

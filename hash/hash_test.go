@@ -8,12 +8,11 @@ import (
 	"image/color"
 	"image/color/palette"
 	"image/draw"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/copycat-dev/copycat/internal/golden"
+	"github.com/copycat-dev/copycat/internal/testkit"
 
 	"github.com/corona10/goimagehash"
 	"github.com/disintegration/imaging"
@@ -117,7 +116,7 @@ func TestDihedral(t *testing.T) {
 
 func corpusImagesOrNil(tb testing.TB) (string, []string) {
 	tb.Helper()
-	if _, err := os.Stat(filepath.Join("..", "..", "shared", "corpus")); err != nil {
+	if _, ok := testkit.FindCorpus(tb); !ok {
 		tb.Logf("shared corpus absent, using fixtures only")
 		return "", nil
 	}
@@ -378,12 +377,5 @@ func TestFixturesGolden(t *testing.T) {
 		}
 		fmt.Fprintf(&b, " %x\n", sum[:8])
 	}
-	compareGolden(t, filepath.Join("testdata", "fixtures.golden"), b.String())
-}
-
-// compareGolden compares got with the golden file line by line, or
-// rewrites the file under -update.
-func compareGolden(tb testing.TB, path, got string) {
-	tb.Helper()
-	golden.Check(tb, path, got, *update)
+	testkit.Check(t, filepath.Join("testdata", "fixtures.golden"), b.String())
 }

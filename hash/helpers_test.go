@@ -2,7 +2,6 @@ package hash
 
 import (
 	"bufio"
-	"flag"
 	"image"
 	_ "image/jpeg" // corpus and PDQ vectors
 	_ "image/png"
@@ -12,34 +11,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
-
-// sharedDir returns ../shared/<sub> next to the module root, or skips the
-// test when it is absent (the corpus is not shipped with the project).
-func sharedDir(tb testing.TB, sub string) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("module root not found")
-		}
-		dir = parent
-	}
-	p := filepath.Join(filepath.Dir(dir), "shared", sub)
-	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("shared test data %s absent: %v", p, err)
-	}
-	return p
-}
 
 // decodeFile decodes a PNG or JPEG with the standard library.
 func decodeFile(tb testing.TB, path string) image.Image {
@@ -60,7 +34,7 @@ func decodeFile(tb testing.TB, path string) image.Image {
 // is ingest's business), relative to the corpus root, sorted.
 func corpusImages(tb testing.TB, subdirs ...string) (root string, rel []string) {
 	tb.Helper()
-	root = sharedDir(tb, "corpus")
+	root = testkit.Corpus(tb)
 	if len(subdirs) == 0 {
 		subdirs = []string{"."}
 	}

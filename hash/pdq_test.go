@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 type pdqVector struct {
@@ -43,7 +45,7 @@ func readPDQVectors(tb testing.TB, dir string) []pdqVector {
 // TestPDQReferenceExact checks bit-exactness against Meta's reference
 // pdq-photo-hasher on lossless PNG copies of its test images.
 func TestPDQReferenceExact(t *testing.T) {
-	dir := sharedDir(t, "pdq/png")
+	dir := testkit.Shared(t, "pdq", "png")
 	h := NewHasher()
 	for _, v := range readPDQVectors(t, dir) {
 		t.Run(v.file, func(t *testing.T) {
@@ -62,7 +64,7 @@ func TestPDQReferenceExact(t *testing.T) {
 // the original files, which the reference decoded with libjpeg (and squashed
 // to 512x512 when larger): at most 10 bits off for quality >= 80.
 func TestPDQReferenceOriginals(t *testing.T) {
-	dir := sharedDir(t, "pdq/orig")
+	dir := testkit.Shared(t, "pdq", "orig")
 	h := NewHasher()
 	var st distStats
 	for _, v := range readPDQVectors(t, dir) {
@@ -91,7 +93,7 @@ func TestPDQReferenceOriginals(t *testing.T) {
 // sums in another order than the reference, so it may differ in a bit
 // where a coefficient sits on the median, but no more.
 func TestPDQMappedFullSize(t *testing.T) {
-	dir := sharedDir(t, "pdq/png")
+	dir := testkit.Shared(t, "pdq", "png")
 	h := NewHasher()
 	var st distStats
 	for _, v := range readPDQVectors(t, dir) {
@@ -114,7 +116,7 @@ func TestPDQMappedFullSize(t *testing.T) {
 // compares with the exact hash of the full image. The naive way, PDQ of
 // the small image itself, is logged beside it.
 func TestPDQReducedBlockMeans(t *testing.T) {
-	dir := sharedDir(t, "pdq/png")
+	dir := testkit.Shared(t, "pdq", "png")
 	h := NewHasher()
 	for _, scale := range []int{2, 4, 8} {
 		var mapped, naive distStats
@@ -187,7 +189,7 @@ func TestKthSmallest(t *testing.T) {
 // reference-order one on the reference's test images: equal to float32
 // precision.
 func TestDCTFolded(t *testing.T) {
-	dir := sharedDir(t, "pdq/png")
+	dir := testkit.Shared(t, "pdq", "png")
 	h := NewHasher()
 	var worst float64
 	for _, v := range readPDQVectors(t, dir) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/copycat-dev/copycat/internal/corpusinfo"
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 // transform is one ImageMagick operation applied to make a copy.
@@ -254,12 +255,12 @@ func TestRobustness(t *testing.T) {
 	t.Log("\n" + got)
 
 	golden := filepath.Join("testdata", "robustness.golden")
-	if !*update {
+	if !testkit.Update() {
 		if want, err := os.ReadFile(golden); err == nil && !strings.Contains(string(want), version) {
 			t.Skipf("robustness.golden was made with another ImageMagick; not comparing (have %s)", version)
 		}
 	}
-	compareGolden(t, golden, got)
+	testkit.Check(t, golden, got)
 }
 
 // makeCopies applies every transform to every sample image (two convert

@@ -3,16 +3,15 @@ package index
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/copycat-dev/copycat/internal/testkit"
+)
 
 // sampleRecords are the records the golden files hold: one of each kind,
 // with every field set, so that a change to an encoding shows up as a diff
@@ -60,21 +59,8 @@ func beforeMinMax(fr fileRecord, im Image) (fileRecord, Image) {
 
 func goldenBytes(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "records", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s: encoding changed (%d bytes, golden %d); if intended, bump the record version and run go test -update", name, len(got), len(want))
+	if !testkit.CheckBytes(t, filepath.Join("testdata", "records", name), got) {
+		t.Log("the encoding changed: if intended, bump the record version, then run go test -update")
 	}
 }
 

@@ -6,22 +6,10 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
-)
 
-// sharedCorpus returns the shared real-image corpus (../shared/corpus beside
-// the checkout), or skips the test when it is absent: the project builds and
-// tests without it.
-func sharedCorpus(tb testing.TB) string {
-	tb.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err != nil {
-		tb.Skipf("shared corpus not found at %s: skipping (it sits beside the checkout in CI)", dir)
-	}
-	return dir
-}
+	"github.com/copycat-dev/copycat/internal/testkit"
+)
 
 // BenchmarkDecodeFormat measures decode throughput per format on real files:
 // the whole Decode call (sniff, header checks, decode, normalise).
@@ -34,7 +22,7 @@ func BenchmarkDecodeFormat(b *testing.B) {
 		{"JPEG_gray", "natural/go-stdlib-variants/video-005.gray.jpeg"},
 		{"JPEG_US_800x600", "medical_png_jpeg/extracted_from_dicom/grailbio_I_000031_frame1.jpg"},
 	}
-	dir := sharedCorpus(b)
+	dir := testkit.Corpus(b)
 	for _, c := range cases {
 		data, err := os.ReadFile(filepath.Join(dir, c.path))
 		if err != nil {

@@ -1,180 +1,51 @@
 package ingest
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
-	"fmt"
-
-	"github.com/suyashkumar/dicom/pkg/tag"
-
-	"github.com/copycat-dev/copycat/ingest/internal/codec/jpegscale"
+	"github.com/copycat-dev/copycat/ingest/internal/dicom"
 )
 
-// decodeDICOM decodes a whole DICOM file held in memory. It fills Meta from
-// the header, refuses images over opts' pixel budget (Rows x Columns x
-// NumberOfFrames x SamplesPerPixel) with a *TooLargeError before decoding
-// any pixel data, and calls emit once per frame, in order, decoding one
-// frame at a time so memory stays at about one decoded frame. An error from
-// emit stops decoding and is returned as is.
-//
-// Meta is returned filled as far as the header could be read, also with an
-// error, so that a caller can still record which instance failed.
-func decodeDICOM(data []byte, opts Options, emit func(Frame) error) (meta Meta, err error) {
-	meta.Format = FormatDICOM
-	inEmit := false
-	defer func() {
-		if r := recover(); r != nil {
-			if inEmit {
-				panic(r) // the caller's bug, not hostile input
-			}
-			err = corruptf(FormatDICOM, "decoder panic: %v", r)
-		}
-	}()
-
-	h, err := parseDICOMHeader(data, opts.pixelBudget())
-	if err != nil {
-		return meta, err
+// decodeDICOM decodes a DICOM file with package ingest/internal/dicom and
+// turns what it returns into ingest's types: its Meta and Frames, and its
+// three error types into *CorruptError, *UnsupportedError and
+// *TooLargeError with the same message. An error from emit is returned as
+// is. Meta is returned filled as far as the header could be read, also with
+// an error, so that a caller can still record which instance failed.
+func decodeDICOM(data []byte, opts Options, emit func(Frame) error) (Meta, error) {
+	dopts := dicom.Options{PixelBudget: opts.pixelBudget(), Salt: opts.Salt, MinSide: opts.MinSide}
+	if opts.fast != nil {
+		dopts.Luma = opts.fast
 	}
-	fillDICOMMeta(&meta, h, opts.Salt)
-	switch {
-	case h.Pixel == nil:
-		return meta, unsupportedf("no pixel data")
-	case h.Pixel.Float:
-		return meta, unsupportedf("unsupported DICOM float pixel data")
+	m, err := dicom.Decode(data, dopts, func(f dicom.Frame) error {
+		return emit(Frame{
+			Index: f.Index, Image: f.Image, Scale: f.Scale, Width: f.Width, Height: f.Height,
+			MinMax: f.MinMax, Digest: f.Digest,
+		})
+	})
+	meta := Meta{
+		Format: FormatDICOM,
+		Width:  m.Width, Height: m.Height, Frames: m.Frames, Bits: m.Bits,
+		Photometric: m.Photometric, Lossy: m.Lossy, Quality: m.Quality,
+		TransferSyntax:    m.TransferSyntax,
+		SOPInstanceUID:    m.SOPInstanceUID,
+		SeriesInstanceUID: m.SeriesInstanceUID,
+		StudyInstanceUID:  m.StudyInstanceUID,
+		Modality:          m.Modality,
+		PatientIDDigest:   m.PatientIDDigest,
 	}
-	img, err := newDICOMImage(h)
-	if err != nil {
-		return meta, err
-	}
-	meta.Width, meta.Height, meta.Frames = img.cols, img.rows, img.frames
-	meta.Bits = img.bitsStored
-	if meta.Photometric == "" {
-		meta.Photometric = img.photometric
-	}
-	if n, budget := img.samples(), opts.pixelBudget(); n > budget {
-		return meta, &TooLargeError{
-			What:  fmt.Sprintf("image %dx%dx%d with %d samples per pixel (%.1f megapixels)", img.cols, img.rows, img.frames, img.spp, float64(n)/1e6),
-			Limit: fmt.Sprintf("pixel budget of %g megapixels", float64(budget)/1e6),
-		}
-	}
-	if h.TS.Unknown {
-		return meta, unsupportedf("unknown transfer syntax (%s)", h.TS.UID)
-	}
-	if h.TS.Kind == dcmNoCodec && h.Pixel.Encapsulated {
-		return meta, h.TS.unsupported()
-	}
-	if err := img.prepare(); err != nil {
-		return meta, err
-	}
-	if h.TS.Kind == dcmJPEG && img.frames > 0 {
-		if jh, err := parseJPEGHeader(img.frameData(0)); err == nil && jh.SOF != 0xC3 {
-			meta.Quality = jh.Quality
-		}
-	}
-	for i := range img.frames {
-		fr, err := img.decodeFrame(i, opts)
-		if err != nil {
-			return meta, err
-		}
-		inEmit = true
-		err = emit(fr)
-		inEmit = false
-		if err != nil {
-			return meta, err
-		}
-	}
-	return meta, nil
+	return meta, fromDICOMError(err)
 }
 
-// decodeFrame decodes frame i: JPEG colour frames at reduced scale when
-// opts allow it and the stream suits, every other frame in full.
-func (d *dicomImage) decodeFrame(i int, opts Options) (Frame, error) {
-	var (
-		jpegData []byte
-		mk       jpegHeader
-	)
-	if d.h.TS.Kind == dcmJPEG {
-		jpegData = d.frameData(i)
-		var err error
-		if mk, err = parseJPEGHeader(jpegData); err != nil || mk.Precision != 8 || (mk.SOF != 0xC0 && mk.SOF != 0xC1 && mk.SOF != 0xC2) {
-			jpegData = nil // lossless or 12-bit: digest the decoded pixels
-		}
+// fromDICOMError maps the dicom package's error types onto ingest's. It
+// looks at err itself, not its chain: the decoder returns its own errors
+// unwrapped, and anything else (emit's error) must pass unchanged.
+func fromDICOMError(err error) error {
+	switch e := err.(type) {
+	case *dicom.CorruptError:
+		return &CorruptError{Format: FormatDICOM, Err: e.Err}
+	case *dicom.UnsupportedError:
+		return &UnsupportedError{Reason: e.Reason}
+	case *dicom.TooLargeError:
+		return &TooLargeError{What: e.What, Limit: e.Limit}
 	}
-	fr := Frame{Index: i}
-	if jpegData != nil {
-		fr.Digest = jpegStreamDigest(jpegData)
-		// Only a reduced decode is worth the luma plane: at full size the
-		// frame is rendered to RGB like any other colour frame, so that its
-		// grey levels are those of an RGB export (the Y plane differs
-		// where saturated colours clip, as on synthetic colour bars).
-		if opts.fast != nil && opts.MinSide > 0 && d.spp == 3 && jpegscale.Scale(d.cols, d.rows, opts.MinSide) > 1 &&
-			fastCandidate(mk.SOF, mk.Precision, len(mk.IDs), mk.colourTransformed(d.photometric)) {
-			if g, scale, err := opts.fast.luma(jpegData, opts.MinSide); err == nil && g.Rect.Dx() == (d.cols+scale-1)/scale && g.Rect.Dy() == (d.rows+scale-1)/scale {
-				fr.Image, fr.Scale, fr.Width, fr.Height = g, scale, d.cols, d.rows
-				return fr, nil
-			}
-		}
-	}
-	im, mm, err := d.frame(i)
-	fr.Image, fr.MinMax = im, mm
-	return fr, err
-}
-
-// fillDICOMMeta copies the identifying attributes into meta. The patient ID
-// only ever leaves as a salted digest.
-func fillDICOMMeta(meta *Meta, h *dicomHeader, salt []byte) {
-	a := h.Attrs
-	meta.TransferSyntax = h.TS.UID
-	meta.SOPInstanceUID = a.str(tag.SOPInstanceUID)
-	meta.SeriesInstanceUID = a.str(tag.SeriesInstanceUID)
-	meta.StudyInstanceUID = a.str(tag.StudyInstanceUID)
-	meta.Modality = a.str(tag.Modality)
-	meta.Lossy = h.TS.Lossy || a.str(tagLossyImageCompression) == "01"
-	meta.Photometric = a.str(tag.PhotometricInterpretation)
-	meta.PatientIDDigest = patientIDDigest(salt, a.str(tag.PatientID))
-}
-
-// patientIDDigest is hex of the first 16 bytes of SHA-256(salt || 0x00 ||
-// id), or "" for an empty id.
-func patientIDDigest(salt []byte, id string) string {
-	if id == "" {
-		return ""
-	}
-	d := sha256.New()
-	d.Write(salt)
-	d.Write([]byte{0})
-	d.Write([]byte(id))
-	return hex.EncodeToString(d.Sum(nil)[:16])
-}
-
-// sniffDICOM reports whether head (the first up to 1024 bytes of a file)
-// looks like DICOM: "DICM" at offset 128, or a preamble-less file that starts
-// with a plausible (0002,xxxx) or (0008,xxxx) element in explicit or implicit
-// VR little endian.
-func sniffDICOM(head []byte) bool {
-	if len(head) >= 132 && string(head[128:132]) == "DICM" {
-		return true
-	}
-	if len(head) < 8 {
-		return false
-	}
-	group := binary.LittleEndian.Uint16(head)
-	if group != 0x0002 && group != 0x0008 {
-		return false
-	}
-	elem := binary.LittleEndian.Uint16(head[2:])
-	if _, err := tag.Find(tag.Tag{Group: group, Element: elem}); err != nil {
-		return false // not a standard element, nor a group length
-	}
-	vr := string(head[4:6])
-	switch {
-	case isDICOMVR(vr) && isLongDICOMVR(vr):
-		return len(head) >= 12 && head[6] == 0 && head[7] == 0
-	case isDICOMVR(vr):
-		return true
-	}
-	// Implicit VR: a short, even length, as these groups' elements have.
-	vl := binary.LittleEndian.Uint32(head[4:])
-	return vl%2 == 0 && vl <= 1024
+	return err
 }

@@ -1,7 +1,10 @@
 // Package ingest is the first stage of the copycat pipeline: it walks a
 // dataset (a folder, a zip, a tar or a gzip'd tar, with archives nested one
 // level inside), detects each file's format from its content, and decodes
-// DICOM, PNG and JPEG files into normalised pixels plus metadata.
+// DICOM, PNG and JPEG files into normalised pixels plus metadata. DICOM
+// parsing and its pixel pipeline live in ingest/internal/dicom; this package
+// sniffs, calls it, and turns its results into Frame, Meta and the errors
+// below.
 //
 // Everything downstream (hashing, the index, lineage) sees only what this
 // package emits: one Frame per image (one per frame of a multi-frame DICOM),

@@ -11,6 +11,8 @@ import (
 	"io"
 
 	"github.com/disintegration/imaging"
+
+	"github.com/copycat-dev/copycat/ingest/internal/jpeghdr"
 )
 
 // checkBudget refuses an image before decoding when its header promises more
@@ -76,7 +78,7 @@ func decodePNG(data []byte, opts Options, emit func(Frame) error) (Meta, error) 
 // so that the pixels are the ones a viewer shows.
 func decodeJPEG(data []byte, opts Options, emit func(Frame) error) (Meta, error) {
 	meta := Meta{Format: FormatJPEG, Frames: 1, Lossy: true}
-	h, err := parseJPEGHeader(data)
+	h, err := jpeghdr.Parse(data)
 	if err != nil {
 		return meta, &CorruptError{Format: FormatJPEG, Err: err}
 	}
@@ -87,7 +89,7 @@ func decodeJPEG(data []byte, opts Options, emit func(Frame) error) (Meta, error)
 		meta.Photometric = "MONOCHROME2"
 	case 3:
 		meta.Photometric = "YBR_FULL"
-		if !h.colourTransformed("") {
+		if !h.ColourTransformed("") {
 			meta.Photometric = "RGB"
 		}
 	case 4:
@@ -99,14 +101,14 @@ func decodeJPEG(data []byte, opts Options, emit func(Frame) error) (Meta, error)
 	if err := checkBudget(opts, meta.Width, meta.Height, 1, 1); err != nil {
 		return meta, err
 	}
-	digest := jpegStreamDigest(data)
+	digest := jpeghdr.StreamDigest(data)
 	// The reduced decoders may not read every scan (at 1/8 a progressive
 	// file's AC scans are skipped), so a file cut short could pass them: only
 	// a stream that ends with EOI takes the fast path. Streams without EOI
 	// go to the full decoder, which tells a missing marker from missing data.
 	complete := bytes.HasSuffix(bytes.TrimRight(data, "\x00"), []byte{0xFF, 0xD9})
-	if complete && opts.fast != nil && opts.MinSide > 0 && fastCandidate(h.SOF, h.Precision, h.Components, h.colourTransformed("")) {
-		if g, scale, err := opts.fast.luma(data, opts.MinSide); err == nil {
+	if complete && opts.fast != nil && opts.MinSide > 0 && jpeghdr.FastCandidate(h.SOF, h.Precision, h.Components, h.ColourTransformed("")) {
+		if g, scale, err := opts.fast.Luma(data, opts.MinSide); err == nil {
 			var img image.Image = g
 			if h.Orientation > 1 {
 				img = normalize(orient(img, h.Orientation))

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/copycat-dev/copycat/ingest/internal/jpeghdr"
 )
 
 func readFixture(tb testing.TB, name string) []byte {
@@ -243,14 +245,14 @@ func TestSniff(t *testing.T) {
 }
 
 func TestEXIFOrientation(t *testing.T) {
-	h, err := parseJPEGHeader(readFixture(t, "raster/rotated-exif6.jpg"))
+	h, err := jpeghdr.Parse(readFixture(t, "raster/rotated-exif6.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := h.Orientation, 6; got != want {
 		t.Errorf("orientation = %d, want %d", got, want)
 	}
-	h, err = parseJPEGHeader(readFixture(t, "raster/baseline.jpg"))
+	h, err = jpeghdr.Parse(readFixture(t, "raster/baseline.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +262,7 @@ func TestEXIFOrientation(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	for _, dir := range []string{"testdata/raster", "testdata/dicom", "testdata/bad"} {
+	for _, dir := range []string{"testdata/raster", "internal/dicom/testdata/dicom", "testdata/bad"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*"))
 		for _, p := range files {
 			if data, err := os.ReadFile(p); err == nil && len(data) < 1<<20 {
@@ -288,7 +290,7 @@ func FuzzJPEGHeader(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		h, err := parseJPEGHeader(data)
+		h, err := jpeghdr.Parse(data)
 		if err == nil && (h.Orientation < 0 || h.Orientation > 8) {
 			t.Fatalf("orientation %d out of range", h.Orientation)
 		}
@@ -379,7 +381,7 @@ func TestJPEGQualityEstimate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := parseJPEGHeader(data)
+		h, err := jpeghdr.Parse(data)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,8 @@ package ingest
 import (
 	"bytes"
 	"unicode/utf8"
+
+	"github.com/copycat-dev/copycat/ingest/internal/dicom"
 )
 
 // Kind is what a file's content says it is, before any decoding.
@@ -34,7 +36,7 @@ func Sniff(head []byte) (Kind, string) {
 		return KindImage, string(FormatPNG)
 	case bytes.HasPrefix(head, []byte{0xFF, 0xD8, 0xFF}):
 		return KindImage, string(FormatJPEG)
-	case sniffDICOM(head):
+	case dicom.Sniff(head):
 		return KindImage, string(FormatDICOM)
 	}
 	if k, name := sniffContainer(head); k != KindUnknown {

@@ -3,8 +3,6 @@ package lineage
 import (
 	"bytes"
 	"context"
-	"flag"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,29 +11,9 @@ import (
 	"testing"
 
 	"github.com/copycat-dev/copycat/index"
+	"github.com/copycat-dev/copycat/internal/testkit"
 	"github.com/copycat-dev/copycat/scan"
 )
-
-var update = flag.Bool("update", false, "rewrite the expected outputs of testdata/scenarios")
-
-// moduleRoot finds the folder holding go.mod, above the package folder.
-func moduleRoot(tb testing.TB) string {
-	tb.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.mod not found above the package")
-		}
-		dir = parent
-	}
-}
 
 // needTools skips the test when a conversion tool is missing.
 func needTools(tb testing.TB, tools ...string) {
@@ -58,7 +36,7 @@ type world struct {
 
 func newWorld(tb testing.TB) *world {
 	tb.Helper()
-	return &world{tb: tb, dir: tb.TempDir(), root: moduleRoot(tb), images: map[string][]string{}}
+	return &world{tb: tb, dir: tb.TempDir(), root: testkit.ModuleRoot(tb), images: map[string][]string{}}
 }
 
 // sourceFiles returns the image files (relative paths) of a source: "demo"
@@ -70,9 +48,9 @@ func (w *world) sourceFiles(src string) (dir string, files []string) {
 	case src == "demo":
 		dir = filepath.Join(w.root, "testdata", "demo", "original")
 	case strings.HasPrefix(src, "corpus:"):
-		dir = filepath.Join(filepath.Dir(w.root), "shared", "corpus", strings.TrimPrefix(src, "corpus:"))
+		dir = filepath.Join(testkit.Corpus(w.tb), strings.TrimPrefix(src, "corpus:"))
 		if _, err := os.Stat(dir); err != nil {
-			w.tb.Skipf("shared corpus not available (%v); the corpus scenario needs ../shared/corpus", err)
+			w.tb.Skipf("shared corpus folder not available (%v)", err)
 		}
 	default:
 		dir = filepath.Join(w.dir, src)
@@ -324,34 +302,15 @@ func TestScenarios(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := w.output(rep)
-			if *update {
+			if testkit.Update() {
 				if err := os.WriteFile(file, []byte(script+"----\n"+got), 0o644); err != nil {
 					t.Fatal(err)
 				}
 				return
 			}
 			if got != want {
-				t.Errorf("report differs (run with -update to accept)\n%s", diffLines(want, got))
+				t.Errorf("report differs (run with -update to accept)\n%s", testkit.Diff(want, got))
 			}
 		})
 	}
-}
-
-// diffLines shows the lines that differ, marked - (want) and + (got).
-func diffLines(want, got string) string {
-	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := range max(len(wl), len(gl)) {
-		var x, y string
-		if i < len(wl) {
-			x = wl[i]
-		}
-		if i < len(gl) {
-			y = gl[i]
-		}
-		if x != y {
-			fmt.Fprintf(&b, "line %d:\n- %s\n+ %s\n", i+1, x, y)
-		}
-	}
-	return b.String()
 }

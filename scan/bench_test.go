@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/copycat-dev/copycat/ingest"
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 // BenchmarkWorkerProcess is a scan's per-file work (everything but the
@@ -15,7 +16,7 @@ import (
 // what `copycat bench hash` reports as copycat's side, in a form pprof
 // and benchstat take.
 func BenchmarkWorkerProcess(b *testing.B) {
-	corpus := sharedCorpus(b)
+	corpus := testkit.Corpus(b)
 	byFormat := map[string][][]byte{}
 	for _, sub := range []string{"natural", "dicom"} {
 		err := filepath.WalkDir(filepath.Join(corpus, sub), func(p string, d fs.DirEntry, err error) error {

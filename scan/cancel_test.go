@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/copycat-dev/copycat/index"
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 // TestScanCancelAtRandomPoints cancels scans with 1, 4 and 16 workers at
@@ -21,7 +22,7 @@ import (
 // with every file counted once. It uses the project's own fixtures, so it
 // runs without ../shared, and under -race in make test.
 func TestScanCancelAtRandomPoints(t *testing.T) {
-	src := filepath.Join(moduleRoot(t), "testdata", "demo", "original")
+	src := filepath.Join(testkit.ModuleRoot(t), "testdata", "demo", "original")
 	entries, err := os.ReadDir(src)
 	if err != nil {
 		t.Fatal(err)

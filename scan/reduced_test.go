@@ -10,6 +10,7 @@ import (
 
 	"github.com/copycat-dev/copycat/hash"
 	"github.com/copycat-dev/copycat/ingest"
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 // TestReducedDecodeFingerprints measures what decoding JPEG data at a
@@ -20,7 +21,7 @@ import (
 // row is held to what was measured (see hash.MinSide): pHash within the
 // bits goimagehash itself disagrees by, PDQ well inside its threshold.
 func TestReducedDecodeFingerprints(t *testing.T) {
-	corpus := sharedCorpus(t)
+	corpus := testkit.Corpus(t)
 	var files []string
 	for _, pat := range []string{"natural/*/*.jp*g", "natural/*/*/*.jp*g", "dicom/*/*.dcm"} {
 		m, _ := filepath.Glob(filepath.Join(corpus, pat))

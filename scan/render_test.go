@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,29 +12,9 @@ import (
 	"github.com/copycat-dev/copycat/hash"
 	"github.com/copycat-dev/copycat/index"
 	"github.com/copycat-dev/copycat/ingest"
+	"github.com/copycat-dev/copycat/internal/testkit"
 	"github.com/copycat-dev/copycat/match"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
-
-// checkGolden compares got with testdata/name, rewriting the file first
-// with -update.
-func checkGolden(tb testing.TB, name, got string) {
-	tb.Helper()
-	golden := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		tb.Fatalf("%v (run with -update)", err)
-	}
-	if string(want) != got {
-		tb.Errorf("%s differs (run with -update if intended):\ngot\n%s\nwant\n%s", golden, got, want)
-	}
-}
 
 // fingerprintFile decodes a file the way a scan does and returns the
 // fingerprint of its first frame.
@@ -69,7 +48,7 @@ func TestDICOMRenderRecall(t *testing.T) {
 	if raceEnabled {
 		t.Skip("measurement study: runs without -race (make test runs it so)")
 	}
-	corpus := sharedCorpus(t)
+	corpus := testkit.Corpus(t)
 	tool, err := exec.LookPath("dcmj2pnm")
 	if err != nil {
 		t.Skip("DCMTK (dcmj2pnm) not installed")
@@ -217,13 +196,13 @@ func TestDICOMRenderRecall(t *testing.T) {
 		t.Logf("golden not compared: it is the pure-Go build's, this one has %v", c)
 		return
 	}
-	checkGolden(t, "dicom_render.golden", b.String())
+	testkit.Check(t, filepath.Join("testdata", "dicom_render.golden"), b.String())
 }
 
 // TestBadCorpus scans testdata/bad (one file per kind of damage, made by
 // its make.sh) and pins each file's one-line reason and the grouping.
 func TestBadCorpus(t *testing.T) {
-	sum := runScan(t, t.TempDir(), 2, Dataset{Name: "bad", Path: filepath.Join(moduleRoot(t), "testdata", "bad")})
+	sum := runScan(t, t.TempDir(), 2, Dataset{Name: "bad", Path: filepath.Join(testkit.ModuleRoot(t), "testdata", "bad")})
 	d := sum.Datasets[0]
 	var b strings.Builder
 	fmt.Fprintf(&b, "files %d decoded %d skipped %d failed %d\n", d.Files, d.Decoded, d.Skipped, d.FailedTotal)
@@ -234,5 +213,5 @@ func TestBadCorpus(t *testing.T) {
 	for _, r := range d.ReasonsByCount() {
 		fmt.Fprintf(&b, "%d %s\n", d.FailureReasons[r], r)
 	}
-	checkGolden(t, "bad.golden", b.String())
+	testkit.Check(t, filepath.Join("testdata", "bad.golden"), b.String())
 }

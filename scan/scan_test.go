@@ -18,23 +18,8 @@ import (
 	"time"
 
 	"github.com/copycat-dev/copycat/index"
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
-
-// moduleRoot is the repository root, for fixtures shared between packages.
-func moduleRoot(tb testing.TB) string {
-	tb.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..")
-}
-
-func sharedCorpus(tb testing.TB) string {
-	tb.Helper()
-	dir := filepath.Join(moduleRoot(tb), "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err != nil {
-		tb.Skipf("shared corpus not found at %s: skipping (it sits beside the checkout in CI)", dir)
-	}
-	return dir
-}
 
 // runIn scans into the index at dir, opened for the scan alone as
 // `copycat scan` does.
@@ -63,7 +48,7 @@ func runScan(tb testing.TB, index string, workers int, ds ...Dataset) *Summary {
 }
 
 func TestScanDemoDatasets(t *testing.T) {
-	demo := filepath.Join(moduleRoot(t), "testdata", "demo")
+	demo := filepath.Join(testkit.ModuleRoot(t), "testdata", "demo")
 	sum := runScan(t, t.TempDir(), 2,
 		ParseDataset(filepath.Join(demo, "original")),
 		ParseDataset(filepath.Join(demo, "upload.zip")),
@@ -193,7 +178,7 @@ func recordKeys(tb testing.TB, dir, name string) []string {
 // dir/set and returns that folder.
 func mixedSet(tb testing.TB, dir string) string {
 	tb.Helper()
-	root := moduleRoot(tb)
+	root := testkit.ModuleRoot(tb)
 	folder := filepath.Join(dir, "set")
 	copyTree(tb, filepath.Join(root, "testdata", "demo", "original"), filepath.Join(folder, "dicom"))
 	copyTree(tb, filepath.Join(root, "ingest", "testdata", "raster"), filepath.Join(folder, "raster"))
@@ -237,7 +222,7 @@ func TestScanArchivesMatchFolder(t *testing.T) {
 // a zero-byte file and a random-bytes file: the scan completes and every
 // one of them is reported by path.
 func TestScanDamagedCorpus(t *testing.T) {
-	corpus := sharedCorpus(t)
+	corpus := testkit.Corpus(t)
 	dir := t.TempDir()
 	var want []string
 	err := filepath.WalkDir(corpus, func(p string, d fs.DirEntry, err error) error {
@@ -294,7 +279,7 @@ func TestScanDamagedCorpus(t *testing.T) {
 }
 
 func TestScanCancelLeaksNothing(t *testing.T) {
-	corpus := sharedCorpus(t)
+	corpus := testkit.Corpus(t)
 	before := runtime.NumGoroutine()
 	ctx, cancel := context.WithCancel(context.Background())
 	var once bool
@@ -364,7 +349,7 @@ func TestParseDataset(t *testing.T) {
 }
 
 func TestScanRescan(t *testing.T) {
-	root := moduleRoot(t)
+	root := testkit.ModuleRoot(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	copyTree(t, filepath.Join(root, "ingest", "testdata", "raster"), data)

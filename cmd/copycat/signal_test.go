@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 // TestMain lets the test binary act as the copycat binary, so tests can
@@ -30,10 +32,7 @@ func TestSIGINTStopsCleanly(t *testing.T) {
 	if raceEnabled {
 		t.Skip("scans the corpus in a child process: a minute under -race; make test runs it without")
 	}
-	corpus := filepath.Join("..", "..", "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(corpus, "MANIFEST.tsv")); err != nil {
-		t.Skip("shared corpus absent: no dataset big enough to interrupt")
-	}
+	corpus := testkit.Corpus(t) // the only dataset big enough to interrupt
 	idx := filepath.Join(t.TempDir(), "idx")
 	scanCmd := func() *exec.Cmd {
 		c := exec.Command(os.Args[0], "scan", "--workers", "1", "--index", idx, "corpus="+corpus)

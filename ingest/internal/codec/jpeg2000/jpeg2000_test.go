@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,9 +17,8 @@ import (
 	"github.com/copycat-dev/copycat/ingest/internal/codec"
 	"github.com/copycat-dev/copycat/ingest/internal/codec/internal/dicomtest"
 	"github.com/copycat-dev/copycat/ingest/internal/codec/rle"
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden.tsv")
 
 func needOpenJPEG(tb testing.TB) {
 	tb.Helper()
@@ -147,15 +145,7 @@ func TestFixtures(t *testing.T) {
 			}
 		})
 	}
-	const golden = "testdata/golden.tsv"
-	if *update {
-		if err := os.WriteFile(golden, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got, want := strings.Join(lines, "\n"), strings.TrimSpace(string(readFile(t, golden))); got != want {
-		t.Errorf("golden mismatch:\ngot\n%s\nwant\n%s", got, want)
-	}
+	testkit.Check(t, filepath.Join("testdata", "golden.tsv"), strings.Join(lines, "\n")+"\n")
 }
 
 // compareGDCM checks img against gdcmconv --raw of a DICOM file, as bit

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,9 +15,8 @@ import (
 	"github.com/copycat-dev/copycat/ingest/internal/codec"
 	"github.com/copycat-dev/copycat/ingest/internal/codec/internal/dicomtest"
 	"github.com/copycat-dev/copycat/ingest/internal/codec/rle"
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden.tsv")
 
 func needCharLS(tb testing.TB) {
 	tb.Helper()
@@ -116,16 +114,7 @@ func TestFixtures(t *testing.T) {
 			}
 		})
 	}
-	const golden = "testdata/golden.tsv"
-	if *update {
-		if err := os.WriteFile(golden, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want := strings.Split(strings.TrimSpace(string(readFile(t, golden))), "\n")
-	if strings.Join(want, "\n") != strings.Join(lines, "\n") {
-		t.Errorf("golden mismatch:\ngot\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
-	}
+	testkit.Check(t, filepath.Join("testdata", "golden.tsv"), strings.Join(lines, "\n")+"\n")
 }
 
 func abs(x int) int {
@@ -246,7 +235,7 @@ func FuzzDecode(f *testing.F) {
 // dcmcjpls (needs the corpus and DCMTK); MB/s counts decoded bytes.
 func BenchmarkDecode16(b *testing.B) {
 	needCharLS(b)
-	src := filepath.Join(dicomtest.CorpusDir(b), "dicom", "grailbio", "CT-MONO2-16-ort.dcm")
+	src := filepath.Join(testkit.Corpus(b), "dicom", "grailbio", "CT-MONO2-16-ort.dcm")
 	out := filepath.Join(b.TempDir(), "ct.dcm")
 	dicomtest.Run(b, "dcmcjpls", src, out)
 	data := dicomtest.Read(b, out).Frames[0]

@@ -19,11 +19,11 @@ import (
 
 	"github.com/copycat-dev/copycat/ingest/internal/codec"
 	"github.com/copycat-dev/copycat/ingest/internal/codec/internal/dicomtest"
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 var (
-	update = flag.Bool("update", false, "rewrite testdata/golden.tsv")
-	full   = flag.Bool("full", false, "compare every corpus JPEG and DICOM frame, not a sample (slow under -race)")
+	full = flag.Bool("full", false, "compare every corpus JPEG and DICOM frame, not a sample (slow under -race)")
 )
 
 // sample keeps every file with -full, otherwise every fifth: enough to
@@ -339,7 +339,7 @@ func TestGolden(t *testing.T) {
 		}
 		got = append(got, line)
 	}
-	if *update {
+	if testkit.Update() {
 		if err := os.WriteFile(golden, []byte(strings.Join(got, "\n")+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -17,11 +17,11 @@ import (
 
 	"github.com/copycat-dev/copycat/ingest/internal/codec"
 	"github.com/copycat-dev/copycat/ingest/internal/codec/internal/dicomtest"
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 var (
-	update = flag.Bool("update", false, "rewrite testdata/golden.tsv and the synthetic fixtures")
-	full   = flag.Bool("full", false, "compare every corpus JPEG with image/jpeg, not a sample")
+	full = flag.Bool("full", false, "compare every corpus JPEG with image/jpeg, not a sample")
 )
 
 // pixHash is the SHA-256 of the decoded samples as little-endian uint16.
@@ -79,7 +79,7 @@ func TestGolden(t *testing.T) {
 		img := mustDecode(t, readFile(t, name))
 		got = append(got, filepath.Base(name)+"\t"+describe(img))
 	}
-	if *update {
+	if testkit.Update() {
 		if err := os.WriteFile(golden, []byte(strings.Join(got, "\n")+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -444,7 +444,7 @@ func TestSyntheticRoundTrip(t *testing.T) {
 				st := compare(img.Pix, want, c.nc)
 				t.Errorf("samples differ: %+v", st)
 			}
-			if *update && (strings.Contains(c.name, "rst") || strings.HasPrefix(c.name, "ssss16") || strings.Contains(c.name, "separate") || strings.Contains(c.name, "p2_")) {
+			if testkit.Update() && (strings.Contains(c.name, "rst") || strings.HasPrefix(c.name, "ssss16") || strings.Contains(c.name, "separate") || strings.Contains(c.name, "p2_")) {
 				if err := os.WriteFile(filepath.Join("testdata", "synth_"+c.name+".jpg"), data, 0o644); err != nil {
 					t.Fatal(err)
 				}

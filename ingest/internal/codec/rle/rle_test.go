@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -16,9 +15,8 @@ import (
 
 	"github.com/copycat-dev/copycat/ingest/internal/codec"
 	"github.com/copycat-dev/copycat/ingest/internal/codec/internal/dicomtest"
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden.tsv and the synthetic fixtures")
 
 // fixture is a frame under testdata with the geometry a DICOM header would
 // give, and optionally the corpus file holding the same pixels natively.
@@ -129,7 +127,7 @@ func packBits(dst, row []byte) []byte {
 // TestGolden decodes every fixture and compares with testdata/golden.tsv;
 // the golden hashes are checked independently by TestFixturesAgainstReference.
 func TestGolden(t *testing.T) {
-	if *update {
+	if testkit.Update() {
 		for _, f := range fixtureTable {
 			if strings.HasPrefix(f.file, "synth_") {
 				_, frame, _ := synthFrame(f.file)
@@ -150,21 +148,7 @@ func TestGolden(t *testing.T) {
 		}
 		got = append(got, fmt.Sprintf("%s\t%s", f.file, hash(out)))
 	}
-	const golden = "testdata/golden.tsv"
-	if *update {
-		if err := os.WriteFile(golden, []byte(strings.Join(got, "\n")+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want := strings.Split(strings.TrimSpace(string(readFile(t, golden))), "\n")
-	if len(want) != len(got) {
-		t.Fatalf("golden has %d lines, want %d (run with -update)", len(want), len(got))
-	}
-	for i := range got {
-		if got[i] != want[i] {
-			t.Errorf("got  %s\nwant %s", got[i], want[i])
-		}
-	}
+	testkit.Check(t, filepath.Join("testdata", "golden.tsv"), strings.Join(got, "\n")+"\n")
 }
 
 // TestSyntheticExact checks the test encoder's frames against the bytes
@@ -336,7 +320,8 @@ func FuzzDecode(f *testing.F) {
 // present, else a synthetic one); MB/s counts decoded bytes.
 func BenchmarkDecode16(b *testing.B) {
 	native := make([]byte, 512*512*2)
-	p := filepath.Join(dicomtest.ModuleRoot(b), "..", "shared", "corpus", "dicom", "grailbio", "CT-MONO2-16-ort.dcm")
+	corpus, _ := testkit.FindCorpus(b)
+	p := filepath.Join(corpus, "dicom", "grailbio", "CT-MONO2-16-ort.dcm")
 	if _, err := os.Stat(p); err == nil {
 		if f := dicomtest.Read(b, p); len(f.Native) >= len(native) {
 			copy(native, f.Native)

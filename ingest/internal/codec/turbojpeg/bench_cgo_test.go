@@ -12,8 +12,8 @@ import (
 
 	"github.com/corona10/goimagehash"
 
-	"github.com/copycat-dev/copycat/ingest/internal/codec/internal/dicomtest"
 	"github.com/copycat-dev/copycat/ingest/internal/codec/jpegscale"
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 // benchInputs returns the images package jpegscale benchmarks on (a
@@ -22,7 +22,7 @@ import (
 func benchInputs(b *testing.B) map[string][]byte {
 	b.Helper()
 	m := map[string][]byte{}
-	dir := filepath.Join(dicomtest.ModuleRoot(b), "..", "shared", "corpus")
+	dir, _ := testkit.FindCorpus(b)
 	for name, rel := range map[string]string{
 		"photo_1004x958":      "natural/opencv/text_scenetext03.jpg",
 		"progressive_902x770": "natural/opencv/ela_original.jpg",

@@ -19,6 +19,7 @@ import (
 	"github.com/copycat-dev/copycat/ingest/internal/codec"
 	"github.com/copycat-dev/copycat/ingest/internal/codec/internal/dicomtest"
 	"github.com/copycat-dev/copycat/ingest/internal/codec/jpegscale"
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 var full = flag.Bool("full", false, "compare on every corpus file, not a sample (slow under -race)")
@@ -33,7 +34,7 @@ func inputs(tb testing.TB) map[string][]byte {
 	for _, n := range names {
 		m[filepath.Base(n)] = readFile(tb, n)
 	}
-	dir := filepath.Join(dicomtest.ModuleRoot(tb), "..", "shared", "corpus")
+	dir, _ := testkit.FindCorpus(tb)
 	i := 0
 	keep := func() bool { i++; return *full || i%4 == 0 }
 	for _, sub := range []string{"natural", "medical_png_jpeg"} {

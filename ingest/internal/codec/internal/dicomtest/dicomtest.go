@@ -4,7 +4,7 @@
 //
 // It holds a deliberately small DICOM reader (little-endian, explicit or
 // implicit VR) that only walks to the Pixel Data element; the real reader is
-// package ingest. Only tests import this package.
+// package ingest/internal/dicom. Only tests import this package.
 package dicomtest
 
 import (
@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 // File is what the codec tests need from a DICOM file.
@@ -35,42 +37,25 @@ type File struct {
 	Frames         [][]byte // encapsulated pixel data, one entry per frame
 }
 
-// ModuleRoot returns the directory holding go.mod above the working
-// directory.
+// ModuleRoot is testkit.ModuleRoot, kept for the ljpeg and jpegscale
+// tests; new tests call testkit.
 func ModuleRoot(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("dicomtest: go.mod not found above the working directory")
-		}
-		dir = parent
-	}
+	return testkit.ModuleRoot(tb)
 }
 
-// CorpusDir returns the shared corpus directory (../shared/corpus next to
-// the module), skipping the test when it is absent.
+// CorpusDir is testkit.Corpus, kept for the ljpeg and jpegscale tests; new
+// tests call testkit.
 func CorpusDir(tb testing.TB) string {
 	tb.Helper()
-	dir := filepath.Join(ModuleRoot(tb), "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err != nil {
-		tb.Skipf("shared corpus not found at %s; skipping real-file test", dir)
-	}
-	return dir
+	return testkit.Corpus(tb)
 }
 
 // CorpusFile returns the path of a corpus file given relative to the corpus
 // directory, skipping the test when it is absent.
 func CorpusFile(tb testing.TB, rel string) string {
 	tb.Helper()
-	p := filepath.Join(CorpusDir(tb), rel)
+	p := filepath.Join(testkit.Corpus(tb), rel)
 	if _, err := os.Stat(p); err != nil {
 		tb.Skipf("corpus file %s missing", rel)
 	}

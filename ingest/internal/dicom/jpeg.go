@@ -1,14 +1,16 @@
-package ingest
+package dicom
 
 import (
 	"bytes"
 	"errors"
 	"image"
 	"image/jpeg"
+
+	"github.com/copycat-dev/copycat/ingest/internal/jpeghdr"
 )
 
 // fromStdJPEG decodes an 8-bit DCT frame with image/jpeg.
-func (d *dicomImage) fromStdJPEG(i int, data []byte, mk jpegHeader) (*dicomRaw, error) {
+func (d *dicomImage) fromStdJPEG(i int, data []byte, mk jpeghdr.Header) (*dicomRaw, error) {
 	// Fragments are padded to even length, and some devices omit EOI
 	// (see the grailbio clips); image/jpeg needs it.
 	t := bytes.TrimRight(data, "\x00")
@@ -21,11 +23,11 @@ func (d *dicomImage) fromStdJPEG(i int, data []byte, mk jpegHeader) (*dicomRaw, 
 		if errors.As(err, &ue) {
 			return nil, unsupportedf("unsupported JPEG feature in frame %d: %v", i, ue)
 		}
-		return nil, corruptf(FormatDICOM, "frame %d: %w", i, err)
+		return nil, corruptf("frame %d: %w", i, err)
 	}
 	b := img.Bounds()
 	if b.Dx() != d.cols || b.Dy() != d.rows {
-		return nil, corruptf(FormatDICOM, "frame %d decoded to %dx%d, the header says %dx%d", i, b.Dx(), b.Dy(), d.cols, d.rows)
+		return nil, corruptf("frame %d decoded to %dx%d, the header says %dx%d", i, b.Dx(), b.Dy(), d.cols, d.rows)
 	}
 	n := d.rows * d.cols
 	switch im := img.(type) {
@@ -51,11 +53,11 @@ func (d *dicomImage) fromStdJPEG(i int, data []byte, mk jpegHeader) (*dicomRaw, 
 		default:
 			return nil, unsupportedf("unsupported JPEG chroma subsampling %v in frame %d", im.SubsampleRatio, i)
 		}
-		return &dicomRaw{img: ycbcrToRGBA(im, hx, vy, mk.colourTransformed(d.photometric))}, nil
+		return &dicomRaw{img: ycbcrToRGBA(im, hx, vy, mk.ColourTransformed(d.photometric))}, nil
 	case *image.RGBA:
 		// Go's decoder found an RGB stream (Adobe transform 0 or
 		// component ids R, G, B) and copied the planes without conversion.
-		if mk.colourTransformed(d.photometric) {
+		if mk.ColourTransformed(d.photometric) {
 			for k := 0; k+3 < len(im.Pix); k += 4 {
 				im.Pix[k], im.Pix[k+1], im.Pix[k+2] = ybrToRGB(im.Pix[k], im.Pix[k+1], im.Pix[k+2])
 			}

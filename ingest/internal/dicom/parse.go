@@ -1,4 +1,4 @@
-package ingest
+package dicom
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/suyashkumar/dicom"
+	dicomlib "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
 )
 
@@ -107,7 +107,7 @@ func parseDICOMHeader(data []byte, budget int64) (*dicomHeader, error) {
 	if tsUID == "" {
 		enc, ok := inferDICOMEncoding(body)
 		if !ok {
-			return nil, corruptf(FormatDICOM, "no file meta information and no recognisable data element")
+			return nil, corruptf("no file meta information and no recognisable data element")
 		}
 		tsUID = enc.uid()
 	}
@@ -134,16 +134,16 @@ func parseDICOMHeader(data []byte, budget int64) (*dicomHeader, error) {
 
 	cut, pix, err := scanDICOM(body, h.Enc)
 	if err != nil {
-		return nil, &CorruptError{Format: FormatDICOM, Err: err}
+		return nil, &CorruptError{Err: err}
 	}
 	h.Pixel = pix
 
 	hdr := syntheticDICOMMeta(h.Enc.uid())
 	in := io.MultiReader(bytes.NewReader(hdr), bytes.NewReader(body[:cut]))
-	ds, err := dicom.Parse(in, int64(len(hdr)+cut), nil,
-		dicom.SkipPixelData(), dicom.AllowUnknownSpecificCharacterSet())
+	ds, err := dicomlib.Parse(in, int64(len(hdr)+cut), nil,
+		dicomlib.SkipPixelData(), dicomlib.AllowUnknownSpecificCharacterSet())
 	if err != nil {
-		return nil, &CorruptError{Format: FormatDICOM, Err: dicomLibraryError(err)}
+		return nil, &CorruptError{Err: dicomLibraryError(err)}
 	}
 	h.Attrs = dicomAttrs(ds.Elements)
 	return h, nil
@@ -176,14 +176,14 @@ func splitDICOMMeta(data []byte) (body []byte, tsUID string, err error) {
 			vl, hl = int(binary.LittleEndian.Uint32(data[p+4:])), 8
 		case isLongDICOMVR(vr):
 			if len(data)-p < 12 {
-				return nil, "", corruptf(FormatDICOM, "file meta information: %w", errDICOMTruncated)
+				return nil, "", corruptf("file meta information: %w", errDICOMTruncated)
 			}
 			vl, hl = int(binary.LittleEndian.Uint32(data[p+8:])), 12
 		default:
 			vl, hl = int(binary.LittleEndian.Uint16(data[p+6:])), 8
 		}
 		if vl < 0 || uint32(vl) == dicomUndefined || vl > len(data)-p-hl {
-			return nil, "", corruptf(FormatDICOM, "file meta information: %w", errDICOMTruncated)
+			return nil, "", corruptf("file meta information: %w", errDICOMTruncated)
 		}
 		if elem == 0x0010 {
 			tsUID = strings.TrimRight(string(data[p+hl:p+hl+vl]), " \x00")
@@ -271,7 +271,7 @@ func inflateDICOM(body []byte, budget int64) ([]byte, error) {
 		}
 	}
 	if err != nil {
-		return nil, corruptf(FormatDICOM, "inflate data set: %w", err)
+		return nil, corruptf("inflate data set: %w", err)
 	}
 	if int64(len(out)) > limit {
 		return nil, &TooLargeError{

@@ -1,4 +1,4 @@
-package ingest
+package dicom
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 // The cross-check renders the same frames with DCMTK (dcm2pnm, dcmj2pnm for
@@ -68,7 +70,7 @@ func firstLine(b []byte) string {
 // copycat applies to frame i, or ok=false when DCMTK has no equivalent.
 func dicomVOIArgs(tb testing.TB, data []byte, i int) (args []string, ok bool) {
 	tb.Helper()
-	h, err := parseDICOMHeader(data, DefaultPixelBudget)
+	h, err := parseDICOMHeader(data, defaultPixelBudget)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -186,7 +188,7 @@ func TestDICOMAgainstDCMTK(t *testing.T) {
 		if raceEnabled {
 			// Under the race detector compare the first frame only: the
 			// plain run compares first and last.
-			meta, err = decodeDICOM(data, Options{PixelBudget: 1 << 30}, func(f Frame) error {
+			meta, err = Decode(data, Options{PixelBudget: 1 << 30}, func(f Frame) error {
 				frames, last = append(frames, f.Image), 0
 				return errEnoughFrames
 			})
@@ -268,7 +270,7 @@ func TestDICOMYBRGroundTruth(t *testing.T) {
 // TestDICOMPreambleless strips real corpus files of their preamble (and of
 // their whole meta group) and checks they decode to the same pixels.
 func TestDICOMPreambleless(t *testing.T) {
-	c := dicomSharedCorpus(t)
+	c := testkit.Corpus(t)
 	for _, name := range []string{"pydicom/MR_small.dcm", "pydicom/CT_small.dcm", "grailbio/CT-MONO2-16-ort.dcm", "suyashkumar/5.dcm"} {
 		data := dicomReadFile(t, filepath.Join(c, "dicom", name))
 		_, want, err := decodeDICOMAll(data, Options{}, nil)
@@ -283,7 +285,7 @@ func TestDICOMPreambleless(t *testing.T) {
 			what string
 			b    []byte
 		}{{"no preamble", data[132:]}, {"no preamble nor meta", body}} {
-			if !sniffDICOM(v.b[:min(len(v.b), SniffLen)]) {
+			if !Sniff(v.b[:min(len(v.b), 1024)]) {
 				t.Errorf("%s, %s: not sniffed as DICOM", name, v.what)
 			}
 			_, got, err := decodeDICOMAll(v.b, Options{}, nil)

@@ -1,4 +1,4 @@
-package ingest
+package dicom
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/suyashkumar/dicom/pkg/tag"
+
+	"github.com/copycat-dev/copycat/ingest/internal/jpeghdr"
 )
 
 var (
@@ -86,7 +88,7 @@ func newDICOMImage(h *dicomHeader) (*dicomImage, error) {
 	}
 	switch {
 	case d.rows <= 0 || d.cols <= 0:
-		return nil, corruptf(FormatDICOM, "image is %dx%d", d.cols, d.rows)
+		return nil, corruptf("image is %dx%d", d.cols, d.rows)
 	case d.spp != 1 && d.spp != 3:
 		return nil, unsupportedf("unsupported DICOM samples per pixel %d", d.spp)
 	}
@@ -121,7 +123,7 @@ func newDICOMImage(h *dicomHeader) (*dicomImage, error) {
 			datas := []tag.Tag{tag.RedPaletteColorLookupTableData, tag.GreenPaletteColorLookupTableData, tag.BluePaletteColorLookupTableData}
 			for c := range 3 {
 				if d.palette[c] = parseDICOMLUT(a, descs[c], datas[c], d.signed); d.palette[c] == nil {
-					return nil, corruptf(FormatDICOM, "palette colour image without a usable %s", []string{"red", "green", "blue"}[c]+" lookup table")
+					return nil, corruptf("palette colour image without a usable %s", []string{"red", "green", "blue"}[c]+" lookup table")
 				}
 			}
 		default:
@@ -181,16 +183,16 @@ func (d *dicomImage) prepare() error {
 			need = need * 3 / 2
 		}
 		if int64(len(pix.Value)) < need {
-			return corruptf(FormatDICOM, "pixel data holds %d bytes, %d frames of %dx%d need %d", len(pix.Value), d.frames, d.cols, d.rows, need)
+			return corruptf("pixel data holds %d bytes, %d frames of %dx%d need %d", len(pix.Value), d.frames, d.cols, d.rows, need)
 		}
 		return nil
 	}
 	if d.h.TS.Kind == dcmNative {
-		return corruptf(FormatDICOM, "encapsulated pixel data under %s", d.h.TS.Name)
+		return corruptf("encapsulated pixel data under %s", d.h.TS.Name)
 	}
 	g, err := groupDICOMFragments(pix, d.frames, d.h.TS.Kind)
 	if err != nil {
-		return &CorruptError{Format: FormatDICOM, Err: err}
+		return &CorruptError{Err: err}
 	}
 	d.groups = g
 	return nil
@@ -337,7 +339,7 @@ func (d *dicomImage) raw(i int) (*dicomRaw, error) {
 	switch d.h.TS.Kind {
 	case dcmEncapNative:
 		if len(data) < d.nativeFrameBytes() {
-			return nil, corruptf(FormatDICOM, "frame %d holds %d bytes, want %d", i, len(data), d.nativeFrameBytes())
+			return nil, corruptf("frame %d holds %d bytes, want %d", i, len(data), d.nativeFrameBytes())
 		}
 		return d.nativeBytes(data, binary.LittleEndian), nil
 	case dcmRLE:
@@ -346,7 +348,7 @@ func (d *dicomImage) raw(i int) (*dicomRaw, error) {
 			return nil, d.codecError(i, err)
 		}
 		if len(out) < d.nativeFrameBytes() {
-			return nil, corruptf(FormatDICOM, "RLE frame %d decoded to %d bytes, want %d", i, len(out), d.nativeFrameBytes())
+			return nil, corruptf("RLE frame %d decoded to %d bytes, want %d", i, len(out), d.nativeFrameBytes())
 		}
 		// The RLE decoder returns interleaved samples whatever the
 		// Planar Configuration says (PS3.5 G.2 stores planes by segment).
@@ -380,7 +382,7 @@ func (d *dicomImage) codecError(i int, err error) error {
 	case errors.Is(err, errDICOMCodecTooLarge):
 		return &TooLargeError{What: fmt.Sprintf("frame %d as coded", i), Limit: "the codec's frame size limit"}
 	}
-	return corruptf(FormatDICOM, "frame %d: %w", i, err)
+	return corruptf("frame %d: %w", i, err)
 }
 
 // rawNative slices frame i out of uncompressed pixel data.
@@ -444,12 +446,12 @@ func (d *dicomImage) nativeBytes(data []byte, bo binary.ByteOrder) *dicomRaw {
 // rawJPEG decodes a JPEG-family frame, dispatching on its SOF marker rather
 // than the transfer syntax UID, which writers get wrong.
 func (d *dicomImage) rawJPEG(i int, data []byte) (*dicomRaw, error) {
-	mk, err := parseJPEGHeader(data)
+	mk, err := jpeghdr.Parse(data)
 	if err != nil {
-		return nil, corruptf(FormatDICOM, "frame %d: %w", i, err)
+		return nil, corruptf("frame %d: %w", i, err)
 	}
 	if mk.Width != d.cols || mk.Height != d.rows && mk.Height != 0 {
-		return nil, corruptf(FormatDICOM, "frame %d is %dx%d, the header says %dx%d", i, mk.Width, mk.Height, d.cols, d.rows)
+		return nil, corruptf("frame %d is %dx%d, the header says %dx%d", i, mk.Width, mk.Height, d.cols, d.rows)
 	}
 	switch {
 	case mk.SOF == 0xF7: // SOF55: JPEG-LS
@@ -474,7 +476,7 @@ func (d *dicomImage) rawJPEG(i int, data []byte) (*dicomRaw, error) {
 func (d *dicomImage) fromCodec(i int, img *dicomCodecImage) (*dicomRaw, error) {
 	n := d.rows * d.cols
 	if img.Width != d.cols || img.Height != d.rows || len(img.Pix) < n*img.Components {
-		return nil, corruptf(FormatDICOM, "frame %d decoded to %dx%d, the header says %dx%d", i, img.Width, img.Height, d.cols, d.rows)
+		return nil, corruptf("frame %d decoded to %dx%d, the header says %dx%d", i, img.Width, img.Height, d.cols, d.rows)
 	}
 	switch img.Components {
 	case 1:
@@ -512,13 +514,13 @@ func (d *dicomImage) fromCodec(i int, img *dicomCodecImage) (*dicomRaw, error) {
 func (d *dicomImage) checkJ2KSize(data []byte) error {
 	i := bytes.Index(data, []byte{0xFF, 0x4F, 0xFF, 0x51})
 	if i < 0 || len(data) < i+4+2+2+16 {
-		return corruptf(FormatDICOM, "JPEG 2000 frame without SIZ marker")
+		return corruptf("JPEG 2000 frame without SIZ marker")
 	}
 	s := data[i+6:]
 	xs, ys := binary.BigEndian.Uint32(s[2:]), binary.BigEndian.Uint32(s[6:])
 	xo, yo := binary.BigEndian.Uint32(s[10:]), binary.BigEndian.Uint32(s[14:])
 	if xs < xo || ys < yo || int64(xs-xo) != int64(d.cols) || int64(ys-yo) != int64(d.rows) {
-		return corruptf(FormatDICOM, "JPEG 2000 frame is %dx%d, the header says %dx%d", int64(xs)-int64(xo), int64(ys)-int64(yo), d.cols, d.rows)
+		return corruptf("JPEG 2000 frame is %dx%d, the header says %dx%d", int64(xs)-int64(xo), int64(ys)-int64(yo), d.cols, d.rows)
 	}
 	return nil
 }

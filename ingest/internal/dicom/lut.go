@@ -1,4 +1,4 @@
-package ingest
+package dicom
 
 import (
 	"encoding/binary"

@@ -1,4 +1,4 @@
-package ingest
+package dicom
 
 // dicomCodecKind says how the pixel data of a transfer syntax is stored.
 type dicomCodecKind int

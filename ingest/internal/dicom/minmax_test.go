@@ -1,4 +1,4 @@
-package ingest
+package dicom
 
 import (
 	"path/filepath"
@@ -30,7 +30,7 @@ func TestDICOMMinMaxRendering(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			data := dicomReadFile(t, filepath.Join("testdata", "dicom", tc.name))
 			var frames []Frame
-			if _, err := decodeDICOM(data, Options{}, func(f Frame) error { frames = append(frames, f); return nil }); err != nil {
+			if _, err := Decode(data, Options{}, func(f Frame) error { frames = append(frames, f); return nil }); err != nil {
 				t.Fatal(err)
 			}
 			for _, f := range frames {

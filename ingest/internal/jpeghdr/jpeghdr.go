@@ -1,4 +1,10 @@
-package ingest
+// Package jpeghdr reads what the marker segments of a JPEG stream say before
+// the entropy-coded data (size, precision, components, colour transform,
+// EXIF orientation, an estimate of the quality), and digests the coded
+// stream without its metadata. It serves both of ingest's JPEG paths: JPEG
+// files, decoded by ingest itself, and the JPEG frames of encapsulated DICOM,
+// decoded by ingest/internal/dicom. It decodes no pixels.
+package jpeghdr
 
 import (
 	"bytes"
@@ -6,11 +12,11 @@ import (
 	"errors"
 )
 
-// jpegHeader is what the marker segments of a JPEG stream (a file, or a
+// Header is what the marker segments of a JPEG stream (a file, or a
 // frame of an encapsulated DICOM) say before the entropy-coded data: enough
 // to check the pixel budget, choose a decoder and orient the result, without
 // decoding anything. One parser serves JPEG files and DICOM frames.
-type jpegHeader struct {
+type Header struct {
 	SOF         byte // frame marker: 0xC0..0xCF, or 0xF7 for JPEG-LS
 	Precision   int
 	Width       int
@@ -24,18 +30,21 @@ type jpegHeader struct {
 	Quality     int // IJG quality estimated from quantisation table 0; 0 when none was seen
 }
 
-var errJPEGHeader = errors.New("bad JPEG marker structure")
+// errHeader is the error Parse returns for a stream whose marker segments
+// do not lead to a frame header and a scan. Its message is unprefixed, as
+// it was when this parser lived in ingest: it shows in decode errors.
+var errHeader = errors.New("bad JPEG marker structure")
 
-// parseJPEGHeader walks the marker segments from SOI to the first SOS.
-func parseJPEGHeader(data []byte) (jpegHeader, error) {
-	h := jpegHeader{Transform: -1}
+// Parse walks the marker segments from SOI to the first SOS.
+func Parse(data []byte) (Header, error) {
+	h := Header{Transform: -1}
 	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
-		return h, errJPEGHeader
+		return h, errHeader
 	}
 	p := 2
 	for p+4 <= len(data) {
 		if data[p] != 0xFF {
-			return h, errJPEGHeader
+			return h, errHeader
 		}
 		m := data[p+1]
 		switch {
@@ -46,29 +55,29 @@ func parseJPEGHeader(data []byte) (jpegHeader, error) {
 			p += 2
 			continue
 		case m == 0xD9:
-			return h, errJPEGHeader // EOI before any scan
+			return h, errHeader // EOI before any scan
 		}
 		n := int(binary.BigEndian.Uint16(data[p+2:]))
 		if n < 2 || p+2+n > len(data) {
-			return h, errJPEGHeader
+			return h, errHeader
 		}
 		seg := data[p+4 : p+2+n]
 		switch {
 		case m == 0xDA:
 			if h.SOF == 0 {
-				return h, errJPEGHeader // a scan before any frame header
+				return h, errHeader // a scan before any frame header
 			}
 			return h, nil
 		case m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC || m == 0xF7:
 			if h.SOF != 0 || len(seg) < 6 {
-				return h, errJPEGHeader
+				return h, errHeader
 			}
 			h.SOF, h.Precision = m, int(seg[0])
 			h.Height = int(binary.BigEndian.Uint16(seg[1:]))
 			h.Width = int(binary.BigEndian.Uint16(seg[3:]))
 			h.Components = int(seg[5])
 			if len(seg) < 6+3*h.Components {
-				return h, errJPEGHeader
+				return h, errHeader
 			}
 			for c := range h.Components {
 				h.IDs = append(h.IDs, seg[6+3*c])
@@ -85,17 +94,17 @@ func parseJPEGHeader(data []byte) (jpegHeader, error) {
 		}
 		p += 2 + n
 	}
-	return h, errJPEGHeader
+	return h, errHeader
 }
 
-// colourTransformed reports whether a 3-component stream holds YCbCr (and
+// ColourTransformed reports whether a 3-component stream holds YCbCr (and
 // so needs converting to RGB, and has a luma plane) or RGB. The markers
 // decide when they can: JFIF means YCbCr, an Adobe segment says which,
 // component ids 'R','G','B' mean RGB. Otherwise the DICOM Photometric
 // Interpretation does: RGB there means the encoder applied no colour
 // transform (PS3.5 8.2.1), as in pydicom's SC_jpeg_no_color_transform.dcm,
 // which Go's decoder alone would take for YCbCr. Plain JPEG files pass "".
-func (h jpegHeader) colourTransformed(photometric string) bool {
+func (h Header) ColourTransformed(photometric string) bool {
 	switch {
 	case h.JFIF:
 		return true

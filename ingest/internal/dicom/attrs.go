@@ -1,4 +1,4 @@
-package ingest
+package dicom
 
 import (
 	"encoding/binary"
@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/suyashkumar/dicom"
+	dicomlib "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
 )
 
@@ -15,10 +15,10 @@ import (
 // produces for the same attribute in different encodings: an implicit VR US
 // element arrives as ints, an IS or DS as strings, LUT data as ints (US) or
 // bytes (OW, always little endian after the library).
-type dicomAttrs []*dicom.Element
+type dicomAttrs []*dicomlib.Element
 
 // find returns the element with tag t, or nil.
-func (a dicomAttrs) find(t tag.Tag) *dicom.Element {
+func (a dicomAttrs) find(t tag.Tag) *dicomlib.Element {
 	for _, e := range a {
 		if e != nil && e.Tag == t {
 			return e
@@ -188,13 +188,13 @@ func (a dicomAttrs) items(t tag.Tag) []dicomAttrs {
 	if e == nil || e.Value == nil {
 		return nil
 	}
-	seq, _ := e.Value.GetValue().([]*dicom.SequenceItemValue)
+	seq, _ := e.Value.GetValue().([]*dicomlib.SequenceItemValue)
 	out := make([]dicomAttrs, 0, len(seq))
 	for _, it := range seq {
 		if it == nil {
 			continue
 		}
-		els, _ := it.GetValue().([]*dicom.Element)
+		els, _ := it.GetValue().([]*dicomlib.Element)
 		out = append(out, dicomAttrs(els))
 	}
 	return out

@@ -1,0 +1,154 @@
+// Package testkit is test support shared by copycat's packages, for tests
+// only: no non-test code imports it (package dicomtest, itself test-only,
+// is the one exception). It finds the module root and the shared data
+// beside it (../shared/corpus, ../shared/pdq), and checks golden files:
+// the pinned output of a measurement or decoder lives in a package's
+// testdata/, and a test compares what it computes with it, or rewrites it
+// when run with -update.
+//
+// testkit defines the one -update flag of every test binary that imports
+// it, so `go test ./pkg -update` rewrites that package's golden files;
+// packages must not define their own.
+package testkit
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files (and generated fixtures) in testdata/ from what the tests compute")
+
+// Update reports whether the tests run with -update, for tests that
+// rewrite files other than through Check and CheckBytes (generated
+// fixtures, scenario scripts).
+func Update() bool { return *update }
+
+// ModuleRoot returns the folder holding go.mod, found by walking up from
+// the working directory (a test runs in its package's folder). It fails
+// the test when there is none.
+func ModuleRoot(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatal("testkit: go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Shared returns the folder elem of ../shared, the test data kept beside
+// the module root rather than in it (the corpus, the PDQ vectors), or
+// skips the test when it is absent: the project builds and tests without
+// it.
+func Shared(tb testing.TB, elem ...string) string {
+	tb.Helper()
+	p := filepath.Join(append([]string{filepath.Dir(ModuleRoot(tb)), "shared"}, elem...)...)
+	if _, err := os.Stat(p); err != nil {
+		tb.Skipf("shared test data %s absent: skipping (it sits beside the checkout in CI)", p)
+	}
+	return p
+}
+
+// FindCorpus returns the shared real-file corpus, ../shared/corpus beside
+// the module root, and whether it is there (its MANIFEST.tsv is), for
+// tests that use it when present and carry on without it.
+//
+// Unlike reupload.FindCorpus (the CLI's lookup) it does not read
+// $COPYCAT_CORPUS: goldens pin figures of this one corpus.
+func FindCorpus(tb testing.TB) (string, bool) {
+	tb.Helper()
+	dir := filepath.Join(filepath.Dir(ModuleRoot(tb)), "shared", "corpus")
+	_, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv"))
+	return dir, err == nil
+}
+
+// Corpus returns the shared real-file corpus (see FindCorpus), or skips
+// the test when it is absent.
+func Corpus(tb testing.TB) string {
+	tb.Helper()
+	dir, ok := FindCorpus(tb)
+	if !ok {
+		tb.Skipf("shared corpus not found at %s: skipping (it sits beside the checkout in CI)", dir)
+	}
+	return dir
+}
+
+// Check compares got with the golden file at path line by line, reporting
+// the lines that differ, or under -update writes got there (creating the
+// folder). It returns false when it reported a difference.
+func Check(tb testing.TB, path, got string) bool {
+	tb.Helper()
+	want, ok := golden(tb, path, []byte(got))
+	if ok && string(want) != got {
+		tb.Errorf("%s differs (run with -update if intended):\n%s", path, Diff(string(want), got))
+		return false
+	}
+	return true
+}
+
+// CheckBytes compares got with the golden file at path byte for byte, for
+// binary goldens (encoded records), or under -update writes got there. It
+// reports only the sizes: what differs is for the test to explain. It
+// returns false when it reported a difference.
+func CheckBytes(tb testing.TB, path string, got []byte) bool {
+	tb.Helper()
+	want, ok := golden(tb, path, got)
+	if ok && !bytes.Equal(want, got) {
+		tb.Errorf("%s differs: %d bytes, golden %d (run with -update if intended)", path, len(got), len(want))
+		return false
+	}
+	return true
+}
+
+// golden writes got to path under -update (ok is false: nothing to
+// compare), else returns the file's content.
+func golden(tb testing.TB, path string, got []byte) (want []byte, ok bool) {
+	tb.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+		return nil, false
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatalf("%v (run with -update to create it)", err)
+	}
+	return want, true
+}
+
+// Diff lists the lines that differ between want and got, numbered from 1,
+// "-" for want's and "+" for got's; "" when they are equal.
+func Diff(want, got string) string {
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for i := range max(len(wl), len(gl)) {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			fmt.Fprintf(&b, "line %d:\n- %s\n+ %s\n", i+1, w, g)
+		}
+	}
+	return b.String()
+}
