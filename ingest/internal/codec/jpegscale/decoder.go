@@ -8,6 +8,7 @@ import (
 	"image"
 
 	"github.com/copycat-dev/copycat/ingest/internal/codec"
+	"github.com/copycat-dev/copycat/ingest/internal/codec/jpegbits"
 )
 
 // JPEG marker codes (T.81 table B.1) that the decoder acts on.
@@ -121,7 +122,7 @@ type Decoder struct {
 	digest     bool
 	out        *image.Gray
 
-	br     bitReader
+	br     jpegbits.Reader
 	eobrun int
 
 	// Scratch kept between calls.
@@ -151,7 +152,7 @@ type component struct {
 func (d *Decoder) Luma(data []byte, minSide int) (*image.Gray, int, error) {
 	defer d.release()
 	if err := d.run(data, minSide, false); err != nil {
-		return nil, 0, err
+		return nil, 0, jpegbits.Wrap("jpegscale", err)
 	}
 	return d.out, d.scale, nil
 }
@@ -179,7 +180,7 @@ func (d *Decoder) Luma(data []byte, minSide int) (*image.Gray, int, error) {
 func (d *Decoder) LumaDigest(data []byte, minSide int, h hash.Hash) (*image.Gray, int, error) {
 	defer d.release()
 	if err := d.run(data, minSide, true); err != nil {
-		return nil, 0, err
+		return nil, 0, jpegbits.Wrap("jpegscale", err)
 	}
 	d.writeDigest(h)
 	return d.out, d.scale, nil
@@ -188,7 +189,8 @@ func (d *Decoder) LumaDigest(data []byte, minSide int, h hash.Hash) (*image.Gray
 // release drops the references to the caller's data and image, keeping
 // only the reusable buffers.
 func (d *Decoder) release() {
-	d.out, d.data, d.br.data = nil, nil, nil
+	d.out, d.data = nil, nil
+	d.br.Reset(nil, 0, endSlack)
 	for i := range d.comp {
 		d.comp[i].coef = nil
 	}
@@ -219,10 +221,11 @@ func (d *Decoder) reset(data []byte, minSide int, digest bool) {
 // with the scans decoded as they come.
 func (d *Decoder) run(data []byte, minSide int, digest bool) error {
 	d.reset(data, minSide, digest)
-	if len(data) < 2 || data[0] != 0xFF || data[1] != mSOI {
-		return errors.New("jpegscale: missing SOI marker")
+	pos, err := jpegbits.Start(data)
+	if err != nil {
+		return err
 	}
-	d.pos = 2
+	d.pos = pos
 	for {
 		m, ok := d.nextMarker()
 		if !ok || m == mEOI {
@@ -311,38 +314,20 @@ func (d *Decoder) finish() error {
 }
 
 // nextMarker finds the next marker at or after d.pos and returns its code,
-// leaving d.pos after it. Bytes that are not a marker are skipped, as
-// libjpeg does with a warning, and so are fill bytes (0xFF runs). It
-// returns false at the end of the data.
+// leaving d.pos after it (see jpegbits.NextMarker). It returns false at the
+// end of the data.
 func (d *Decoder) nextMarker() (byte, bool) {
-	for p := d.pos; p+1 < len(d.data); p++ {
-		if d.data[p] != 0xFF {
-			continue
-		}
-		m := d.data[p+1]
-		if m == 0 || m == 0xFF {
-			continue // stuffed byte or fill byte
-		}
-		d.pos = p + 2
-		return m, true
-	}
-	d.pos = len(d.data)
-	return 0, false
+	m, pos, ok := jpegbits.NextMarker(d.data, d.pos)
+	d.pos = pos
+	return m, ok
 }
 
 // segment returns the payload of the marker segment at d.pos and moves past
 // it.
 func (d *Decoder) segment(m byte) ([]byte, error) {
-	if d.pos+2 > len(d.data) {
-		return nil, fmt.Errorf("jpegscale: marker 0x%02X: truncated length", m)
-	}
-	n := int(binary.BigEndian.Uint16(d.data[d.pos:]))
-	if n < 2 || d.pos+n > len(d.data) {
-		return nil, fmt.Errorf("jpegscale: marker 0x%02X: bad length %d", m, n)
-	}
-	seg := d.data[d.pos+2 : d.pos+n]
-	d.pos += n
-	return seg, nil
+	seg, pos, err := jpegbits.Segment(d.data, d.pos, m)
+	d.pos = pos
+	return seg, err
 }
 
 func (d *Decoder) readSOF(m byte, seg []byte) error {
@@ -409,7 +394,7 @@ func (d *Decoder) readSOF(m byte, seg []byte) error {
 		return fmt.Errorf("jpegscale: %dx%dx%d frame exceeds %d samples: %w",
 			d.width, d.height, nc, codec.MaxSamples, codec.ErrTooLarge)
 	}
-	if blocks > 8*int64(len(d.data))+overrunSlack {
+	if blocks > 8*int64(len(d.data))+jpegbits.OverrunSlack {
 		return fmt.Errorf("jpegscale: %dx%dx%d frame cannot be coded in %d bytes: %w",
 			d.width, d.height, nc, len(d.data), codec.ErrTooLarge)
 	}
@@ -418,31 +403,17 @@ func (d *Decoder) readSOF(m byte, seg []byte) error {
 }
 
 func (d *Decoder) readDHT(seg []byte) error {
-	for len(seg) > 0 {
-		if len(seg) < 17 {
-			return errors.New("jpegscale: DHT segment truncated")
-		}
-		tc, th := seg[0]>>4, seg[0]&15
-		if tc > 1 || th > 3 {
-			return fmt.Errorf("jpegscale: DHT class %d destination %d out of range", tc, th)
-		}
-		var counts [16]byte
-		copy(counts[:], seg[1:17])
-		n := 0
-		for _, c := range counts {
-			n += int(c)
-		}
-		if n > 256 || len(seg) < 17+n {
-			return fmt.Errorf("jpegscale: DHT table with %d codes truncated or too long", n)
-		}
-		t := &d.dc[th]
-		if tc == 1 {
-			t = &d.ac[th]
-		}
-		if err := t.build(&counts, seg[17:17+n], tc == 1); err != nil {
+	for h, err := range jpegbits.ParseDHT(seg) {
+		if err != nil {
 			return err
 		}
-		seg = seg[17+n:]
+		t := &d.dc[h.Dest]
+		if h.Class == 1 {
+			t = &d.ac[h.Dest]
+		}
+		if err := t.build(h.Counts, h.Values, h.Class == 1); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -45,4 +45,7 @@
 // image/jpeg's samples wherever none of them is clipped to 0 or 255. Where
 // one is, the output is the mean before clipping (a bright edge's ringing
 // is averaged in, not cut off) and differs by up to 14 counts at scale 2.
+//
+// The marker walk, the Huffman tables and the entropy-coded bit reader are
+// package jpegbits's, shared with package ljpeg.
 package jpegscale

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+
+	"github.com/copycat-dev/copycat/ingest/internal/codec/jpegbits"
 )
 
 var (
@@ -234,7 +236,7 @@ func (d *Decoder) mcuGrid(scs []scanComp) (x, y int, single bool) {
 // decodeSequential decodes one scan of a sequential frame.
 func (d *Decoder) decodeSequential(scs []scanComp) error {
 	br := &d.br
-	br.reset(d.data, d.pos)
+	br.Reset(d.data, d.pos, endSlack)
 	mcusX, mcusY, single := d.mcuGrid(scs)
 	var pred [maxComponents]int32
 	var blk, zz [64]int32
@@ -243,7 +245,7 @@ func (d *Decoder) decodeSequential(scs []scanComp) error {
 		for mx := range mcusX {
 			if d.restart > 0 {
 				if left == 0 {
-					if err := br.restart(nrst); err != nil {
+					if err := br.Restart(nrst); err != nil {
 						return err
 					}
 					nrst++
@@ -299,7 +301,7 @@ func (d *Decoder) decodeSequential(scs []scanComp) error {
 				}
 			}
 		}
-		if err := br.check(); err != nil {
+		if err := br.Check(); err != nil {
 			return err
 		}
 		if d.digest && !single {
@@ -316,46 +318,44 @@ func (d *Decoder) decodeSequential(scs []scanComp) error {
 			}
 		}
 	}
-	d.pos = br.pos
+	d.pos = br.Pos()
 	return nil
 }
 
 // decodeDC reads one DC difference.
 func (d *Decoder) decodeDC(t *huffTable) int32 {
 	br := &d.br
-	if br.n < 32 {
-		br.fill()
+	if br.N() < 32 {
+		br.Fill()
 	}
-	if e := t.fast[br.acc>>(64-lutBits)]; e != 0 {
-		l := uint(e & fastLenMask)
-		br.acc <<= l
-		br.n -= l
+	if e := t.fast[br.Peek()>>(64-lutBits)]; e != 0 {
+		br.Skip(uint(e & fastLenMask))
 		return e >> 16
 	}
-	s, l := t.decodeSlow(br.acc)
+	s, l := t.Lookup(br.Peek())
 	if l == 0 || s > 11 {
-		if br.err == nil {
-			br.err = errBadCode
-			if l != 0 {
-				br.err = errBadDC
+		if br.Err() == nil {
+			if l == 0 {
+				br.SetErr(jpegbits.ErrBadCode)
+			} else {
+				br.SetErr(errBadDC)
 			}
 		}
 		return 0
 	}
-	br.acc <<= l
-	br.n -= l
-	return extend(br.bits(uint(s)), uint(s))
+	br.Skip(l)
+	// At least 32 bits were buffered before the code, so the s <= 11
+	// magnitude bits are too.
+	return br.Receive(uint(s))
 }
 
 // skipAC reads past the AC coefficients of a sequential block.
 func (d *Decoder) skipAC(t *huffTable) {
 	br := &d.br
-	acc, n := br.acc, br.n
+	acc, n := br.Acc()
 	for k := 1; k < 64; {
 		if n < 32 {
-			br.acc, br.n = acc, n
-			br.fill()
-			acc, n = br.acc, br.n
+			acc, n = br.Refill(acc, n)
 		}
 		if e := t.fast[acc>>(64-lutBits)]; e != 0 {
 			l := uint(e & fastLenMask)
@@ -368,9 +368,9 @@ func (d *Decoder) skipAC(t *huffTable) {
 			k += r + 1
 			continue
 		}
-		s, l := t.decodeSlow(acc)
+		s, l := t.Lookup(acc)
 		if l == 0 {
-			br.err = errBadCode
+			br.SetErr(jpegbits.ErrBadCode)
 			break
 		}
 		acc <<= l
@@ -387,12 +387,12 @@ func (d *Decoder) skipAC(t *huffTable) {
 		n -= size
 		k += r
 		if k > 63 {
-			br.err = errBadRun
+			br.SetErr(errBadRun)
 			break
 		}
 		k++
 	}
-	br.acc, br.n = acc, n
+	br.SetAcc(acc, n)
 }
 
 // decodeAC reads the AC coefficients of a sequential block into blk,
@@ -400,13 +400,11 @@ func (d *Decoder) skipAC(t *huffTable) {
 // last non-zero one (0 if none).
 func (d *Decoder) decodeAC(t *huffTable, q *[64]int32, blk *[64]int32) int {
 	br := &d.br
-	acc, n := br.acc, br.n
+	acc, n := br.Acc()
 	last := 0
 	for k := 1; k < 64; {
 		if n < 32 {
-			br.acc, br.n = acc, n
-			br.fill()
-			acc, n = br.acc, br.n
+			acc, n = br.Refill(acc, n)
 		}
 		var v int32
 		if e := t.fast[acc>>(64-lutBits)]; e != 0 {
@@ -420,9 +418,9 @@ func (d *Decoder) decodeAC(t *huffTable, q *[64]int32, blk *[64]int32) int {
 			k += r
 			v = e >> 16
 		} else {
-			s, l := t.decodeSlow(acc)
+			s, l := t.Lookup(acc)
 			if l == 0 {
-				br.err = errBadCode
+				br.SetErr(jpegbits.ErrBadCode)
 				break
 			}
 			acc <<= l
@@ -436,19 +434,19 @@ func (d *Decoder) decodeAC(t *huffTable, q *[64]int32, blk *[64]int32) int {
 				continue
 			}
 			k += r
-			v = extend(int32(acc>>(64-size)), size)
+			v = jpegbits.Extend(int32(acc>>(64-size)), size)
 			acc <<= size
 			n -= size
 		}
 		if k > 63 {
-			br.err = errBadRun
+			br.SetErr(errBadRun)
 			break
 		}
 		blk[unzig[k&63]&63] = v * q[k&63]
 		last = k
 		k++
 	}
-	br.acc, br.n = acc, n
+	br.SetAcc(acc, n)
 	return last
 }
 
@@ -457,13 +455,11 @@ func (d *Decoder) decodeAC(t *huffTable, q *[64]int32, blk *[64]int32) int {
 // non-zero one (0 if none).
 func (d *Decoder) decodeACZigzag(t *huffTable, zz *[64]int32) int {
 	br := &d.br
-	acc, n := br.acc, br.n
+	acc, n := br.Acc()
 	last := 0
 	for k := 1; k < 64; {
 		if n < 32 {
-			br.acc, br.n = acc, n
-			br.fill()
-			acc, n = br.acc, br.n
+			acc, n = br.Refill(acc, n)
 		}
 		var v int32
 		if e := t.fast[acc>>(64-lutBits)]; e != 0 {
@@ -477,9 +473,9 @@ func (d *Decoder) decodeACZigzag(t *huffTable, zz *[64]int32) int {
 			k += r
 			v = e >> 16
 		} else {
-			s, l := t.decodeSlow(acc)
+			s, l := t.Lookup(acc)
 			if l == 0 {
-				br.err = errBadCode
+				br.SetErr(jpegbits.ErrBadCode)
 				break
 			}
 			acc <<= l
@@ -493,19 +489,19 @@ func (d *Decoder) decodeACZigzag(t *huffTable, zz *[64]int32) int {
 				continue
 			}
 			k += r
-			v = extend(int32(acc>>(64-size)), size)
+			v = jpegbits.Extend(int32(acc>>(64-size)), size)
 			acc <<= size
 			n -= size
 		}
 		if k > 63 {
-			br.err = errBadRun
+			br.SetErr(errBadRun)
 			break
 		}
 		zz[k&63] = v
 		last = k
 		k++
 	}
-	br.acc, br.n = acc, n
+	br.SetAcc(acc, n)
 	return last
 }
 
@@ -555,7 +551,7 @@ func idctN(n int, blk *[64]int32, rows int, dst []byte, stride int) {
 // coefficient store.
 func (d *Decoder) decodeProgressive(scs []scanComp, ss, se, ah, al int) error {
 	br := &d.br
-	br.reset(d.data, d.pos)
+	br.Reset(d.data, d.pos, endSlack)
 	mcusX, mcusY, single := d.mcuGrid(scs)
 	var pred [maxComponents]int32
 	d.eobrun = 0
@@ -564,7 +560,7 @@ func (d *Decoder) decodeProgressive(scs []scanComp, ss, se, ah, al int) error {
 		for mx := range mcusX {
 			if d.restart > 0 {
 				if left == 0 {
-					if err := br.restart(nrst); err != nil {
+					if err := br.Restart(nrst); err != nil {
 						return err
 					}
 					nrst++
@@ -596,7 +592,7 @@ func (d *Decoder) decodeProgressive(scs []scanComp, ss, se, ah, al int) error {
 								blk[0] = int16(pred[i] << al)
 							}
 						case ss == 0:
-							if br.bit() && blk != nil {
+							if br.Bit() && blk != nil {
 								blk[0] |= int16(1 << al)
 							}
 						case blk == nil:
@@ -612,11 +608,11 @@ func (d *Decoder) decodeProgressive(scs []scanComp, ss, se, ah, al int) error {
 				}
 			}
 		}
-		if err := br.check(); err != nil {
+		if err := br.Check(); err != nil {
 			return err
 		}
 	}
-	d.pos = br.pos
+	d.pos = br.Pos()
 	return nil
 }
 
@@ -629,38 +625,35 @@ func (d *Decoder) acFirst(t *huffTable, blk []int16, ss, se, al int) {
 	blk = blk[:64]
 	br := &d.br
 	for k := ss; k <= se; {
-		if br.n < 32 {
-			br.fill()
+		if br.N() < 32 {
+			br.Fill()
 		}
-		if e := t.fast[br.acc>>(64-lutBits)]; e != 0 {
-			l := uint(e & fastLenMask)
-			br.acc <<= l
-			br.n -= l
+		if e := t.fast[br.Peek()>>(64-lutBits)]; e != 0 {
+			br.Skip(uint(e & fastLenMask))
 			r := int(e>>8) & 0xFF
 			if r == fastEOB {
 				return // an EOB run of one: this block
 			}
 			k += r
 			if k > se {
-				br.err = errBadRun
+				br.SetErr(errBadRun)
 				return
 			}
 			blk[k&63] = int16((e >> 16) << al)
 			k++
 			continue
 		}
-		s, l := t.decodeSlow(br.acc)
+		s, l := t.Lookup(br.Peek())
 		if l == 0 {
-			br.err = errBadCode
+			br.SetErr(jpegbits.ErrBadCode)
 			return
 		}
-		br.acc <<= l
-		br.n -= l
+		br.Skip(l)
 		r, size := s>>4, uint(s&15)
 		if size == 0 {
 			if r < 15 {
 				// EOBRUN: this block and 2^r-1+bits more end here.
-				d.eobrun = 1<<r - 1 + int(br.bits(uint(r)))
+				d.eobrun = 1<<r - 1 + int(br.Bits(uint(r)))
 				return
 			}
 			k += 16
@@ -668,10 +661,12 @@ func (d *Decoder) acFirst(t *huffTable, blk []int16, ss, se, al int) {
 		}
 		k += r
 		if k > se {
-			br.err = errBadRun
+			br.SetErr(errBadRun)
 			return
 		}
-		blk[k&63] = int16(extend(br.bits(size), size) << al)
+		// At least 32 bits were buffered before the code, so the size
+		// bits are too.
+		blk[k&63] = int16(br.Receive(size) << al)
 		k++
 	}
 }
@@ -686,23 +681,23 @@ func (d *Decoder) acRefine(t *huffTable, blk []int16, ss, se, al int) {
 	k := ss
 	if d.eobrun == 0 {
 		for k <= se {
-			rs := br.decodeSym(t)
+			rs := br.Decode(&t.Table)
 			r, s := rs>>4, rs&15
 			var val int16
 			switch {
 			case s == 1:
-				if br.bit() {
+				if br.Bit() {
 					val = p1
 				} else {
 					val = m1
 				}
 			case s != 0:
-				if br.err == nil {
-					br.err = fmt.Errorf("jpegscale: refinement coefficient of magnitude category %d", s)
+				if br.Err() == nil {
+					br.SetErr(fmt.Errorf("jpegscale: refinement coefficient of magnitude category %d", s))
 				}
 				return
 			case r != 15:
-				d.eobrun = 1<<r + int(br.bits(uint(r)))
+				d.eobrun = 1<<r + int(br.Bits(uint(r)))
 			}
 			if d.eobrun > 0 {
 				break
@@ -711,14 +706,12 @@ func (d *Decoder) acRefine(t *huffTable, blk []int16, ss, se, al int) {
 			// on the way) to the one the new value goes in; for ZRL, past
 			// sixteen zeros. The bit reads are inlined by hand: this loop
 			// is where refinement scans spend their time.
-			acc, n := br.acc, br.n
+			acc, n := br.Acc()
 			for k <= se {
 				c := &blk[k&63]
 				if *c != 0 {
 					if n == 0 {
-						br.acc, br.n = acc, n
-						br.fill()
-						acc, n = br.acc, br.n
+						acc, n = br.Refill(acc, n)
 					}
 					if int64(acc) < 0 && *c&p1 == 0 {
 						if *c >= 0 {
@@ -737,11 +730,11 @@ func (d *Decoder) acRefine(t *huffTable, blk []int16, ss, se, al int) {
 				}
 				k++
 			}
-			br.acc, br.n = acc, n
+			br.SetAcc(acc, n)
 			if val != 0 {
 				if k > se {
-					if br.err == nil {
-						br.err = errBadRun
+					if br.Err() == nil {
+						br.SetErr(errBadRun)
 					}
 					return
 				}
@@ -752,13 +745,11 @@ func (d *Decoder) acRefine(t *huffTable, blk []int16, ss, se, al int) {
 	}
 	if d.eobrun > 0 {
 		// The rest of the band is in an EOB run: only correction bits.
-		acc, n := br.acc, br.n
+		acc, n := br.Acc()
 		for ; k <= se; k++ {
 			if c := &blk[k&63]; *c != 0 {
 				if n == 0 {
-					br.acc, br.n = acc, n
-					br.fill()
-					acc, n = br.acc, br.n
+					acc, n = br.Refill(acc, n)
 				}
 				if int64(acc) < 0 && *c&p1 == 0 {
 					if *c >= 0 {
@@ -771,7 +762,7 @@ func (d *Decoder) acRefine(t *huffTable, blk []int16, ss, se, al int) {
 				n--
 			}
 		}
-		br.acc, br.n = acc, n
+		br.SetAcc(acc, n)
 		d.eobrun--
 	}
 }

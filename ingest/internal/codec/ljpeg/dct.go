@@ -3,6 +3,8 @@ package ljpeg
 import (
 	"fmt"
 	"math"
+
+	"github.com/copycat-dev/copycat/ingest/internal/codec/jpegbits"
 )
 
 // Sequential DCT decoding (T.81 annex F) with Huffman coding, for 8- and
@@ -36,7 +38,7 @@ var idctBasis = func() (m [8][8]float64) {
 }()
 
 // decodeDCT decodes one sequential scan into the planes of its components.
-func (d *decoder) decodeDCT(r *bitReader, scs []scanComp) error {
+func (d *decoder) decodeDCT(r *jpegbits.Reader, scs []scanComp) error {
 	var mcusX, mcusY int
 	if len(scs) == 1 {
 		// Non-interleaved: the MCU is one block, and only the blocks that
@@ -57,7 +59,7 @@ func (d *decoder) decodeDCT(r *bitReader, scs []scanComp) error {
 		for mx := 0; mx < mcusX; mx++ {
 			if d.restart > 0 {
 				if left == 0 {
-					if err := r.restart(nrst); err != nil {
+					if err := r.Restart(nrst); err != nil {
 						return err
 					}
 					nrst++
@@ -76,22 +78,20 @@ func (d *decoder) decodeDCT(r *bitReader, scs []scanComp) error {
 				for v := 0; v < vs; v++ {
 					for h := 0; h < hs; h++ {
 						blk = [64]int32{}
-						if r.n < 32 {
-							r.fill()
+						if r.N() < 32 {
+							r.Fill()
 						}
-						t := uint(r.decode(sc.dc))
+						t := uint(r.Decode(&sc.dc.Table))
 						if t > maxDC {
 							return fmt.Errorf("ljpeg: DC magnitude category %d exceeds %d", t, maxDC)
 						}
-						if t > 0 {
-							pred[i] += extend(r.receive(t), t)
-						}
+						pred[i] += r.Receive(t)
 						blk[0] = pred[i] * sc.q[0]
 						for k := 1; k < 64; k++ {
-							if r.n < 32 {
-								r.fill()
+							if r.N() < 32 {
+								r.Fill()
 							}
-							rs := r.decode(sc.ac)
+							rs := r.Decode(&sc.ac.Table)
 							run, s := rs>>4, uint(rs&15)
 							if s == 0 {
 								if run != 15 {
@@ -104,7 +104,7 @@ func (d *decoder) decodeDCT(r *bitReader, scs []scanComp) error {
 							if k > 63 || s > maxAC {
 								return fmt.Errorf("ljpeg: bad AC coefficient run %d size %d", run, s)
 							}
-							blk[unzig[k]] = extend(r.receive(s), s) * sc.q[k]
+							blk[unzig[k]] = r.Receive(s) * sc.q[k]
 						}
 						bx, by := (mx*hs+h)*8, (my*vs+v)*8
 						idct(&blk, c.pix[by*c.pw+bx:], c.pw, shift, lo, hi)
@@ -112,7 +112,7 @@ func (d *decoder) decodeDCT(r *bitReader, scs []scanComp) error {
 				}
 			}
 		}
-		if err := r.check(); err != nil {
+		if err := r.Check(); err != nil {
 			return err
 		}
 	}

@@ -30,6 +30,9 @@
 // codec.ErrTooLarge. The decoder never panics on bad input, and checks a
 // frame's declared size against what the given bytes could possibly code
 // before it allocates.
+//
+// The marker walk, the Huffman tables and the entropy-coded bit reader are
+// package jpegbits's, shared with package jpegscale.
 package ljpeg
 
 import (
@@ -38,6 +41,7 @@ import (
 	"fmt"
 
 	"github.com/copycat-dev/copycat/ingest/internal/codec"
+	"github.com/copycat-dev/copycat/ingest/internal/codec/jpegbits"
 )
 
 // JPEG marker codes (T.81 table B.1) that the decoder acts on.
@@ -96,7 +100,11 @@ type decoder struct {
 // writers omit it.
 func Decode(data []byte) (*codec.Image, error) {
 	d := &decoder{data: data}
-	return d.decode()
+	img, err := d.decode()
+	if err != nil {
+		return nil, jpegbits.Wrap("ljpeg", err)
+	}
+	return img, nil
 }
 
 func unsupported(format string, args ...any) error {
@@ -104,10 +112,11 @@ func unsupported(format string, args ...any) error {
 }
 
 func (d *decoder) decode() (*codec.Image, error) {
-	if len(d.data) < 2 || d.data[0] != 0xFF || d.data[1] != mSOI {
-		return nil, errors.New("ljpeg: missing SOI marker")
+	pos, err := jpegbits.Start(d.data)
+	if err != nil {
+		return nil, err
 	}
-	d.pos = 2
+	d.pos = pos
 	for {
 		m, ok := d.nextMarker()
 		if !ok || m == mEOI {
@@ -179,37 +188,20 @@ func (d *decoder) allDone() bool {
 }
 
 // nextMarker finds the next marker at or after d.pos and returns its code,
-// leaving d.pos after it. Bytes that are not a marker are skipped, as
-// libjpeg does with a warning. It returns false at the end of the data.
+// leaving d.pos after it (see jpegbits.NextMarker). It returns false at the
+// end of the data.
 func (d *decoder) nextMarker() (byte, bool) {
-	for p := d.pos; p+1 < len(d.data); p++ {
-		if d.data[p] != 0xFF {
-			continue
-		}
-		m := d.data[p+1]
-		if m == 0 || m == 0xFF {
-			continue // stuffed byte or fill byte
-		}
-		d.pos = p + 2
-		return m, true
-	}
-	d.pos = len(d.data)
-	return 0, false
+	m, pos, ok := jpegbits.NextMarker(d.data, d.pos)
+	d.pos = pos
+	return m, ok
 }
 
 // segment returns the payload of the marker segment at d.pos and moves past
 // it.
 func (d *decoder) segment(m byte) ([]byte, error) {
-	if d.pos+2 > len(d.data) {
-		return nil, fmt.Errorf("ljpeg: marker 0x%02X: truncated length", m)
-	}
-	n := int(binary.BigEndian.Uint16(d.data[d.pos:]))
-	if n < 2 || d.pos+n > len(d.data) {
-		return nil, fmt.Errorf("ljpeg: marker 0x%02X: bad length %d", m, n)
-	}
-	seg := d.data[d.pos+2 : d.pos+n]
-	d.pos += n
-	return seg, nil
+	seg, pos, err := jpegbits.Segment(d.data, d.pos, m)
+	d.pos = pos
+	return seg, err
 }
 
 func (d *decoder) readSOF(m byte) error {
@@ -302,7 +294,7 @@ func (d *decoder) allocate() error {
 		return fmt.Errorf("ljpeg: %dx%dx%d frame exceeds %d samples: %w",
 			d.width, d.height, len(d.comps), codec.MaxSamples, codec.ErrTooLarge)
 	}
-	capacity := int64(len(d.data))*8 + overrunSlack*int64(len(d.comps))
+	capacity := int64(len(d.data))*8 + jpegbits.OverrunSlack*int64(len(d.comps))
 	if !d.lossless {
 		coded /= 32 // two bits per 64-sample block
 	}
@@ -317,34 +309,27 @@ func (d *decoder) allocate() error {
 	return nil
 }
 
+// huffTable is a Huffman table with, once a lossless scan uses it, the
+// lookup of whole differences built on top of it (see buildDiffLUT).
+type huffTable struct {
+	jpegbits.Table
+	dlut *[1 << diffLUTBits]int32
+}
+
 func (d *decoder) readDHT(seg []byte) error {
-	for len(seg) > 0 {
-		if len(seg) < 17 {
-			return errors.New("ljpeg: DHT segment truncated")
-		}
-		tc, th := seg[0]>>4, seg[0]&15
-		if tc > 1 || th > 3 {
-			return fmt.Errorf("ljpeg: DHT class %d destination %d out of range", tc, th)
-		}
-		var counts [16]byte
-		copy(counts[:], seg[1:17])
-		n := 0
-		for _, c := range counts {
-			n += int(c)
-		}
-		if n > 256 || len(seg) < 17+n {
-			return fmt.Errorf("ljpeg: DHT table with %d codes truncated or too long", n)
-		}
-		t := new(huffTable)
-		if err := t.build(&counts, seg[17:17+n]); err != nil {
+	for h, err := range jpegbits.ParseDHT(seg) {
+		if err != nil {
 			return err
 		}
-		if tc == 0 {
-			d.dc[th] = t
-		} else {
-			d.ac[th] = t
+		t := new(huffTable)
+		if err := t.Build(h.Counts, h.Values); err != nil {
+			return err
 		}
-		seg = seg[17+n:]
+		if h.Class == 0 {
+			d.dc[h.Dest] = t
+		} else {
+			d.ac[h.Dest] = t
+		}
 	}
 	return nil
 }
@@ -436,7 +421,10 @@ func (d *decoder) readScan(seg []byte) error {
 	// JPEG-lossy.dcm has Se=0); like libjpeg, decode it as sequential
 	// regardless, so only Ss and Al are read.
 	ss, al := int(seg[1+2*ns]), uint(seg[3+2*ns]&15)
-	r := &bitReader{data: d.data, pos: d.pos}
+	// A stream that simply stops (no EOI) gets the same slack as one that
+	// ends at a marker: DICOM writers that omit EOI exist.
+	r := new(jpegbits.Reader)
+	r.Reset(d.data, d.pos, jpegbits.OverrunSlack)
 	var err error
 	if d.lossless {
 		if ss < 1 || ss > 7 {
@@ -457,7 +445,7 @@ func (d *decoder) readScan(seg []byte) error {
 		scs[i].c.done = true
 		scs[i].c.pt = al
 	}
-	d.pos = r.pos
+	d.pos = r.Pos()
 	return nil
 }
 

@@ -1,5 +1,7 @@
 package ljpeg
 
+import "github.com/copycat-dev/copycat/ingest/internal/codec/jpegbits"
+
 // Lossless JPEG (T.81 annex H): each sample is predicted from its
 // reconstructed neighbours Ra (left), Rb (above) and Rc (above left), and the
 // Huffman-coded difference is added modulo 2^16.
@@ -14,66 +16,56 @@ const diffLUTBits = 12
 // difference<<5 | bits used. Zero marks patterns left to the slow path.
 func (t *huffTable) buildDiffLUT() {
 	t.dlut = new([1 << diffLUTBits]int32)
-	code, k := 0, 0
-	for l := 1; l <= 16; l++ {
-		n := 0
-		if l < len(t.maxcode) && t.maxcode[l] >= 0 {
-			n = int(t.maxcode[l]) - code + 1
+	for c := range t.Codes() {
+		l, s := int(c.Len), int(c.Sym)
+		total := l
+		if s > 0 && s < 16 {
+			total += s
 		}
-		for i := 0; i < n; i, code, k = i+1, code+1, k+1 {
-			s := int(t.vals[k])
-			total := l
-			if s > 0 && s < 16 {
-				total += s
+		if s > 16 || total > diffLUTBits {
+			continue
+		}
+		code := int(c.Bits)
+		for v := 0; v < 1<<(total-l); v++ {
+			var d int32
+			switch {
+			case s == 16:
+				d = 32768
+			case s > 0:
+				d = jpegbits.Extend(int32(v), uint(s))
 			}
-			if s > 16 || total > diffLUTBits {
-				continue
-			}
-			for v := 0; v < 1<<(total-l); v++ {
-				var d int32
-				switch {
-				case s == 16:
-					d = 32768
-				case s > 0:
-					d = extend(int32(v), uint(s))
-				}
-				lo := (code<<(total-l) | v) << (diffLUTBits - total)
-				for j := 0; j < 1<<(diffLUTBits-total); j++ {
-					t.dlut[lo+j] = d<<5 | int32(total)
-				}
+			lo := (code<<(total-l) | v) << (diffLUTBits - total)
+			for j := 0; j < 1<<(diffLUTBits-total); j++ {
+				t.dlut[lo+j] = d<<5 | int32(total)
 			}
 		}
-		code <<= 1
 	}
 }
 
 // diff reads one lossless difference (T.81 H.1.2.2): the magnitude category
 // SSSS, then SSSS extra bits; category 16 means 32768 and has no extra bits.
-func (r *bitReader) diff(t *huffTable) int {
-	if r.n < 32 {
-		r.fill()
+// The whole-difference lookup is ljpeg's own, on top of the shared reader.
+func diff(r *jpegbits.Reader, t *huffTable) int {
+	if r.N() < 32 {
+		r.Fill()
 	}
-	if e := t.dlut[r.acc>>(64-diffLUTBits)]; e != 0 {
-		n := uint(e & 31)
-		r.acc <<= n
-		r.n -= n
+	if e := t.dlut[r.Peek()>>(64-diffLUTBits)]; e != 0 {
+		r.Skip(uint(e & 31))
 		return int(e >> 5)
 	}
-	return r.diffSlow(t)
+	return diffSlow(r, t)
 }
 
-func (r *bitReader) diffSlow(t *huffTable) int {
-	s := uint(r.decode(t))
+func diffSlow(r *jpegbits.Reader, t *huffTable) int {
+	s := uint(r.Decode(&t.Table))
 	switch {
-	case s == 0:
-		return 0
 	case s < 16:
-		return int(extend(r.receive(s), s))
+		return int(r.Receive(s))
 	case s == 16:
 		return 32768
 	}
-	if r.err == nil {
-		r.err = errBadCode
+	if r.Err() == nil {
+		r.SetErr(jpegbits.ErrBadCode)
 	}
 	return 0
 }
@@ -101,7 +93,7 @@ func predict(psv, ra, rb, rc int) int {
 
 // decodeLossless decodes one lossless scan with predictor psv and point
 // transform pt into the planes of its components.
-func (d *decoder) decodeLossless(r *bitReader, scs []scanComp, psv int, pt uint) error {
+func (d *decoder) decodeLossless(r *jpegbits.Reader, scs []scanComp, psv int, pt uint) error {
 	initPred := 1 << (uint(d.prec) - pt - 1)
 	for i := range scs {
 		if scs[i].dc.dlut == nil {
@@ -120,7 +112,7 @@ func (d *decoder) decodeLossless(r *bitReader, scs []scanComp, psv int, pt uint)
 	firstMCURow, nrst := 0, 0
 	for my := 0; my < mcusY; my++ {
 		if restartRows > 0 && my > 0 && my%restartRows == 0 {
-			if err := r.restart(nrst); err != nil {
+			if err := r.Restart(nrst); err != nil {
 				return err
 			}
 			nrst++
@@ -148,12 +140,12 @@ func (d *decoder) decodeLossless(r *bitReader, scs []scanComp, psv int, pt uint)
 						default:
 							pred = predict(psv, int(p[j-1]), int(p[j-stride]), int(p[j-stride-1]))
 						}
-						p[j] = uint16(pred + r.diff(sc.dc))
+						p[j] = uint16(pred + diff(r, sc.dc))
 					}
 				}
 			}
 		}
-		if err := r.check(); err != nil {
+		if err := r.Check(); err != nil {
 			return err
 		}
 	}
@@ -176,7 +168,7 @@ func (d *decoder) restartRows(mcusX int) (int, error) {
 // losslessSingle decodes a one-component (non-interleaved) scan, whose MCU
 // is a single sample, row by row with the predictor chosen once per row:
 // this is the path almost every DICOM lossless frame takes.
-func (d *decoder) losslessSingle(r *bitReader, sc *scanComp, psv, initPred int) error {
+func (d *decoder) losslessSingle(r *jpegbits.Reader, sc *scanComp, psv, initPred int) error {
 	c, t := sc.c, sc.dc
 	restartRows, err := d.restartRows(c.cw)
 	if err != nil {
@@ -186,7 +178,7 @@ func (d *decoder) losslessSingle(r *bitReader, sc *scanComp, psv, initPred int) 
 	w := c.cw
 	for y := 0; y < c.ch; y++ {
 		if restartRows > 0 && y > 0 && y%restartRows == 0 {
-			if err := r.restart(nrst); err != nil {
+			if err := r.Restart(nrst); err != nil {
 				return err
 			}
 			nrst++
@@ -196,30 +188,30 @@ func (d *decoder) losslessSingle(r *bitReader, sc *scanComp, psv, initPred int) 
 		if y == firstY {
 			pred := initPred
 			for x := range row {
-				v := uint16(pred + r.diff(t))
+				v := uint16(pred + diff(r, t))
 				row[x] = v
 				pred = int(v)
 			}
 		} else {
 			up := c.pix[(y-1)*c.pw : (y-1)*c.pw+w]
-			row[0] = uint16(int(up[0]) + r.diff(t))
+			row[0] = uint16(int(up[0]) + diff(r, t))
 			switch psv {
 			case 1:
 				for x := 1; x < w; x++ {
-					row[x] = uint16(int(row[x-1]) + r.diff(t))
+					row[x] = uint16(int(row[x-1]) + diff(r, t))
 				}
 			case 2:
 				for x := 1; x < w; x++ {
-					row[x] = uint16(int(up[x]) + r.diff(t))
+					row[x] = uint16(int(up[x]) + diff(r, t))
 				}
 			default:
 				for x := 1; x < w; x++ {
 					pred := predict(psv, int(row[x-1]), int(up[x]), int(up[x-1]))
-					row[x] = uint16(pred + r.diff(t))
+					row[x] = uint16(pred + diff(r, t))
 				}
 			}
 		}
-		if err := r.check(); err != nil {
+		if err := r.Check(); err != nil {
 			return err
 		}
 	}
