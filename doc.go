@@ -74,20 +74,23 @@
 // The pure Go build (CGO_ENABLED=0 works) decodes PNG, baseline and
 // progressive JPEG, and DICOM in its uncompressed (little and big endian,
 // deflated, encapsulated), RLE Lossless, JPEG Lossless and JPEG
-// Baseline/Extended transfer syntaxes. Three build tags add C codecs from
+// Baseline/Extended transfer syntaxes. Four build tags add C codecs from
 // Debian's libraries (`make build` turns on those installed):
 //
 //	charls     JPEG-LS DICOM (libcharls-dev)
 //	openjpeg   JPEG 2000 DICOM (libopenjp2-7-dev)
 //	turbojpeg  faster, reduced-scale JPEG decoding (libturbojpeg0-dev)
+//	spng       faster PNG decoding, same pixels (libspng-dev)
 //
 // Without charls and openjpeg, DICOM files in JPEG-LS or JPEG 2000
 // (including High-Throughput JPEG 2000) are refused with an
 // *UnsupportedError naming the transfer syntax, and appear among a scan's
 // failures. Whatever the build, so are the video (MPEG-2, H.264, HEVC),
 // JPEG XL, JPIP and JPEG 2000 Part 2 transfer syntaxes. turbojpeg changes
-// speed only, and a few hash bits of colour JPEGs. Codecs reports what
-// this binary has.
+// speed only, and a few hash bits of colour JPEGs. spng changes speed
+// only, except that it decodes one kind of damaged PNG that Go's decoder
+// refuses (a zlib stream holding more rows than the image). Codecs
+// reports what this binary has.
 //
 // # Layout
 //

@@ -2,11 +2,14 @@ package ingest
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/disintegration/imaging"
 
 	"github.com/copycat-dev/copycat/internal/testkit"
 )
@@ -41,4 +44,24 @@ func BenchmarkDecodeFormat(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run("PNG16_gray_512x512", func(b *testing.B) { benchmarkDecode(b, buf.Bytes()) })
+	// Chest X-ray datasets hold 1024x1024 8-bit grey PNGs, model-input exports
+	// 224x224 ones: the corpus's 512x512 camera, resized to both.
+	if data, err := os.ReadFile(filepath.Join(dir, "natural/skimage/camera.png")); err == nil {
+		src, err := png.Decode(bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, side := range []int{224, 1024} {
+			m := imaging.Resize(src, side, side, imaging.Lanczos)
+			g := image.NewGray(m.Rect)
+			for i := range g.Pix {
+				g.Pix[i] = m.Pix[4*i]
+			}
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, g); err != nil {
+				b.Fatal(err)
+			}
+			b.Run(fmt.Sprintf("PNG8_gray_%dx%d", side, side), func(b *testing.B) { benchmarkDecode(b, buf.Bytes()) })
+		}
+	}
 }
