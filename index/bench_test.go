@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -121,7 +122,18 @@ func BenchmarkClusters(b *testing.B) {
 	hs := plantedHashes(b, 6, 100_000, 8, 100, true)
 	for i, h := range hs {
 		im := fakeImage(uint64(i%64), 0)
-		im.Fingerprint.PHash, im.Fingerprint.Dihedral[0] = h, h
+		// The planted pHash in every orientation (rotated bits, so that
+		// they differ), and no min-max rendering: fakeImage's 64 seeds
+		// would otherwise give 1,500 images one canonical or min-max
+		// pHash (and SOP instance) each, a million candidate pairs per
+		// seed that no real index has, and the benchmark ran for 37
+		// minutes.
+		im.Fingerprint.PHash = h
+		for k := range im.Fingerprint.Dihedral {
+			im.Fingerprint.Dihedral[k] = bits.RotateLeft64(h, 8*k)
+		}
+		im.MinMax = nil
+		im.SOPInstanceUID = fmt.Sprintf("1.2.3.%d", i) // one instance per image, as in a real index
 		im.PixelSHA256[0], im.PixelSHA256[1], im.PixelSHA256[2] = byte(i), byte(i>>8), byte(i>>16)
 		im.FileSHA256 = im.PixelSHA256
 		if err := sc.Put(File{Path: fmt.Sprintf("%07d", i), Frames: 1}, []Image{im}); err != nil {
