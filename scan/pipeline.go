@@ -153,12 +153,15 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 					if !ok {
 						return nil
 					}
-					release, err := budget.acquire(wctx, j.entry.Size)
+					hold, err := budget.acquire(wctx, j.entry.Size)
 					if err != nil {
 						return err
 					}
-					r := wk.process(j)
-					release()
+					r, err := wk.process(j, func(cost int64) error { return hold.grow(wctx, cost) })
+					hold.release()
+					if err != nil {
+						return err
+					}
 					if err := send(wctx, results, r); err != nil {
 						return err
 					}
@@ -297,12 +300,15 @@ func (w *Worker) Close() error { return w.dec.Close() }
 // Process does the work for one entry and reports how many images it
 // produced and, when it failed, why.
 func (w *Worker) Process(e *ingest.Entry) (images int, failure string) {
-	r := w.process(job{entry: e})
+	r, _ := w.process(job{entry: e}, nil)
 	return len(r.images), r.file.Failure
 }
 
-// process never fails: problems become the file's failure reason.
-func (w *Worker) process(j job) result {
+// process turns problems with the file into its failure reason; it fails
+// only when reserve does (the scan is cancelled). reserve, when not nil, is
+// given the memory the decoding will hold once the file is read, and waits
+// until the budget has room for it.
+func (w *Worker) process(j job, reserve func(cost int64) error) (result, error) {
 	e := j.entry
 	r := result{file: index.File{Path: e.Path, Size: e.Size, ModTime: e.ModTime}}
 	t := w.stages.start()
@@ -313,7 +319,7 @@ func (w *Worker) process(j job) result {
 	t.lap(StageRead)
 	if err != nil {
 		r.file.Failure = failureReason(err)
-		return r
+		return r, nil
 	}
 	r.file.SHA256 = sha256Sum(data)
 	t.lap(StageDigest)
@@ -324,25 +330,31 @@ func (w *Worker) process(j job) result {
 		// an image here, so say what it is instead of skipping it silently.
 		r.file.Format = name
 		r.file.Failure = fmt.Sprintf("not an image: %s content in a %s file", name, strings.ToLower(path.Ext(e.Path)))
-		return r
+		return r, nil
 	case kind == ingest.KindDocument, kind == ingest.KindData:
 		r.file.Format = name
-		return r
+		return r, nil
 	case kind == ingest.KindEmpty && isPlaceholder(e.Path):
-		return r
+		return r, nil
+	}
+	if reserve != nil {
+		if err := reserve(w.dec.DecodeCost(data)); err != nil {
+			return r, err
+		}
+		t = w.stages.start() // the wait is not decoding
 	}
 	meta, imgs, err := decodeImages(w.dec, w.h, data, &t)
 	r.file.Format = string(meta.Format)
 	if err != nil {
 		r.file.Failure = failureReason(err)
-		return r
+		return r, nil
 	}
 	r.images = imgs
 	r.file.Frames = len(imgs)
 	for i := range imgs {
 		imgs[i].Path, imgs[i].FileSize, imgs[i].FileSHA256 = e.Path, int64(len(data)), r.file.SHA256
 	}
-	return r
+	return r, nil
 }
 
 // decodeImages decodes one file and returns an index record per frame with

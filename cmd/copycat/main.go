@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -59,7 +60,20 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
+// softMemoryLimit is the Go runtime's soft memory limit for every command
+// unless GOMEMLIMIT sets another. Without one the heap may grow to twice
+// what is live before a collection, and the pixels of the last large image
+// are still garbage when the next one is decoded: four 64-100 megapixel
+// PNGs took a scan to 543 MB of RSS, 309 MB with a limit of 300 MiB (the
+// GC collects earlier near the limit, and never uses more than half the
+// CPU for it when the live heap exceeds it). It does not cap memory that
+// C codecs allocate.
+const softMemoryLimit = 768 << 20
+
 func main() {
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(softMemoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, stdoutFile: os.Stdout, getenv: os.Getenv}, os.Args[1:])
 	stop()
