@@ -125,6 +125,10 @@ type ScanOptions struct {
 	// Progress, when set, is called about five times a second with the
 	// counts so far, from a goroutine of the scan, and once at the end.
 	Progress func(Progress)
+	// Replace lets a dataset take a name the index holds for another
+	// source; without it Scan refuses with a *NameTakenError before
+	// scanning anything. Rescanning a dataset's own source needs nothing.
+	Replace bool
 }
 
 // WalkOptions bound what a scan reads of each file and archive: file size,
@@ -164,6 +168,7 @@ func (ix *Index) Scan(ctx context.Context, datasets []Dataset, opts ScanOptions)
 		ReadBudget:  opts.ReadBudget,
 		Walk:        opts.Walk,
 		Progress:    opts.Progress,
+		Replace:     opts.Replace,
 	}, datasets)
 }
 

@@ -106,6 +106,18 @@ func TestIndexErrors(t *testing.T) {
 	if !errors.As(err, &le) || !errors.Is(err, copycat.ErrLocked) || le.Dir == "" {
 		t.Errorf("second Open while a writer holds the index: err = %v, want a *LockedError naming the folder", err)
 	}
+	ds := []copycat.Dataset{{Name: "demo", Path: "testdata/demo/original"}}
+	if _, err := ix.Scan(ctx, ds, copycat.ScanOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	other := []copycat.Dataset{{Name: "demo", Path: "testdata/demo/broken"}}
+	var nt *copycat.NameTakenError
+	if _, err := ix.Scan(ctx, other, copycat.ScanOptions{}); !errors.As(err, &nt) || nt.Existing != ds[0].Path || nt.New != other[0].Path {
+		t.Errorf("Scan of another source under a taken name: err = %v, want a *NameTakenError naming both sources", err)
+	}
+	if _, err := ix.Scan(ctx, other, copycat.ScanOptions{Replace: true}); err != nil {
+		t.Errorf("Scan with Replace: %v", err)
+	}
 	if err := ix.Close(); err != nil {
 		t.Fatal(err)
 	}

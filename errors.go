@@ -62,6 +62,11 @@ var (
 	ErrNoDatasets = lineage.ErrNoDatasets
 )
 
+// NameTakenError is Scan's refusal to give a dataset name that the index
+// holds for one source to another (ScanOptions.Replace allows it): it
+// names both sources.
+type NameTakenError = scan.NameTakenError
+
 // LockedError reports that another process holds the index, and whether
 // it writes or only reads.
 type LockedError = index.LockedError

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -51,6 +52,10 @@ type Options struct {
 	// Progress, when set, is called about five times a second from the
 	// pipeline with the counts so far, and once at the end.
 	Progress func(Progress)
+	// Replace lets a dataset name that the index holds for another source
+	// folder or archive take the new one; without it Run refuses with a
+	// *NameTakenError before scanning anything.
+	Replace bool
 	// Stages, when set, accumulates the time of each stage of the work
 	// (see Stages); `copycat bench scan` reports it.
 	Stages *Stages
@@ -147,7 +152,59 @@ func Run(ctx context.Context, st *index.Store, opts Options, datasets []Dataset)
 			return nil, fmt.Errorf("scan: dataset %s: %w", d.Name, err)
 		}
 	}
+	if !opts.Replace {
+		if err := checkNames(ctx, st, datasets); err != nil {
+			return nil, err
+		}
+	}
 	return run(ctx, st, opts, datasets)
+}
+
+// NameTakenError refuses to scan a source under a dataset name the index
+// holds for another source: two downloads often share a base name
+// ("images", "train"), and scanning the second would silently replace the
+// first.
+type NameTakenError struct {
+	Name     string
+	Existing string // the source the index holds under Name
+	New      string // the source given now
+}
+
+func (e *NameTakenError) Error() string {
+	return fmt.Sprintf("dataset name %q already belongs to %s; to scan %s as well, name it: NAME=%s; to replace the dataset with it, add --replace",
+		e.Name, e.Existing, e.New, e.New)
+}
+
+// checkNames refuses datasets whose name the index holds for another
+// source. The same source given again (a rescan) passes, whether written
+// as recorded or resolving to the same absolute path from here.
+func checkNames(ctx context.Context, st *index.Store, datasets []Dataset) error {
+	infos, err := st.Datasets(ctx)
+	if err != nil {
+		return err
+	}
+	sources := map[string]string{}
+	for _, in := range infos {
+		sources[in.Name] = in.Source
+	}
+	for _, d := range datasets {
+		old, ok := sources[d.Name]
+		if ok && old != "" && !samePath(old, d.Path) {
+			return &NameTakenError{Name: d.Name, Existing: old, New: d.Path}
+		}
+	}
+	return nil
+}
+
+// samePath reports whether two paths name the same file: equal once
+// cleaned, or once made absolute from the working folder.
+func samePath(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	aa, err1 := filepath.Abs(a)
+	ab, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == ab
 }
 
 func newDatasetSummary(d Dataset) *DatasetSummary {

@@ -78,29 +78,6 @@ func TestScanDemoDatasets(t *testing.T) {
 	}
 }
 
-// copyTree copies regular files from src into dst.
-func copyTree(tb testing.TB, src, dst string) {
-	tb.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		out := filepath.Join(dst, rel)
-		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(out, data, 0o644)
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-}
-
 // archiveTree writes dir as a zip or a tar.gz at out.
 func archiveTree(tb testing.TB, dir, out string) {
 	tb.Helper()
@@ -180,8 +157,8 @@ func mixedSet(tb testing.TB, dir string) string {
 	tb.Helper()
 	root := testkit.ModuleRoot(tb)
 	folder := filepath.Join(dir, "set")
-	copyTree(tb, filepath.Join(root, "testdata", "demo", "original"), filepath.Join(folder, "dicom"))
-	copyTree(tb, filepath.Join(root, "ingest", "testdata", "raster"), filepath.Join(folder, "raster"))
+	testkit.CopyTree(tb, filepath.Join(root, "testdata", "demo", "original"), filepath.Join(folder, "dicom"))
+	testkit.CopyTree(tb, filepath.Join(root, "ingest", "testdata", "raster"), filepath.Join(folder, "raster"))
 	return folder
 }
 
@@ -352,8 +329,8 @@ func TestScanRescan(t *testing.T) {
 	root := testkit.ModuleRoot(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	copyTree(t, filepath.Join(root, "ingest", "testdata", "raster"), data)
-	copyTree(t, filepath.Join(root, "testdata", "demo", "broken"), filepath.Join(data, "broken"))
+	testkit.CopyTree(t, filepath.Join(root, "ingest", "testdata", "raster"), data)
+	testkit.CopyTree(t, filepath.Join(root, "testdata", "demo", "broken"), filepath.Join(data, "broken"))
 	index := filepath.Join(dir, "index")
 	line := func(d *DatasetSummary) string {
 		return fmt.Sprintf("files=%d decoded=%d images=%d skipped=%d failed=%d unchanged=%d removed=%d listed=%d",

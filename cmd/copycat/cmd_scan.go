@@ -13,7 +13,7 @@ import (
 )
 
 func runScan(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "scan", "[--index DIR] [--workers N] [--json] [--max-pixels N] [NAME=]PATH...")
+	fs := newFlagSet(e, "scan", "[--index DIR] [--workers N] [--json] [--max-pixels N] [--replace] [NAME=]PATH...")
 	var (
 		indexFlag = addIndexFlag(fs)
 		workers   = fs.Int("workers", 0, "decode/hash workers (default: all cores)")
@@ -21,6 +21,7 @@ func runScan(ctx context.Context, e *env, args []string) error {
 		maxPixels = fs.Int64("max-pixels", 0, "refuse images with more pixels than this (default 100000000)")
 		maxFile   = fs.Int64("max-file-size", 0, "refuse files and archive members larger than this many bytes (default 1 GiB)")
 		readMem   = fs.Int64("read-budget", 0, "bytes of file data all workers hold at once; a larger file is processed alone (default 64 MiB)")
+		replace   = fs.Bool("replace", false, "let a dataset name that the index holds for another folder or archive take this one")
 	)
 	paths, err := parseArgs(fs, args)
 	if err != nil {
@@ -30,7 +31,7 @@ func runScan(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return usagef("no dataset given")
 	}
-	opts := copycat.ScanOptions{Workers: *workers, PixelBudget: *maxPixels, ReadBudget: *readMem}
+	opts := copycat.ScanOptions{Workers: *workers, PixelBudget: *maxPixels, ReadBudget: *readMem, Replace: *replace}
 	opts.Walk.MaxFileSize = *maxFile
 	if !*asJSON && e.stdoutFile != nil && term.IsTerminal(int(e.stdoutFile.Fd())) {
 		opts.Progress = progressBar(e.stderr)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 // runCmd runs the command line in-process and returns exit code and output.
@@ -125,5 +127,51 @@ func TestHashOutput(t *testing.T) {
 	}
 	if code, _, _ := runCmd(t, nil, "hash", filepath.Join("..", "..", "testdata", "demo", "broken", "empty.png")); code != exitFailure {
 		t.Errorf("undecodable file: exit %d, want %d", code, exitFailure)
+	}
+}
+
+// TestScanNameTaken checks that a dataset name the index holds for one
+// source is not silently given to another: the scan is refused with both
+// paths and what to do, before anything is written; a rescan of the same
+// source, another name and --replace all work.
+func TestScanNameTaken(t *testing.T) {
+	root := t.TempDir()
+	idx := filepath.Join(root, "idx")
+	demo := filepath.Join("..", "..", "testdata", "demo")
+	a, b := filepath.Join(root, "a", "images"), filepath.Join(root, "b", "images")
+	testkit.CopyTree(t, filepath.Join(demo, "original"), a)
+	testkit.CopyTree(t, filepath.Join(demo, "broken"), b)
+	datasets := func() string {
+		_, out, _ := runCmd(t, nil, "datasets", "--index", idx)
+		return out
+	}
+	tests := []struct {
+		name       string
+		args       []string
+		code       int
+		wantErr    []string // in stderr
+		wantSource string   // the source "images" has afterwards
+	}{
+		{"first scan", []string{a}, exitOK, nil, a},
+		{"rescan of the same folder", []string{a}, exitOK, nil, a},
+		{"rescan through another spelling of it", []string{filepath.Join(root, "a", ".", "images") + "/"}, exitOK, nil, a},
+		{"another folder with the same base name", []string{b}, exitFailure,
+			[]string{`dataset name "images" already belongs to ` + a, "to scan " + b, "NAME=" + b, "--replace"}, a},
+		{"the same, named", []string{"images-b=" + b}, exitOK, nil, a},
+		{"the same, replacing", []string{"--replace", b}, exitOK, nil, b},
+	}
+	for _, tt := range tests {
+		code, _, stderr := runCmd(t, nil, append([]string{"scan", "--index", idx}, tt.args...)...)
+		if code != tt.code {
+			t.Errorf("%s: exit %d, want %d (stderr: %s)", tt.name, code, tt.code, stderr)
+		}
+		for _, w := range tt.wantErr {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%s: stderr lacks %q:\n%s", tt.name, w, stderr)
+			}
+		}
+		if got := datasets(); !strings.Contains(got, tt.wantSource) {
+			t.Errorf("%s: images should come from %s now:\n%s", tt.name, tt.wantSource, got)
+		}
 	}
 }

@@ -1,7 +1,8 @@
 // Package testkit is test support shared by copycat's packages, for tests
 // only: no non-test code imports it (package dicomtest, itself test-only,
 // is the one exception). It finds the module root and the shared data
-// beside it (../shared/corpus, ../shared/pdq), and checks golden files:
+// beside it (../shared/corpus, ../shared/pdq), copies fixture trees, and
+// checks golden files:
 // the pinned output of a measurement or decoder lives in a package's
 // testdata/, and a test compares what it computes with it, or rewrites it
 // when run with -update.
@@ -15,6 +16,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,4 +153,31 @@ func Diff(want, got string) string {
 		}
 	}
 	return b.String()
+}
+
+// CopyTree copies the regular files under src into dst, keeping their
+// relative paths: a test that changes a dataset works on its own copy.
+func CopyTree(tb testing.TB, src, dst string) {
+	tb.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		out := filepath.Join(dst, rel)
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(out, data, 0o644)
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
 }
