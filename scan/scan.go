@@ -179,7 +179,9 @@ func (e *NameTakenError) Error() string {
 // source. The same source given again (a rescan) passes, whether written
 // as recorded or resolving to the same absolute path from here.
 func checkNames(ctx context.Context, st *index.Store, datasets []Dataset) error {
-	infos, err := st.Datasets(ctx)
+	// Not cancelled with ctx: a scan cancelled before it starts still
+	// reports an interrupted summary, and this read is short.
+	infos, err := st.Datasets(context.WithoutCancel(ctx))
 	if err != nil {
 		return err
 	}
