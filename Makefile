@@ -3,14 +3,16 @@
 # Optional C codecs are compiled in when their Debian libraries are
 # installed (see `make deps`): CharLS for JPEG-LS, OpenJPEG for JPEG 2000,
 # libjpeg-turbo for reduced-scale JPEG decoding, libspng for faster PNG
-# decoding. The pure-Go build is always tested too.
+# decoding, libdeflate for faster grey PNG decoding. The pure-Go build is
+# always tested too.
 
 GO      ?= go
 BIN     := bin/copycat
 TAGS    := $(strip $(shell pkg-config --exists charls 2>/dev/null && echo charls) \
                    $(shell pkg-config --exists libopenjp2 2>/dev/null && echo openjpeg) \
                    $(shell pkg-config --exists libturbojpeg 2>/dev/null && echo turbojpeg) \
-                   $(shell pkg-config --exists spng 2>/dev/null && echo spng))
+                   $(shell pkg-config --exists spng 2>/dev/null && echo spng) \
+                   $(shell pkg-config --exists libdeflate 2>/dev/null && echo libdeflate))
 FUZZTIME ?= 10s
 CODEC_PKGS := ./ingest/... ./scan/... ./cmd/... ./lineage/...
 DEMO_DIR ?= demo-out
@@ -79,7 +81,7 @@ demo: build ## build derived uploads from the fixtures, scan them, print the lin
 deps: ## install the Debian packages the full test suite uses (needs root)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	  pkg-config dcmtk libgdcm-tools imagemagick libcharls-dev libopenjp2-7-dev libturbojpeg0-dev libspng-dev \
+	  pkg-config dcmtk libgdcm-tools imagemagick libcharls-dev libopenjp2-7-dev libturbojpeg0-dev libspng-dev libdeflate-dev \
 	  libjpeg-turbo-progs chromium mricron-data
 
 .PHONY: clean

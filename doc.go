@@ -74,13 +74,16 @@
 // The pure Go build (CGO_ENABLED=0 works) decodes PNG, baseline and
 // progressive JPEG, and DICOM in its uncompressed (little and big endian,
 // deflated, encapsulated), RLE Lossless, JPEG Lossless and JPEG
-// Baseline/Extended transfer syntaxes. Four build tags add C codecs from
-// Debian's libraries (`make build` turns on those installed):
+// Baseline/Extended transfer syntaxes; 8- and 16-bit grey PNGs go through
+// a decoder of its own, faster than Go's, with the same pixels. Five build
+// tags add C codecs from Debian's libraries (`make build` turns on those
+// installed):
 //
-//	charls     JPEG-LS DICOM (libcharls-dev)
-//	openjpeg   JPEG 2000 DICOM (libopenjp2-7-dev)
-//	turbojpeg  faster, reduced-scale JPEG decoding (libturbojpeg0-dev)
-//	spng       faster PNG decoding, same pixels (libspng-dev)
+//	charls      JPEG-LS DICOM (libcharls-dev)
+//	openjpeg    JPEG 2000 DICOM (libopenjp2-7-dev)
+//	turbojpeg   faster, reduced-scale JPEG decoding (libturbojpeg0-dev)
+//	spng        faster PNG decoding, same pixels (libspng-dev)
+//	libdeflate  faster grey PNG decoding, same pixels (libdeflate-dev)
 //
 // Without charls and openjpeg, DICOM files in JPEG-LS or JPEG 2000
 // (including High-Throughput JPEG 2000) are refused with an
@@ -89,8 +92,9 @@
 // JPEG XL, JPIP and JPEG 2000 Part 2 transfer syntaxes. turbojpeg changes
 // speed only, and a few hash bits of colour JPEGs. spng changes speed
 // only, except that it decodes one kind of damaged PNG that Go's decoder
-// refuses (a zlib stream holding more rows than the image). Codecs
-// reports what this binary has.
+// refuses (a zlib stream holding more rows than the image); libdeflate
+// too (a deflate block declaring more Huffman codes than the format
+// allows). Codecs reports what this binary has.
 //
 // # Layout
 //

@@ -9,6 +9,8 @@ import (
 	"image/png"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/copycat-dev/copycat/ingest/internal/codec/internal/pngtest"
 )
 
 // chunk is one PNG chunk as split by splitChunks.
@@ -34,7 +36,7 @@ func joinChunks(cs []chunk) []byte {
 	var out bytes.Buffer
 	out.WriteString("\x89PNG\r\n\x1a\n")
 	for _, c := range cs {
-		writeChunk(&out, c.typ, c.data)
+		pngtest.WriteChunk(&out, c.typ, c.data)
 	}
 	return out.Bytes()
 }
@@ -101,10 +103,10 @@ func deflate(b []byte) []byte {
 // where it refuses what image/png accepts the caller falls back.
 func TestLenient(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
-	grey := encodePNG(t, randomSpec(rng, 20, 10, 8, 0))
-	pal := randomSpec(rng, 20, 10, 4, 3)
-	pal.plte = pal.plte[:3*10]
-	palette := encodePNG(t, pal)
+	grey := pngtest.Encode(t, pngtest.RandomSpec(rng, 20, 10, 8, 0))
+	pal := pngtest.RandomSpec(rng, 20, 10, 4, 3)
+	pal.PLTE = pal.PLTE[:3*10]
+	palette := pngtest.Encode(t, pal)
 	badCRC := func(data []byte, typ string) []byte {
 		out := bytes.Clone(data)
 		i := bytes.Index(out, []byte(typ))
@@ -112,8 +114,8 @@ func TestLenient(t *testing.T) {
 		out[i+4+n] ^= 1
 		return out
 	}
-	rgb := encodePNG(t, randomSpec(rng, 7, 5, 8, 2))
-	rgba := encodePNG(t, randomSpec(rng, 7, 5, 8, 6))
+	rgb := pngtest.Encode(t, pngtest.RandomSpec(rng, 7, 5, 8, 2))
+	rgba := pngtest.Encode(t, pngtest.RandomSpec(rng, 7, 5, 8, 6))
 	gcs := splitChunks(t, grey)
 	text := chunk{"tEXt", []byte("Comment\x00hello")}
 	tests := []struct {

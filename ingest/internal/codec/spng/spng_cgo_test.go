@@ -5,8 +5,6 @@ package spng
 import (
 	"bytes"
 	"errors"
-	"fmt"
-	"image"
 	"image/png"
 	"io/fs"
 	"math/rand/v2"
@@ -17,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/copycat-dev/copycat/ingest/internal/codec"
+	"github.com/copycat-dev/copycat/ingest/internal/codec/internal/pngtest"
 	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
@@ -38,121 +37,15 @@ func compareStd(tb testing.TB, data []byte) (spngErr error) {
 	case gerr != nil:
 		return gerr
 	case !reflect.DeepEqual(got, want):
-		tb.Errorf("spng gives %s, image/png %s", describe(got), describe(want))
+		tb.Errorf("spng gives %s, image/png %s", pngtest.Describe(got), pngtest.Describe(want))
 	}
 	return nil
-}
-
-// describe summarises an image and the first bytes of its pixels.
-func describe(img image.Image) string {
-	v := reflect.ValueOf(img).Elem()
-	pix := v.FieldByName("Pix").Bytes()
-	s := fmt.Sprintf("%T %v stride %d pix[:16] % x", img, img.Bounds(), v.FieldByName("Stride").Int(), pix[:min(16, len(pix))])
-	if p, ok := img.(*image.Paletted); ok {
-		s += fmt.Sprintf(" palette %d entries", len(p.Palette))
-	}
-	return s
-}
-
-// generatedCases lists PNGs covering every colour type and bit depth,
-// with and without tRNS, plain and Adam7, at sizes that leave partial
-// bytes and empty interlace passes, with every filter type.
-func generatedCases(tb testing.TB) map[string][]byte {
-	rng := rand.New(rand.NewPCG(14, 3))
-	sizes := [][2]int{{1, 1}, {3, 7}, {13, 5}, {33, 17}, {64, 9}}
-	formats := []struct{ ct, depth int }{
-		{0, 1}, {0, 2}, {0, 4}, {0, 8}, {0, 16},
-		{4, 8}, {4, 16},
-		{2, 8}, {2, 16},
-		{6, 8}, {6, 16},
-		{3, 1}, {3, 2}, {3, 4}, {3, 8},
-	}
-	cases := map[string][]byte{}
-	for _, f := range formats {
-		for _, sz := range sizes {
-			for _, interlace := range []bool{false, true} {
-				for _, trns := range []string{"", "tRNS", "tRNS-short", "small-PLTE"} {
-					if trns != "" && (f.ct == 4 || f.ct == 6) ||
-						trns == "tRNS-short" && f.ct != 3 ||
-						trns == "small-PLTE" && f.ct != 3 {
-						continue
-					}
-					s := randomSpec(rng, sz[0], sz[1], f.depth, f.ct)
-					s.interlace, s.filter = interlace, -1
-					switch {
-					case trns == "small-PLTE":
-						// Indices past the palette: image/png extends
-						// it with opaque black.
-						s.plte = s.plte[:3]
-					case trns == "" || trns == "tRNS-short":
-						if f.ct == 3 && trns != "" {
-							s.trns = []byte{0, 128}
-						}
-					case f.ct == 3:
-						s.trns = make([]byte, 1<<f.depth)
-						for i := range s.trns {
-							s.trns[i] = byte(rng.IntN(256))
-						}
-					default:
-						// Make the transparent colour the first pixel's,
-						// so that some pixels match it.
-						ch := channels(f.ct)
-						for c := 0; c < ch; c++ {
-							s.trns = append(s.trns, byte(s.samples[c]>>8), byte(s.samples[c]))
-						}
-					}
-					name := fmt.Sprintf("ct%d_%dbit_%dx%d", f.ct, f.depth, sz[0], sz[1])
-					if interlace {
-						name += "_adam7"
-					}
-					if trns != "" {
-						name += "_" + trns
-					}
-					cases[name] = encodePNG(tb, s)
-				}
-			}
-		}
-	}
-	// Every filter type alone, and image/png's own encoder's choice.
-	for f := 0; f <= 4; f++ {
-		for _, ct := range []int{0, 2, 6} {
-			s := randomSpec(rng, 29, 11, 8, ct)
-			s.filter = f
-			cases[fmt.Sprintf("filter%d_ct%d", f, ct)] = encodePNG(tb, s)
-			s.depth = 16
-			s = randomSpec(rng, 29, 11, 16, ct)
-			s.filter = f
-			cases[fmt.Sprintf("filter%d_ct%d_16bit", f, ct)] = encodePNG(tb, s)
-		}
-	}
-	for _, img := range stdImages(rng) {
-		var buf bytes.Buffer
-		if err := png.Encode(&buf, img); err != nil {
-			tb.Fatal(err)
-		}
-		cases[fmt.Sprintf("image_png_%T", img)] = buf.Bytes()
-	}
-	return cases
-}
-
-// stdImages returns small smooth images of the types image/png encodes,
-// which its encoder filters with all five filters.
-func stdImages(rng *rand.Rand) []image.Image {
-	r := image.Rect(0, 0, 77, 45)
-	imgs := []image.Image{image.NewGray(r), image.NewGray16(r), image.NewRGBA(r), image.NewNRGBA(r), image.NewRGBA64(r), image.NewNRGBA64(r)}
-	for _, img := range imgs {
-		pix := reflect.ValueOf(img).Elem().FieldByName("Pix").Bytes()
-		for i := range pix {
-			pix[i] = byte(i/7 + rng.IntN(3))
-		}
-	}
-	return imgs
 }
 
 // TestGenerated compares Decode with image/png on every generated case;
 // all are valid, so both must decode them.
 func TestGenerated(t *testing.T) {
-	for name, data := range generatedCases(t) {
+	for name, data := range pngtest.GeneratedCases(t) {
 		t.Run(name, func(t *testing.T) {
 			if err := compareStd(t, data); err != nil {
 				t.Errorf("spng refuses a valid PNG that image/png decodes: %v", err)
@@ -194,8 +87,7 @@ func TestCorpus(t *testing.T) {
 
 // TestTooLarge checks that the pixel budget is applied from IHDR.
 func TestTooLarge(t *testing.T) {
-	s := randomSpec(rand.New(rand.NewPCG(1, 1)), 40, 30, 8, 0)
-	data := encodePNG(t, s)
+	data := pngtest.Encode(t, pngtest.RandomSpec(rand.New(rand.NewPCG(1, 1)), 40, 30, 8, 0))
 	if _, err := Decode(data, 40*30-1); !errors.Is(err, codec.ErrTooLarge) {
 		t.Errorf("40x30 with budget 1199: err = %v, want codec.ErrTooLarge", err)
 	}
@@ -210,7 +102,7 @@ func TestTooLarge(t *testing.T) {
 // package documentation); callers then use image/png.
 func FuzzDecode(f *testing.F) {
 	rng := rand.New(rand.NewPCG(7, 7))
-	for _, data := range generatedCases(f) {
+	for _, data := range pngtest.GeneratedCases(f) {
 		if rng.IntN(4) == 0 {
 			f.Add(data)
 		}

@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/copycat-dev/copycat/ingest/internal/codec"
+	"github.com/copycat-dev/copycat/ingest/internal/codec/internal/pngtest"
 )
 
 // TestBuild checks that the package says truthfully whether it was built
 // with libspng: a stub build fails with codec.ErrNotBuilt, a real one
 // decodes.
 func TestBuild(t *testing.T) {
-	data := encodePNG(t, randomSpec(rand.New(rand.NewPCG(1, 2)), 5, 4, 8, 0))
+	data := pngtest.Encode(t, pngtest.RandomSpec(rand.New(rand.NewPCG(1, 2)), 5, 4, 8, 0))
 	img, err := Decode(data, 1<<20)
 	if !Available {
 		if !errors.Is(err, codec.ErrNotBuilt) {
