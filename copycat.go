@@ -387,5 +387,6 @@ func HashFiles(ctx context.Context, paths []string, fn func(FrameHash) error) er
 }
 
 // Codecs lists the optional C codecs built into this binary ("charls",
-// "openjpeg", "turbojpeg", "spng"; see the package documentation).
+// "openjpeg", "turbojpeg", "spng", "libdeflate"; see the package
+// documentation).
 func Codecs() []string { return ingest.Codecs() }
