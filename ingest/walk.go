@@ -591,7 +591,8 @@ func (w *walker) tarStream(r io.Reader, gzipped bool, prefix string, depth int, 
 			return w.emit(&Entry{Path: label, Err: &CorruptError{Err: fmt.Errorf("archive unreadable after %d members: %w", members, err)}})
 		}
 		members++
-		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
+		// The reader reports old-style regular files (TypeRegA) as TypeReg.
+		if h.Typeflag != tar.TypeReg {
 			continue // folders, links, devices: nothing to read
 		}
 		name, ok := memberName(h.Name)
