@@ -243,7 +243,7 @@ func RunVerify(ctx context.Context, cfg VerifyConfig, w io.Writer) ([]VerifyCate
 	}
 	known("dicom/pydicom/JPEG-lossy.dcm#0", "dicom/pydicom/JPGExtended.dcm#0")
 	// ImageMagick copies of a spread-out sample.
-	if _, err := exec.LookPath("convert"); err == nil {
+	if isImageMagick() {
 		var sample []*studyFrame
 		step := max(1, len(frames)/cfg.Copies)
 		for i := 0; i < len(frames) && len(sample) < cfg.Copies; i += step {
@@ -399,4 +399,12 @@ func spread(xs []float64) [3]float64 {
 	}
 	slices.Sort(xs)
 	return [3]float64{xs[0], xs[len(xs)/2], xs[len(xs)-1]}
+}
+
+// isImageMagick reports whether the convert on PATH is ImageMagick's: a
+// stand-in or GraphicsMagick would make other copies than the study's
+// figures were measured with.
+func isImageMagick() bool {
+	out, err := exec.Command("convert", "-version").Output()
+	return err == nil && strings.Contains(string(out), "ImageMagick")
 }

@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -17,9 +16,7 @@ func TestVerifyStudy(t *testing.T) {
 		t.Skip("decodes the whole corpus: skipped with -short and -race")
 	}
 	corpus := testkit.Corpus(t)
-	if _, err := exec.LookPath("convert"); err != nil {
-		t.Skip("ImageMagick convert not installed")
-	}
+	testkit.ImageMagick(t) // the study's copies are made with it
 	var out bytes.Buffer
 	cats, pairs, err := RunVerify(context.Background(), VerifyConfig{Corpus: corpus}, &out)
 	t.Log("\n" + out.String())

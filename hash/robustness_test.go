@@ -113,10 +113,7 @@ func TestRobustness(t *testing.T) {
 	if raceEnabled {
 		t.Skip("measurement study: runs without -race (make test runs it so)")
 	}
-	convert, err := exec.LookPath("convert")
-	if err != nil {
-		t.Skip("ImageMagick convert not installed")
-	}
+	convert := testkit.ImageMagick(t)
 	root, files := corpusImages(t, "natural", "medical_png_jpeg")
 	version := imageMagickVersion(t, convert)
 	h := NewHasher()

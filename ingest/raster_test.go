@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/copycat-dev/copycat/ingest/internal/jpeghdr"
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 func readFixture(tb testing.TB, name string) []byte {
@@ -367,10 +368,7 @@ func TestReducedJPEGDecode(t *testing.T) {
 }
 
 func TestJPEGQualityEstimate(t *testing.T) {
-	convert, err := exec.LookPath("convert")
-	if err != nil {
-		t.Skip("ImageMagick convert not installed")
-	}
+	convert := testkit.ImageMagick(t)
 	src := filepath.Join("testdata", "raster", "rgb8.png")
 	for _, q := range []int{30, 50, 75, 90, 95} {
 		out := filepath.Join(t.TempDir(), "q.jpg")

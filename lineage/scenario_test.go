@@ -19,6 +19,10 @@ import (
 func needTools(tb testing.TB, tools ...string) {
 	tb.Helper()
 	for _, t := range tools {
+		if t == "convert" {
+			testkit.ImageMagick(tb)
+			continue
+		}
 		if _, err := exec.LookPath(t); err != nil {
 			tb.Skipf("%s not installed: %v", t, err)
 		}

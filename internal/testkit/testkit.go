@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -180,4 +181,26 @@ func CopyTree(tb testing.TB, src, dst string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// ImageMagick returns the path of ImageMagick's convert, or skips the test
+// with the reason. A tool is known by what it says it is, not by its name:
+// a `convert` on PATH may be a stand-in or GraphicsMagick, whose output
+// the tests' figures were not measured with.
+func ImageMagick(tb testing.TB) string {
+	tb.Helper()
+	path, err := exec.LookPath("convert")
+	if err != nil {
+		tb.Skip("ImageMagick convert not installed (make deps installs it)")
+	}
+	out, err := exec.Command(path, "-version").Output()
+	if err != nil || !strings.Contains(string(out), "ImageMagick") {
+		tb.Skipf("%s is not ImageMagick (convert -version: %v %q): make deps installs it", path, err, firstLine(out))
+	}
+	return path
+}
+
+func firstLine(b []byte) string {
+	line, _, _ := strings.Cut(string(b), "\n")
+	return line
 }
