@@ -59,6 +59,9 @@ func megabytes(n uint64) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<2
 // then.
 func CheckIndexDir(dir string) error {
 	probe := existingAncestor(dir)
+	if virtualFS(probe) {
+		return fmt.Errorf("index %s is not writable: %s is on a virtual file system (such as /proc), which holds no files; use another --index", dir, probe)
+	}
 	if err := writable(probe); err != nil {
 		return fmt.Errorf("index %s is not writable: %w (a scan writes to it; datasets, query, clusters, lineage and report only read it)", dir, err)
 	}

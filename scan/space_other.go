@@ -7,3 +7,6 @@ func freeSpace(string) (uint64, bool) { return 0, false }
 
 // writable leaves permission problems for the index to report.
 func writable(string) error { return nil }
+
+// virtualFS is not detected on this platform.
+func virtualFS(string) bool { return false }

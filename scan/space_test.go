@@ -58,3 +58,17 @@ func TestCheckIndexDirRefusesUnwritable(t *testing.T) {
 		t.Errorf("CheckIndexDir in a 0555 folder: %v, want a permission error saying it is not writable", err)
 	}
 }
+
+// TestCheckIndexDirRefusesVirtualFS checks that an index asked for under
+// /proc is refused as not writable, not as a full disk (/proc reports no
+// free blocks), whoever runs the test.
+func TestCheckIndexDirRefusesVirtualFS(t *testing.T) {
+	if _, err := os.Stat("/proc/self"); err != nil {
+		t.Skip("no /proc here")
+	}
+	err := CheckIndexDir("/proc/copycat-index")
+	var se *SpaceError
+	if err == nil || errors.As(err, &se) || !strings.Contains(err.Error(), "not writable") {
+		t.Errorf("CheckIndexDir under /proc: %v, want not writable (and no SpaceError)", err)
+	}
+}

@@ -18,6 +18,14 @@ func freeSpace(path string) (uint64, bool) {
 	return uint64(st.Bavail) * uint64(st.Bsize), true
 }
 
+// virtualFS reports whether path is on a file system with no blocks at
+// all (proc, sysfs): nothing can be stored there, and its "free space" of
+// zero would read as a full disk.
+func virtualFS(path string) bool {
+	var st syscall.Statfs_t
+	return syscall.Statfs(path, &st) == nil && st.Blocks == 0
+}
+
 // writable returns the reason the process may not write in dir
 // (permission denied, read-only file system), or nil. Other failures of
 // the probe are left for the index to report.
