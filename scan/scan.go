@@ -258,6 +258,8 @@ func failureReason(err error) string {
 	switch {
 	case errors.As(err, &ce), errors.As(err, &ue), errors.As(err, &te):
 		return oneLine(err.Error())
+	case errors.Is(err, fs.ErrNotExist):
+		return "not found"
 	case errors.Is(err, fs.ErrPermission):
 		return "unreadable: permission denied"
 	case errors.As(err, &pe):

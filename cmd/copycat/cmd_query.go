@@ -117,7 +117,7 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of the query files could not be decoded", failed)
+		return fmt.Errorf("%d of the query files could not be read or decoded", failed)
 	}
 	return nil
 }
