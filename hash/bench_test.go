@@ -199,22 +199,27 @@ func BenchmarkPHashSlowPaths(b *testing.B) {
 
 // BenchmarkComputeReduced is Compute on what a scan hashes for a JPEG
 // photo: the luma plane decoded at 1/4 scale, here of a 480x360 photo (the
-// corpus's typical size) and of a 1024x1024 one.
+// corpus's typical size) and of a 1024x1024 one; and for a 224x224 grey
+// PNG of an ML dataset, at full size.
 func BenchmarkComputeReduced(b *testing.B) {
 	inputs, err := benchOnce()
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, size := range []image.Point{{480, 360}, {1024, 1024}} {
-		small := imaging.Resize(inputs[0].img, size.X/4, size.Y/4, imaging.Box)
+	for _, c := range []struct {
+		size  image.Point
+		scale int
+	}{{image.Pt(480, 360), 4}, {image.Pt(1024, 1024), 4}, {image.Pt(224, 224), 1}} {
+		size := c.size
+		small := imaging.Resize(inputs[0].img, size.X/c.scale, size.Y/c.scale, imaging.Box)
 		grey := image.NewGray(small.Bounds())
 		draw.Draw(grey, grey.Bounds(), small, image.Point{}, draw.Src)
-		b.Run(fmt.Sprintf("%dx%d/4", size.X, size.Y), func(b *testing.B) {
+		b.Run(fmt.Sprintf("%dx%d/%d", size.X, size.Y, c.scale), func(b *testing.B) {
 			b.ReportAllocs()
 			h := NewHasher()
-			h.ComputeReduced(grey, 4, size.X, size.Y) // warm up
+			h.ComputeReduced(grey, c.scale, size.X, size.Y) // warm up
 			for b.Loop() {
-				h.ComputeReduced(grey, 4, size.X, size.Y)
+				h.ComputeReduced(grey, c.scale, size.X, size.Y)
 			}
 		})
 	}
