@@ -357,6 +357,24 @@ func (ix *Index) Datasets(ctx context.Context) ([]DatasetInfo, error) {
 	return ix.st.Datasets(ctx)
 }
 
+// Incomplete names the datasets whose last scan did not finish (it was
+// interrupted, or runs now): what Clusters and Lineage say of them covers
+// only what that scan committed. Lineage reports them itself
+// (LineageReport.Incomplete).
+func (ix *Index) Incomplete(ctx context.Context) ([]string, error) {
+	infos, err := ix.st.Datasets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, d := range infos {
+		if !d.Complete {
+			names = append(names, d.Name)
+		}
+	}
+	return names, nil
+}
+
 // Forget removes a dataset and everything indexed for it. It fails with an
 // error matching ErrNotFound when there is no such dataset, ErrBusy while
 // a scan runs and ErrReadOnly on a read-only index. If it is interrupted,

@@ -244,6 +244,7 @@ svg text{font:12px system-ui,sans-serif}
 <h1>copycat lineage report</h1>
 <p>{{len .Datasets}} datasets, {{.Images}} images, {{.TotalGroups}} source images with copies,
 {{len .Edges}} derivations, {{len .Leaks}} leaks, {{len .Findings}} findings.</p>
+{{with .IncompleteWarning}}<p class="alert">Warning: {{.}}.</p>{{end}}
 
 <h2 id="datasets">Datasets</h2>
 <table><tr><th>Dataset</th><th>Images</th><th>Files</th><th>Failures</th><th>Splits</th><th>Licence</th><th>Found in</th><th>Stated source</th><th>Scanned from</th></tr>

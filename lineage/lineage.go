@@ -62,6 +62,10 @@ type Report struct {
 	Groups int `json:"groups"`
 	// Images is the number of images analysed.
 	Images int `json:"images"`
+	// Incomplete names the datasets whose last scan did not finish
+	// (interrupted, or running now): only what it committed is analysed,
+	// so their counts, overlaps and derivations may be short.
+	Incomplete []string `json:"incomplete_datasets,omitempty"`
 
 	groups []group  // for the HTML galleries, largest first
 	ids    []uint64 // index ID of each analysed image, for the galleries
@@ -218,6 +222,9 @@ func Analyze(ctx context.Context, st *index.Store, opts Options) (*Report, error
 	rep := &Report{}
 	for di, info := range infos {
 		d := Dataset{Name: info.Name, Source: info.Source, Files: info.Files, Failures: info.Failures}
+		if !info.Complete {
+			rep.Incomplete = append(rep.Incomplete, info.Name)
+		}
 		for im, err := range st.Images(ctx, info.Name) {
 			if err != nil {
 				return nil, fmt.Errorf("lineage: %w", err)

@@ -37,6 +37,24 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return nil
 }
 
+// IncompleteWarning is the sentence that says which datasets were only
+// partly scanned, or "" when none was.
+func (r *Report) IncompleteWarning() string {
+	return incompleteWarning(r.Incomplete)
+}
+
+// incompleteWarning says that the named datasets were only partly scanned
+// and what to do; "" for none.
+func incompleteWarning(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf("the last scan of dataset %s did not finish: only what it committed is analysed; scan it again to complete it", names[0])
+	}
+	return fmt.Sprintf("the last scans of datasets %s did not finish: only what they committed is analysed; scan them again to complete them", strings.Join(names, ", "))
+}
+
 // WriteText writes a readable summary for a terminal. It is deterministic
 // (no times, no absolute paths beyond the sources), so the scenario tests
 // compare it with golden files.
@@ -44,6 +62,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
 	p("%d datasets, %d images, %d source images with copies\n", len(r.Datasets), r.Images, r.Groups)
+	if len(r.Incomplete) > 0 {
+		p("WARNING: %s\n", r.IncompleteWarning())
+	}
 	p("\nDatasets\n")
 	for _, d := range r.Datasets {
 		lic := d.License

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/copycat-dev/copycat"
 )
@@ -145,10 +146,22 @@ func runClusters(ctx context.Context, e *env, args []string) error {
 	if clusters == nil {
 		clusters = []copycat.Cluster{}
 	}
+	incomplete, err := ix.Incomplete(ctx)
+	if err != nil {
+		return err
+	}
+	if len(incomplete) > 0 {
+		fmt.Fprintf(e.stderr, "copycat clusters: warning: the last scan of %s did not finish: the clusters cover only what it committed; scan again to complete it\n",
+			strings.Join(incomplete, ", "))
+	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"clusters": clusters})
+		out := map[string]any{"clusters": clusters}
+		if len(incomplete) > 0 {
+			out["incomplete_datasets"] = incomplete
+		}
+		return enc.Encode(out)
 	}
 	for _, c := range clusters {
 		fmt.Fprintf(e.stdout, "cluster %s (%d images)\n", c.ID, len(c.Members))

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/copycat-dev/copycat/index"
 	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
@@ -173,5 +175,68 @@ func TestScanNameTaken(t *testing.T) {
 		if got := datasets(); !strings.Contains(got, tt.wantSource) {
 			t.Errorf("%s: images should come from %s now:\n%s", tt.name, tt.wantSource, got)
 		}
+	}
+}
+
+// TestIncompleteWarned leaves a dataset's scan unfinished and checks that
+// clusters, lineage and report say their results cover only part of it,
+// in text, JSON and HTML.
+func TestIncompleteWarned(t *testing.T) {
+	idx := filepath.Join(t.TempDir(), "idx")
+	demo := filepath.Join("..", "..", "testdata", "demo")
+	if code, _, stderr := runCmd(t, nil, "scan", "--index", idx, filepath.Join(demo, "original"), filepath.Join(demo, "upload.zip")); code != exitOK {
+		t.Fatalf("scan: exit %d: %s", code, stderr)
+	}
+	// A scan of "upload" that stops before it finishes, as a killed one does.
+	st, err := index.Open(idx, index.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := st.BeginWrite("upload", filepath.Join(demo, "upload.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	html := filepath.Join(t.TempDir(), "r.html")
+	tests := []struct {
+		args   []string
+		stream string // where the warning goes: stdout, stderr or the HTML file
+		want   string
+	}{
+		{[]string{"clusters"}, "stderr", "warning: the last scan of upload did not finish"},
+		{[]string{"clusters", "--json"}, "stdout", `"incomplete_datasets": [`},
+		{[]string{"lineage"}, "stdout", "WARNING: the last scan of dataset upload did not finish"},
+		{[]string{"lineage", "--json"}, "stdout", `"incomplete_datasets": [`},
+		{[]string{"report", "--html", html}, "html", "Warning: the last scan of dataset upload did not finish"},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := runCmd(t, nil, append(tt.args, "--index", idx)...)
+		if code != exitOK {
+			t.Errorf("%v: exit %d: %s", tt.args, code, stderr)
+			continue
+		}
+		got := map[string]string{"stdout": stdout, "stderr": stderr}[tt.stream]
+		if tt.stream == "html" {
+			b, err := os.ReadFile(html)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = string(b)
+		}
+		if !strings.Contains(got, tt.want) {
+			t.Errorf("%v: %s lacks %q:\n%s", tt.args, tt.stream, tt.want, got)
+		}
+	}
+	// A finished rescan clears the warning.
+	if code, _, stderr := runCmd(t, nil, "scan", "--index", idx, filepath.Join(demo, "upload.zip")); code != exitOK {
+		t.Fatalf("rescan: exit %d: %s", code, stderr)
+	}
+	if _, stdout, _ := runCmd(t, nil, "lineage", "--index", idx); strings.Contains(stdout, "WARNING") {
+		t.Errorf("lineage still warns after a finished rescan:\n%s", stdout)
 	}
 }
