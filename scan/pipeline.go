@@ -35,6 +35,7 @@ type result struct {
 type counters struct {
 	files, images, failed, bytes atomic.Int64
 	dataset                      atomic.Value // string
+	datasetIndex, datasets       atomic.Int64
 }
 
 func run(ctx context.Context, store *index.Store, opts Options, datasets []Dataset) (*Summary, error) {
@@ -48,7 +49,9 @@ func run(ctx context.Context, store *index.Store, opts Options, datasets []Datas
 	var cnt counters
 	stopTicker := startProgress(opts.Progress, &cnt, start)
 	var runErr error
-	for _, d := range datasets {
+	cnt.datasets.Store(int64(len(datasets)))
+	for i, d := range datasets {
+		cnt.datasetIndex.Store(int64(i + 1))
 		ds, err := scanDataset(ctx, opts, decodeOpts, store, d, &cnt)
 		if ds != nil {
 			sum.Datasets = append(sum.Datasets, ds)
@@ -260,7 +263,8 @@ func countFile(s *DatasetSummary, f index.File) {
 
 func snapshot(c *counters, start time.Time, done bool) Progress {
 	name, _ := c.dataset.Load().(string)
-	return Progress{Dataset: name, Files: c.files.Load(), Images: c.images.Load(), Failed: c.failed.Load(),
+	return Progress{Dataset: name, DatasetIndex: int(c.datasetIndex.Load()), Datasets: int(c.datasets.Load()),
+		Files: c.files.Load(), Images: c.images.Load(), Failed: c.failed.Load(),
 		Bytes: c.bytes.Load(), Elapsed: time.Since(start), Done: done}
 }
 

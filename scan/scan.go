@@ -70,13 +70,16 @@ func (o Options) workers() int {
 
 // Progress is a snapshot of a running scan.
 type Progress struct {
-	Dataset string
-	Files   int64 // files seen (all datasets)
-	Images  int64 // images (frames) decoded
-	Failed  int64 // files that failed
-	Bytes   int64 // bytes read
-	Elapsed time.Duration
-	Done    bool
+	Dataset string // the dataset being scanned
+	// DatasetIndex is Dataset's position among the scan's datasets (from
+	// 1), of Datasets: the counts below run across all of them.
+	DatasetIndex, Datasets int
+	Files                  int64 // files seen (all datasets)
+	Images                 int64 // images (frames) decoded
+	Failed                 int64 // files that failed
+	Bytes                  int64 // bytes read
+	Elapsed                time.Duration
+	Done                   bool
 }
 
 // MaxListedFailures caps the failures a Summary lists per dataset, so that a

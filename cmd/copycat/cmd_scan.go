@@ -34,7 +34,13 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	opts := copycat.ScanOptions{Workers: *workers, PixelBudget: *maxPixels, ReadBudget: *readMem, Replace: *replace}
 	opts.Walk.MaxFileSize = *maxFile
 	if !*asJSON && e.stdoutFile != nil && term.IsTerminal(int(e.stdoutFile.Fd())) {
-		opts.Progress = progressBar(e.stderr)
+		opts.Progress = progressBar(e.stderr, func() int {
+			w, _, err := term.GetSize(int(e.stdoutFile.Fd()))
+			if err != nil {
+				return 0
+			}
+			return w
+		})
 	}
 	var ds []copycat.Dataset
 	for _, p := range paths {
@@ -92,14 +98,39 @@ func printScanSummary(w io.Writer, s *copycat.ScanSummary) {
 }
 
 // progressBar returns a Progress callback that redraws one status line.
-func progressBar(w io.Writer) func(copycat.Progress) {
+func progressBar(w io.Writer, width func() int) func(copycat.Progress) {
 	return func(p copycat.Progress) {
-		secs := max(p.Elapsed.Seconds(), 1e-3)
-		fmt.Fprintf(w, "\r\033[K%s: %d files (%.0f/s), %d images (%.0f/s), %.1f MB/s, %d errors, %s",
-			p.Dataset, p.Files, float64(p.Files)/secs, p.Images, float64(p.Images)/secs,
-			float64(p.Bytes)/secs/1e6, p.Failed, p.Elapsed.Truncate(time.Second))
+		fmt.Fprint(w, "\r\033[K"+fitWidth(progressLine(p), width()))
 		if p.Done {
 			fmt.Fprint(w, "\r\033[K")
 		}
 	}
+}
+
+// progressLine is the scan's one-line status. The counts run across all
+// datasets, so the line says which of them is being scanned.
+func progressLine(p copycat.Progress) string {
+	secs := max(p.Elapsed.Seconds(), 1e-3)
+	where := p.Dataset
+	if p.Datasets > 1 {
+		where = fmt.Sprintf("[%d/%d] %s", p.DatasetIndex, p.Datasets, p.Dataset)
+	}
+	return fmt.Sprintf("%s: %d files (%.0f/s), %d images (%.0f/s), %.1f MB/s, %d errors, %s",
+		where, p.Files, float64(p.Files)/secs, p.Images, float64(p.Images)/secs,
+		float64(p.Bytes)/secs/1e6, p.Failed, p.Elapsed.Truncate(time.Second))
+}
+
+// fitWidth cuts line to a terminal of width columns, leaving the last one
+// free: a line that wraps cannot be redrawn with a carriage return, and
+// leaves a stale line behind at every update. Zero width (unknown) leaves
+// the line whole.
+func fitWidth(line string, width int) string {
+	if width <= 1 {
+		return line
+	}
+	r := []rune(line)
+	if len(r) < width {
+		return line
+	}
+	return string(r[:width-2]) + "…"
 }

@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/copycat-dev/copycat"
 	"github.com/copycat-dev/copycat/index"
 	"github.com/copycat-dev/copycat/internal/testkit"
 )
@@ -238,5 +240,29 @@ func TestIncompleteWarned(t *testing.T) {
 	}
 	if _, stdout, _ := runCmd(t, nil, "lineage", "--index", idx); strings.Contains(stdout, "WARNING") {
 		t.Errorf("lineage still warns after a finished rescan:\n%s", stdout)
+	}
+}
+
+// TestProgressLine checks the status line: which dataset of how many, and
+// never wider than the terminal (a wrapped line leaves stale copies).
+func TestProgressLine(t *testing.T) {
+	p := copycat.Progress{Dataset: "ds3k", DatasetIndex: 2, Datasets: 3, Files: 1758, Images: 1758, Elapsed: 10 * time.Second}
+	line := progressLine(p)
+	if !strings.HasPrefix(line, "[2/3] ds3k: 1758 files") {
+		t.Errorf("progress line %q does not say which dataset of how many", line)
+	}
+	one := p
+	one.Datasets, one.DatasetIndex = 1, 1
+	if got := progressLine(one); !strings.HasPrefix(got, "ds3k: ") {
+		t.Errorf("single-dataset line %q has a counter", got)
+	}
+	tests := []struct {
+		width int
+		want  int // runes
+	}{{0, len([]rune(line))}, {50, 49}, {20, 19}, {len([]rune(line)) + 1, len([]rune(line))}, {1000, len([]rune(line))}}
+	for _, tt := range tests {
+		if got := len([]rune(fitWidth(line, tt.width))); got != tt.want {
+			t.Errorf("fitWidth(line, %d) has %d runes, want %d", tt.width, got, tt.want)
+		}
 	}
 }
