@@ -108,6 +108,13 @@ type Dataset = scan.Dataset
 // extensions removed.
 func ParseDataset(arg string) Dataset { return scan.ParseDataset(arg) }
 
+// CheckDatasets refuses, without opening or creating anything, what Scan
+// would refuse of the datasets themselves: none given, an empty or repeated
+// name, a path that does not exist, a file that is neither a zip nor a tar
+// archive (one image given as a dataset is told to use Query). Call it
+// before Open to leave no index behind for a mistyped command.
+func CheckDatasets(datasets []Dataset) error { return scan.CheckDatasets(datasets) }
+
 // ScanOptions configure Scan. The zero value of every field is its
 // default.
 type ScanOptions struct {

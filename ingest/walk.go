@@ -192,6 +192,22 @@ func OpenDataset(root string, opts WalkOptions) (*Dataset, error) {
 	return &Dataset{root: root, opts: opts}, nil
 }
 
+// ReadFileHead returns at most the first n bytes of the file at path, for
+// sniffing what it is without reading it all.
+func ReadFileHead(path string, n int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	head := make([]byte, n)
+	m, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return head[:m], nil
+}
+
 // Close closes the archive files the walk opened.
 func (d *Dataset) Close() error {
 	d.mu.Lock()

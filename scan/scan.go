@@ -139,21 +139,8 @@ func (s *Summary) Failures() int64 {
 // not exist, a full disk) or was cancelled, and then the summary still says
 // what was done. Call CheckIndexDir before opening st, since opening writes.
 func Run(ctx context.Context, st *index.Store, opts Options, datasets []Dataset) (*Summary, error) {
-	if len(datasets) == 0 {
-		return nil, errors.New("scan: no dataset given")
-	}
-	seen := map[string]bool{}
-	for _, d := range datasets {
-		if d.Name == "" {
-			return nil, fmt.Errorf("scan: empty dataset name for %s", d.Path)
-		}
-		if seen[d.Name] {
-			return nil, fmt.Errorf("scan: dataset name %q given twice; name them with NAME=PATH", d.Name)
-		}
-		seen[d.Name] = true
-		if _, err := os.Stat(d.Path); err != nil {
-			return nil, fmt.Errorf("scan: dataset %s: %w", d.Name, err)
-		}
+	if err := CheckDatasets(datasets); err != nil {
+		return nil, err
 	}
 	if !opts.Replace {
 		if err := checkNames(ctx, st, datasets); err != nil {
@@ -161,6 +148,46 @@ func Run(ctx context.Context, st *index.Store, opts Options, datasets []Dataset)
 		}
 	}
 	return run(ctx, st, opts, datasets)
+}
+
+// CheckDatasets refuses, before anything is opened or created, what Run
+// would refuse of the datasets themselves: none given, an empty or repeated
+// name, a path that does not exist, and a file that is neither a zip nor a
+// tar archive (a single image given as a dataset, say).
+func CheckDatasets(datasets []Dataset) error {
+	if len(datasets) == 0 {
+		return errors.New("scan: no dataset given")
+	}
+	seen := map[string]bool{}
+	for _, d := range datasets {
+		if d.Name == "" {
+			return fmt.Errorf("scan: empty dataset name for %s", d.Path)
+		}
+		if seen[d.Name] {
+			return fmt.Errorf("scan: dataset name %q given twice; name them with NAME=PATH", d.Name)
+		}
+		seen[d.Name] = true
+		fi, err := os.Stat(d.Path)
+		if err != nil {
+			return fmt.Errorf("scan: dataset %s: %w", d.Name, err)
+		}
+		if fi.IsDir() {
+			continue
+		}
+		head, err := ingest.ReadFileHead(d.Path, ingest.SniffLen)
+		if err != nil {
+			return fmt.Errorf("scan: dataset %s: %w", d.Name, err)
+		}
+		switch kind, format := ingest.Sniff(head); kind {
+		case ingest.KindArchive:
+		case ingest.KindImage:
+			return fmt.Errorf("scan: dataset %s: %s is one %s image, not a dataset: scan the folder that holds it, or look it up with `copycat query %s`",
+				d.Name, d.Path, format, d.Path)
+		default:
+			return fmt.Errorf("scan: dataset %s: %s is not a folder, zip, tar or tar.gz", d.Name, d.Path)
+		}
+	}
+	return nil
 }
 
 // NameTakenError refuses to scan a source under a dataset name the index

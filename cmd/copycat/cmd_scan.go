@@ -46,6 +46,9 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	for _, p := range paths {
 		ds = append(ds, copycat.ParseDataset(p))
 	}
+	if err := copycat.CheckDatasets(ds); err != nil {
+		return err
+	}
 	ix, err := copycat.Open(indexDir(*indexFlag, e), copycat.Options{})
 	if err != nil {
 		return err

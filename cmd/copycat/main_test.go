@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -264,5 +265,28 @@ func TestProgressLine(t *testing.T) {
 		if got := len([]rune(fitWidth(line, tt.width))); got != tt.want {
 			t.Errorf("fitWidth(line, %d) has %d runes, want %d", tt.width, got, tt.want)
 		}
+	}
+}
+
+// TestScanSingleImage gives one image file as a dataset: the scan says
+// what to do and leaves no index behind.
+func TestScanSingleImage(t *testing.T) {
+	idx := filepath.Join(t.TempDir(), "idx")
+	img := filepath.Join("..", "..", "testdata", "demo", "original", "ct_0002.dcm")
+	code, _, stderr := runCmd(t, nil, "scan", "--index", idx, img)
+	if code != exitFailure {
+		t.Errorf("exit %d, want %d", code, exitFailure)
+	}
+	for _, want := range []string{"is one dicom image, not a dataset", "copycat query " + img} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q: %s", want, stderr)
+		}
+	}
+	if _, err := os.Stat(idx); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused scan left %s behind (stat: %v)", idx, err)
+	}
+	// An archive given as a dataset is fine.
+	if code, _, stderr := runCmd(t, nil, "scan", "--index", idx, filepath.Join("..", "..", "testdata", "demo", "kaggle-copy.tar.gz")); code != exitOK {
+		t.Errorf("scan of a tar.gz: exit %d: %s", code, stderr)
 	}
 }
