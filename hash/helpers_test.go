@@ -5,10 +5,7 @@ import (
 	"image"
 	_ "image/jpeg" // corpus and PDQ vectors
 	_ "image/png"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -34,27 +31,7 @@ func decodeFile(tb testing.TB, path string) image.Image {
 // is ingest's business), relative to the corpus root, sorted.
 func corpusImages(tb testing.TB, subdirs ...string) (root string, rel []string) {
 	tb.Helper()
-	root = testkit.Corpus(tb)
-	if len(subdirs) == 0 {
-		subdirs = []string{"."}
-	}
-	for _, sd := range subdirs {
-		err := filepath.WalkDir(filepath.Join(root, sd), func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			switch strings.ToLower(filepath.Ext(p)) {
-			case ".png", ".jpg", ".jpeg":
-				r, _ := filepath.Rel(root, p)
-				rel = append(rel, r)
-			}
-			return nil
-		})
-		if err != nil {
-			tb.Fatal(err)
-		}
-	}
-	slices.Sort(rel)
+	root, rel = testkit.CorpusFiles(tb, []string{".png", ".jpg", ".jpeg"}, subdirs...)
 	if raceEnabled {
 		// Under the race detector a spread-out tenth of the corpus checks the
 		// code paths; the plain run (make test does one) measures them all.

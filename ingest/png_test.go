@@ -5,11 +5,9 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"image/png"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/copycat-dev/copycat/ingest/internal/codec/graypng"
@@ -48,21 +46,13 @@ func TestPNGPathsRaster(t *testing.T) {
 // TestPNGPathsCorpus compares the two PNG paths on every PNG of the shared
 // corpus.
 func TestPNGPathsCorpus(t *testing.T) {
-	dir := testkit.Corpus(t)
-	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
-		if err != nil || e.IsDir() || !strings.EqualFold(filepath.Ext(path), ".png") {
-			return err
-		}
-		data, err := os.ReadFile(path)
+	root, files := testkit.CorpusFiles(t, []string{".png"})
+	for _, rel := range files {
+		data, err := os.ReadFile(filepath.Join(root, rel))
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		rel, _ := filepath.Rel(dir, path)
 		t.Run(rel, func(t *testing.T) { comparePNGPaths(t, data) })
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 

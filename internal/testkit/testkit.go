@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -203,4 +204,30 @@ func ImageMagick(tb testing.TB) string {
 func firstLine(b []byte) string {
 	line, _, _ := strings.Cut(string(b), "\n")
 	return line
+}
+
+// CorpusFiles lists the files under the shared corpus (below subdirs, or
+// all of it) whose extension is one of exts, case aside, relative to the
+// corpus root and sorted; it skips the test when the corpus is absent.
+func CorpusFiles(tb testing.TB, exts []string, subdirs ...string) (root string, rel []string) {
+	tb.Helper()
+	root = Corpus(tb)
+	if len(subdirs) == 0 {
+		subdirs = []string{"."}
+	}
+	for _, sd := range subdirs {
+		err := filepath.WalkDir(filepath.Join(root, sd), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !slices.Contains(exts, strings.ToLower(filepath.Ext(p))) {
+				return err
+			}
+			r, err := filepath.Rel(root, p)
+			rel = append(rel, r)
+			return err
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	slices.Sort(rel)
+	return root, rel
 }
