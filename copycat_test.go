@@ -2,9 +2,7 @@ package copycat_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"image"
 	"image/jpeg"
 	"image/png"
@@ -16,23 +14,8 @@ import (
 	"testing"
 
 	"github.com/copycat-dev/copycat"
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
-
-// hugePNG is a PNG header that claims width x height pixels, followed by
-// nothing: the pixel budget must refuse it before any pixel is read.
-func hugePNG(width, height uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 17)
-	copy(ihdr, "IHDR")
-	binary.BigEndian.PutUint32(ihdr[4:], width)
-	binary.BigEndian.PutUint32(ihdr[8:], height)
-	ihdr[12], ihdr[13] = 8, 0 // 8-bit grey
-	binary.Write(&b, binary.BigEndian, uint32(13))
-	b.Write(ihdr)
-	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(ihdr))
-	return b.Bytes()
-}
 
 // TestQueryErrorsKeepTheirType checks that a file that cannot be decoded
 // reaches the caller of the public API as a *FileError with its path,
@@ -51,7 +34,7 @@ func TestQueryErrorsKeepTheirType(t *testing.T) {
 		{"truncated PNG", "testdata/bad/truncated.png", nil, as[*copycat.CorruptError], copycat.ErrCorrupt},
 		{"truncated DICOM", "testdata/demo/broken/ct_0001_truncated.dcm", nil, as[*copycat.CorruptError], copycat.ErrCorrupt},
 		{"unknown transfer syntax", "testdata/bad/bogus-syntax.dcm", nil, as[*copycat.UnsupportedError], copycat.ErrUnsupported},
-		{"over the pixel budget", "huge.png", hugePNG(60000, 60000), as[*copycat.TooLargeError], copycat.ErrTooLarge},
+		{"over the pixel budget", "huge.png", testkit.PNGHeader(60000, 60000, 8, 0), as[*copycat.TooLargeError], copycat.ErrTooLarge},
 		{"missing file", "testdata/no-such-file.png", nil, as[*fs.PathError], fs.ErrNotExist},
 	}
 	for _, tt := range tests {

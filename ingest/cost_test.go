@@ -2,27 +2,12 @@ package ingest
 
 import (
 	"bytes"
-	"encoding/binary"
-	"hash/crc32"
 	"image"
 	"image/jpeg"
 	"testing"
-)
 
-// pngHeader is a PNG signature and IHDR chunk, all DecodeCost reads.
-func pngHeader(w, h uint32, depth, colour byte) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 17)
-	copy(ihdr, "IHDR")
-	binary.BigEndian.PutUint32(ihdr[4:], w)
-	binary.BigEndian.PutUint32(ihdr[8:], h)
-	ihdr[12], ihdr[13] = depth, colour
-	binary.Write(&b, binary.BigEndian, uint32(13))
-	b.Write(ihdr)
-	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(ihdr))
-	return b.Bytes()
-}
+	"github.com/copycat-dev/copycat/internal/testkit"
+)
 
 func TestDecodeCost(t *testing.T) {
 	var jpg bytes.Buffer
@@ -35,16 +20,16 @@ func TestDecodeCost(t *testing.T) {
 		data    []byte
 		want    int64
 	}{
-		{"grey PNG", 0, pngHeader(1000, 500, 8, 0), 1000 * 500},
-		{"16-bit grey PNG", 0, pngHeader(1000, 500, 16, 0), 2 * 1000 * 500},
-		{"RGB PNG: RGBA and its normalised copy", 0, pngHeader(1000, 500, 8, 2), 8 * 1000 * 500},
-		{"16-bit RGBA PNG", 0, pngHeader(100, 100, 16, 6), 16 * 100 * 100},
-		{"palette PNG: indices and expansion", 0, pngHeader(100, 100, 8, 3), 5 * 100 * 100},
+		{"grey PNG", 0, testkit.PNGHeader(1000, 500, 8, 0), 1000 * 500},
+		{"16-bit grey PNG", 0, testkit.PNGHeader(1000, 500, 16, 0), 2 * 1000 * 500},
+		{"RGB PNG: RGBA and its normalised copy", 0, testkit.PNGHeader(1000, 500, 8, 2), 8 * 1000 * 500},
+		{"16-bit RGBA PNG", 0, testkit.PNGHeader(100, 100, 16, 6), 16 * 100 * 100},
+		{"palette PNG: indices and expansion", 0, testkit.PNGHeader(100, 100, 8, 3), 5 * 100 * 100},
 		{"JPEG at full size", 0, jpg.Bytes(), 2 * 1024 * 768 * 3},
 		{"JPEG at 1/8 scale for 64-pixel fingerprints", 64, jpg.Bytes(), 2 * 128 * 96 * 3},
 		{"JPEG at 1/2 scale for 300 pixels", 300, jpg.Bytes(), 2 * 512 * 384 * 3},
 		{"not an image", 0, []byte("hello, world"), 0},
-		{"truncated PNG header", 0, pngHeader(100, 100, 8, 0)[:20], 0},
+		{"truncated PNG header", 0, testkit.PNGHeader(100, 100, 8, 0)[:20], 0},
 	}
 	for _, tt := range tests {
 		dec := NewDecoder(Options{MinSide: tt.minSide})

@@ -14,8 +14,10 @@ package testkit
 
 import (
 	"bytes"
+	"encoding/binary"
 	"flag"
 	"fmt"
+	"hash/crc32"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -230,4 +232,21 @@ func CorpusFiles(tb testing.TB, exts []string, subdirs ...string) (root string, 
 	}
 	slices.Sort(rel)
 	return root, rel
+}
+
+// PNGHeader is a PNG signature and IHDR chunk claiming width x height
+// pixels of the given bit depth and colour type, and nothing after: what
+// checks made from the header alone (the pixel budget, cost estimates) read.
+func PNGHeader(width, height uint32, depth, colour byte) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := make([]byte, 17)
+	copy(ihdr, "IHDR")
+	binary.BigEndian.PutUint32(ihdr[4:], width)
+	binary.BigEndian.PutUint32(ihdr[8:], height)
+	ihdr[12], ihdr[13] = depth, colour
+	binary.Write(&b, binary.BigEndian, uint32(13))
+	b.Write(ihdr)
+	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(ihdr))
+	return b.Bytes()
 }
