@@ -160,7 +160,7 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 					if err != nil {
 						return err
 					}
-					r, err := wk.process(j, func(cost int64) error { return hold.grow(wctx, cost) })
+					r, err := wk.process(wctx, j, hold)
 					hold.release()
 					if err != nil {
 						return err
@@ -304,15 +304,15 @@ func (w *Worker) Close() error { return w.dec.Close() }
 // Process does the work for one entry and reports how many images it
 // produced and, when it failed, why.
 func (w *Worker) Process(e *ingest.Entry) (images int, failure string) {
-	r, _ := w.process(job{entry: e}, nil)
+	r, _ := w.process(context.Background(), job{entry: e}, nil)
 	return len(r.images), r.file.Failure
 }
 
 // process turns problems with the file into its failure reason; it fails
-// only when reserve does (the scan is cancelled). reserve, when not nil, is
-// given the memory the decoding will hold once the file is read, and waits
-// until the budget has room for it.
-func (w *Worker) process(j job, reserve func(cost int64) error) (result, error) {
+// only when ctx ends while it waits for the budget. hold, when not nil, is
+// the file's share of the scan's budget: once the file is read it grows by
+// the memory the decoding will hold.
+func (w *Worker) process(ctx context.Context, j job, hold *budgetHold) (result, error) {
 	e := j.entry
 	r := result{file: index.File{Path: e.Path, Size: e.Size, ModTime: e.ModTime}}
 	t := w.stages.start()
@@ -341,8 +341,8 @@ func (w *Worker) process(j job, reserve func(cost int64) error) (result, error) 
 	case kind == ingest.KindEmpty && isPlaceholder(e.Path):
 		return r, nil
 	}
-	if reserve != nil {
-		if err := reserve(w.dec.DecodeCost(data)); err != nil {
+	if hold != nil {
+		if err := hold.grow(ctx, w.dec.DecodeCost(data)); err != nil {
 			return r, err
 		}
 		t = w.stages.start() // the wait is not decoding
