@@ -54,23 +54,24 @@ func smallLuma(img image.Image) (lumaPlane, bool) {
 	return lumaPlane{}, false
 }
 
-// directAxis holds one axis's pixel weights for every resize, for n pixels.
+// directAxis holds one axis's pixel weights for every resize, for n pixels
+// standing for an original of ext at 1/scale (see axisBins).
 type directAxis struct {
-	n                int
+	n, scale, ext    int
 	p64, a8, d9, box pixelWeights
 	scratch          [maxDirect]float64
 }
 
-// set computes the weights for n pixels from the grid bins and the tent
-// weights over cells for 64, 8 and 9 outputs (t9 nil: no dHash columns on
-// this axis), all of which it sets to n. They are the grid path's, only
-// scratch here.
-func (d *directAxis) set(n int, bins *axisBins, t64, t8, t9 *tentAxis) {
-	if d.n == n {
+// set computes the weights for n pixels (an original of ext at 1/scale)
+// from the grid bins and the tent weights over cells for 64, 8 and 9
+// outputs (t9 nil: no dHash columns on this axis), all of which it sets
+// for ext. They are the grid path's, only scratch here.
+func (d *directAxis) set(n, scale, ext int, bins *axisBins, t64, t8, t9 *tentAxis) {
+	if d.n == n && d.scale == scale && d.ext == ext {
 		return
 	}
-	d.n = n
-	bins.set(n)
+	d.n, d.scale, d.ext = n, scale, ext
+	bins.set(n, scale, ext)
 	for _, c := range []struct {
 		pw  *pixelWeights
 		t   *tentAxis
@@ -79,7 +80,7 @@ func (d *directAxis) set(n int, bins *axisBins, t64, t8, t9 *tentAxis) {
 		if c.t == nil {
 			continue
 		}
-		c.t.set(n, c.out)
+		c.t.set(ext, c.out)
 		d.compose(c.pw, bins, c.out, c.t.weights)
 	}
 	// The thumbnail pools the grid's interior cells four by four.
@@ -94,7 +95,7 @@ func (d *directAxis) set(n int, bins *axisBins, t64, t8, t9 *tentAxis) {
 // interior cell 1+i is bin i, each pixel weighted by its share of the
 // bin's area.
 func (d *directAxis) compose(pw *pixelWeights, bins *axisBins, out int, cells func(o int) (k0 int, w []float64)) {
-	n := d.n
+	n, ext := d.n, float64(d.ext)
 	pw.first, pw.off, pw.wt = pw.first[:0], pw.off[:0], pw.wt[:0]
 	acc := d.scratch[:n]
 	for o := range out {
@@ -116,13 +117,13 @@ func (d *directAxis) compose(pw *pixelWeights, bins *axisBins, out int, cells fu
 			default:
 				b := &bins.bin[k-1]
 				if b.wl != 0 {
-					put(int(b.pl), c*float64(b.wl)/float64(n))
+					put(int(b.pl), c*float64(b.wl)/ext)
 				}
 				for x := b.a; x < b.b; x++ {
-					put(int(x), c*gridSize/float64(n))
+					put(int(x), c*float64(bins.unit)/ext)
 				}
 				if b.wr != 0 {
-					put(int(b.pr), c*float64(b.wr)/float64(n))
+					put(int(b.pr), c*float64(b.wr)/ext)
 				}
 			}
 		}
@@ -138,8 +139,10 @@ func (d *directAxis) compose(pw *pixelWeights, bins *axisBins, out int, cells fu
 
 // resizeDirect is resize for a small luma plane.
 func (h *Hasher) resizeDirect(p lumaPlane, need int) {
-	h.dx.set(p.width, &h.bx, &h.tx64, &h.tx8, &h.tx9)
-	h.dy.set(p.height, &h.by, &h.ty64, &h.ty8, nil)
+	sx, ex := reducedExtent(p.width, h.reduced.scale, h.reduced.width)
+	sy, ey := reducedExtent(p.height, h.reduced.scale, h.reduced.height)
+	h.dx.set(p.width, sx, ex, &h.bx, &h.tx64, &h.tx8, &h.tx9)
+	h.dy.set(p.height, sy, ey, &h.by, &h.ty64, &h.ty8, nil)
 	w, ht := p.width, p.height
 	tmp := h.tmp[:aSize*w]
 	// Each pixel feeds about eight output rows: convert it to float64 once.

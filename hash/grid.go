@@ -18,10 +18,24 @@ const gridSize = 128
 // exact-area average. Coordinates are counted in 1/gridSize of a pixel, so
 // every bin is n units wide and every pixel gridSize units: all overlaps are
 // integers and the accumulation is exact integer arithmetic.
+//
+// A reduced decode (a JPEG decoded at 1/scale) is binned over the extent of
+// the original instead: pixel x stands for the original's pixels
+// x·scale .. x·scale+scale-1, but the last one only for what is left of
+// them. A JPEG of 537 rows decodes at 1/8 to 68 rows, the last made of one
+// real row; weighting it as a whole eighth stretches the picture by 1.3%,
+// which moved thumbnails of such copies past the copy rule. With ext the
+// original's length, bins are ext units wide and a whole pixel
+// scale·gridSize units (unit), the last pixel what remains of ext.
 type axisBins struct {
 	n int // pixels along the axis these bins were computed for; 0 = none yet
+	// scale and ext are the reduction and the original's length the bins
+	// were computed for (1 and n for an image at full size).
+	scale, ext int
+	// unit is the weight of a whole pixel, scale·gridSize.
+	unit uint64
 	// k is the number of pixels per bin when n is a multiple of gridSize
-	// (every bin then is pixels k·i .. k·i+k-1, whole), else 0.
+	// at full size (every bin then is pixels k·i .. k·i+k-1, whole), else 0.
 	k int
 	// narrow says no bin holds more than one whole pixel (n < 2·gridSize,
 	// a reduced decode's axis): binRow8 then reads three weighted pixels
@@ -30,41 +44,57 @@ type axisBins struct {
 	bin    [gridSize]bin
 }
 
-// bin i is made of the pixels a..b-1, each wholly inside it (weight
-// gridSize), plus at most one partly covered pixel on each side: pl with
-// weight wl and pr with weight wr (weight 0 = no such pixel; the index is
-// then 0 so it can be read without a branch). When the image is smaller than
-// the grid a bin may lie inside one pixel: that is pl with weight n alone.
+// bin i is made of the pixels a..b-1, each wholly inside it (weight unit),
+// plus at most one partly covered pixel on each side: pl with weight wl and
+// pr with weight wr (weight 0 = no such pixel; the index is then 0 so it
+// can be read without a branch). When the image is smaller than the grid a
+// bin may lie inside one pixel: that is pl with weight ext alone.
 type bin struct {
 	a, b, pl, pr int32
 	wl, wr       uint32
 }
 
-func (ax *axisBins) set(n int) {
-	if ax.n == n {
+// reducedExtent returns the scale and original length to bin an axis of n
+// pixels with: scale and full when n pixels at 1/scale can have come from
+// full (the last pixel covering 1..scale of them), else 1 and n.
+func reducedExtent(n, scale, full int) (int, int) {
+	if scale <= 1 || full <= (n-1)*scale || full > n*scale {
+		return 1, n
+	}
+	return scale, full
+}
+
+// set computes the bins for n pixels standing for an original of ext
+// pixels at 1/scale; see reducedExtent. At full size, scale is 1 and ext n.
+func (ax *axisBins) set(n, scale, ext int) {
+	if ax.n == n && ax.scale == scale && ax.ext == ext {
 		return
 	}
-	ax.n = n
+	ax.n, ax.scale, ax.ext = n, scale, ext
+	unit := scale * gridSize
+	ax.unit = uint64(unit)
 	ax.k = 0
 	ax.narrow = true
-	if n%gridSize == 0 {
+	if scale == 1 && n%gridSize == 0 {
 		ax.k = n / gridSize
 	}
 	for i := range gridSize {
-		lo, hi := i*n, (i+1)*n
-		x0, x1 := lo/gridSize, (hi-1)/gridSize // first and last pixel touched
+		lo, hi := i*ext, (i+1)*ext
+		x0, x1 := lo/unit, (hi-1)/unit // first and last pixel touched
 		var c bin
 		switch {
 		case x0 == x1:
-			c.pl, c.wl = int32(x0), uint32(n)
+			c.pl, c.wl = int32(x0), uint32(ext)
 		default:
 			c.a, c.b = int32(x0), int32(x1+1)
-			if lo%gridSize != 0 {
-				c.pl, c.wl = int32(x0), uint32((x0+1)*gridSize-lo)
+			if lo%unit != 0 {
+				c.pl, c.wl = int32(x0), uint32((x0+1)*unit-lo)
 				c.a++
 			}
-			if hi%gridSize != 0 {
-				c.pr, c.wr = int32(x1), uint32(hi-x1*gridSize)
+			// The last pixel of a reduced axis may be short: it is
+			// never whole, even where the bin ends with it.
+			if hi != (x1+1)*unit {
+				c.pr, c.wr = int32(x1), uint32(hi-x1*unit)
 				c.b--
 			}
 		}
@@ -90,7 +120,7 @@ const gridExt = gridSize + 2
 
 // binRow8 bins 8-bit luma (grey, JPEG Y plane).
 func binRow8(row []uint8, ax *axisBins, out *[gridExt]uint64) {
-	n := uint64(ax.n)
+	n, unit := uint64(ax.ext), ax.unit
 	row = row[:ax.n]
 	out[0] = n * uint64(row[0])
 	out[gridExt-1] = n * uint64(row[len(row)-1])
@@ -116,7 +146,7 @@ func binRow8(row []uint8, ax *axisBins, out *[gridExt]uint64) {
 		// (c.a == c.b), so it can be read and weighted by zero.
 		for i := range bins {
 			c := &ax.bin[i]
-			wa := uint64(c.b-c.a) * gridSize
+			wa := uint64(c.b-c.a) * unit
 			bins[i] = wa*uint64(row[c.a]) + uint64(c.wl)*uint64(row[c.pl]) + uint64(c.wr)*uint64(row[c.pr])
 		}
 		return
@@ -124,7 +154,7 @@ func binRow8(row []uint8, ax *axisBins, out *[gridExt]uint64) {
 	for i := range bins {
 		c := &ax.bin[i]
 		s := uint64(sum8(row[c.a:c.b]))
-		bins[i] = s*gridSize + uint64(c.wl)*uint64(row[c.pl]) + uint64(c.wr)*uint64(row[c.pr])
+		bins[i] = s*unit + uint64(c.wl)*uint64(row[c.pl]) + uint64(c.wr)*uint64(row[c.pr])
 	}
 }
 
@@ -149,7 +179,7 @@ func sum8(p []uint8) uint32 {
 // so it sums each channel over the bin and weights the sums once: luma in
 // units of 1/65536 grey level, with no per-pixel rounding.
 func binRowRGB(pix []uint8, ax *axisBins, out *[gridExt]uint64) {
-	n := uint64(ax.n)
+	n, unit := uint64(ax.ext), ax.unit
 	pix = pix[:4*ax.n]
 	px := func(x int32) (r, g, b uint64) {
 		q := pix[4*x : 4*x+3 : 4*x+3]
@@ -163,7 +193,7 @@ func binRowRGB(pix []uint8, ax *axisBins, out *[gridExt]uint64) {
 	for i := range bins {
 		c := &ax.bin[i]
 		sr, sg, sb := sumRGB(pix[4*c.a : 4*c.b])
-		r, g, b := sr*gridSize, sg*gridSize, sb*gridSize
+		r, g, b := sr*unit, sg*unit, sb*unit
 		wl, wr := uint64(c.wl), uint64(c.wr)
 		lr, lg, lb := px(c.pl)
 		rr, rg, rb := px(c.pr)
@@ -203,7 +233,7 @@ func sumRGB(p []uint8) (r, g, b uint64) {
 // binRowN bins luma already computed per pixel (16-bit grey, premultiplied
 // or 16-bit colour).
 func binRowN[T uint16 | uint32](row []T, ax *axisBins, out *[gridExt]uint64) {
-	n := uint64(ax.n)
+	n, unit := uint64(ax.ext), ax.unit
 	row = row[:ax.n]
 	out[0] = n * uint64(row[0])
 	out[gridExt-1] = n * uint64(row[len(row)-1])
@@ -214,7 +244,7 @@ func binRowN[T uint16 | uint32](row []T, ax *axisBins, out *[gridExt]uint64) {
 		for _, v := range row[c.a:c.b] {
 			s += uint64(v)
 		}
-		bins[i] = s*gridSize + uint64(c.wl)*uint64(row[c.pl]) + uint64(c.wr)*uint64(row[c.pr])
+		bins[i] = s*unit + uint64(c.wl)*uint64(row[c.pl]) + uint64(c.wr)*uint64(row[c.pr])
 	}
 }
 
@@ -251,8 +281,7 @@ func (h *Hasher) buildGrid(img image.Image) bool {
 	if w <= 0 || ht <= 0 || !wellFormed(img) {
 		return false
 	}
-	h.bx.set(w)
-	h.by.set(ht)
+	h.setBins(w, ht)
 	switch m := img.(type) {
 	case *image.Gray:
 		h.accumulate(scale8, func(y int) { binRow8(m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):], &h.bx, &h.rowSum) })
@@ -349,6 +378,15 @@ func (h *Hasher) buildGrid(img image.Image) bool {
 	return true
 }
 
+// setBins computes the grid's bins for a w x ht image, over the original's
+// extent when it is a reduced decode (see ComputeReduced).
+func (h *Hasher) setBins(w, ht int) {
+	sx, ex := reducedExtent(w, h.reduced.scale, h.reduced.width)
+	sy, ey := reducedExtent(ht, h.reduced.scale, h.reduced.height)
+	h.bx.set(w, sx, ex)
+	h.by.set(ht, sy, ey)
+}
+
 // opaque reports whether every pixel of an NRGBA row has alpha 255.
 func opaque(p []uint8) bool {
 	for i := 3; i < len(p); i += 4 {
@@ -368,10 +406,11 @@ func opaque(p []uint8) bool {
 // is binned once. Only one row of integer sums exists at a time: the
 // whole grid of them would be 135 KB more for the cache to hold.
 func (h *Hasher) accumulate(scale uint64, binY func(y int)) {
-	// Every cell's weights add up to w·ht (units of 1/gridSize² pixel), so
+	// Every cell's weights add up to w·ht (units of 1/gridSize² pixel; the
+	// original's w·ht for a reduced decode, see axisBins), so
 	// this division turns the exact integer sums into averages. A flat
 	// region gives exactly equal cells, which keeps ties ties downstream.
-	den := float64(uint64(h.bx.n) * uint64(h.by.n) * scale)
+	den := float64(uint64(h.bx.ext) * uint64(h.by.ext) * scale)
 	average := func(row int, sums *[gridExt]uint64, w uint64) {
 		g := (*[gridExt]float64)(h.grid[row*gridExt:])
 		for i, v := range sums {
@@ -379,7 +418,7 @@ func (h *Hasher) accumulate(scale uint64, binY func(y int)) {
 		}
 	}
 	last := -1
-	n := uint64(h.by.n)
+	n := uint64(h.by.ext)
 	ax := &h.by
 	add := func(y int, wy uint64, first bool) {
 		if y != last {
@@ -408,7 +447,7 @@ func (h *Hasher) accumulate(scale uint64, binY func(y int)) {
 			first = false
 		}
 		for y := c.a; y < c.b; y++ {
-			add(int(y), gridSize, first)
+			add(int(y), ax.unit, first)
 			first = false
 		}
 		if c.wr != 0 {

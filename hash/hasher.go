@@ -36,6 +36,10 @@ type Hasher struct {
 	gridOnly bool      // tests: take the grid path whatever the image
 
 	pdqs *pdqState // allocated on first use: 2 MB of float32 buffers
+
+	// reduced is what ComputeReduced was told while it runs: the image is
+	// a decode at 1/scale of a width x height original. Zero otherwise.
+	reduced struct{ scale, width, height int }
 }
 
 // NewHasher returns a Hasher ready for use.
@@ -55,10 +59,16 @@ func (h *Hasher) Compute(img image.Image) Fingerprint {
 
 // ComputeReduced is Compute for img decoded at 1/scale (2, 4 or 8, as a
 // DCT-scaled JPEG decode) of a width x height original. The 64-bit hashes
-// and the thumbnail are computed from img as they are; PDQ maps its
-// filter onto the reduced pixels so that the hash stays close to the
+// and the thumbnail are computed from img over the original's extent: a
+// last row or column of img that stands for fewer than scale of the
+// original's is weighted by what it stands for (see axisBins). PDQ maps
+// its filter onto the reduced pixels so that the hash stays close to the
 // full-size image's (see pdqreduced.go). scale <= 1 is Compute.
 func (h *Hasher) ComputeReduced(img image.Image, scale, width, height int) Fingerprint {
+	if scale > 1 {
+		h.reduced.scale, h.reduced.width, h.reduced.height = scale, width, height
+		defer func() { h.reduced.scale, h.reduced.width, h.reduced.height = 0, 0, 0 }()
+	}
 	fp, ok := h.preview(img)
 	if !ok {
 		return fp
@@ -178,8 +188,8 @@ func (h *Hasher) resize(img image.Image, need int) bool {
 		return false
 	}
 	if need&needPHash != 0 {
-		h.ty64.set(h.by.n, pSize)
-		h.tx64.set(h.bx.n, pSize)
+		h.ty64.set(h.by.ext, pSize)
+		h.tx64.set(h.bx.ext, pSize)
 		// Four rows at a time, so the intermediate rows stay in the L1
 		// cache.
 		for o := 0; o < pSize; o += 4 {
@@ -189,9 +199,9 @@ func (h *Hasher) resize(img image.Image, need int) bool {
 	}
 	if need&needADHash != 0 {
 		// aHash and dHash share the vertical resize to 8 rows.
-		h.ty8.set(h.by.n, aSize)
-		h.tx8.set(h.bx.n, aSize)
-		h.tx9.set(h.bx.n, dW)
+		h.ty8.set(h.by.ext, aSize)
+		h.tx8.set(h.bx.ext, aSize)
+		h.tx9.set(h.bx.ext, dW)
 		resampleRows(&h.ty8, 0, aSize, h.grid[:], gridExt, h.tmp[:aSize*gridExt])
 		resampleCols(&h.tx8, h.tmp[:aSize*gridExt], aSize, h.a8[:])
 		resampleCols(&h.tx9, h.tmp[:aSize*gridExt], dH, h.d9[:])

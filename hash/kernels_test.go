@@ -319,28 +319,45 @@ func TestMedian64(t *testing.T) {
 
 func TestBinRow8MatchesOverlapSums(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
+	type axis struct{ n, scale, ext int }
+	var axes []axis
 	for n := 1; n < 3*gridSize; n++ {
+		axes = append(axes, axis{n, 1, n})
+	}
+	// Reduced decodes: n pixels at 1/scale of every original length they
+	// can come from, the last pixel standing for 1..scale of its pixels.
+	for _, scale := range []int{2, 4, 8} {
+		for n := 1; n < gridSize+8; n += 3 {
+			for ext := (n-1)*scale + 1; ext <= n*scale; ext++ {
+				axes = append(axes, axis{n, scale, ext})
+			}
+		}
+	}
+	for _, a := range axes {
+		n, scale, ext := a.n, a.scale, a.ext
 		var ax axisBins
-		ax.set(n)
+		ax.set(n, scale, ext)
 		row := randomGrey(rng, n, 1).Pix
 		var got, want [gridExt]uint64
 		binRow8(row, &ax, &got)
-		want[0], want[gridExt-1] = uint64(n)*uint64(row[0]), uint64(n)*uint64(row[n-1])
+		want[0], want[gridExt-1] = uint64(ext)*uint64(row[0]), uint64(ext)*uint64(row[n-1])
 		for i := range gridSize {
 			// Straight from the definition: pixel x covers
-			// [x·gridSize, (x+1)·gridSize), bin i covers [i·n, (i+1)·n).
+			// [x·scale·gridSize, min((x+1)·scale, ext)·gridSize), bin i
+			// covers [i·ext, (i+1)·ext).
 			var s uint64
 			for x := range n {
-				if ov := min((x+1)*gridSize, (i+1)*n) - max(x*gridSize, i*n); ov > 0 {
+				end := min((x+1)*scale, ext) * gridSize
+				if ov := min(end, (i+1)*ext) - max(x*scale*gridSize, i*ext); ov > 0 {
 					s += uint64(ov) * uint64(row[x])
 				}
 			}
 			want[1+i] = s
 		}
 		if got != want {
-			t.Fatalf("n=%d (narrow %v): binRow8 differs from the overlap sums", n, ax.narrow)
+			t.Fatalf("n=%d scale=%d ext=%d (narrow %v): binRow8 differs from the overlap sums", n, scale, ext, ax.narrow)
 		}
-		if wantNarrow := n < 2*gridSize; ax.narrow != wantNarrow {
+		if wantNarrow := n < 2*gridSize; scale == 1 && ax.narrow != wantNarrow {
 			t.Errorf("n=%d: narrow = %v, want %v", n, ax.narrow, wantNarrow)
 		}
 	}
@@ -395,7 +412,7 @@ func BenchmarkKernels(b *testing.B) {
 	run("sampleMapped/fused", func() { h.pdqs.sampleMapped(img) })
 
 	var ax axisBins
-	ax.set(120)
+	ax.set(120, 1, 120)
 	row := img.Pix[:120]
 	var out [gridExt]uint64
 	run("binRow8/120", func() { binRow8(row, &ax, &out) })
