@@ -247,8 +247,13 @@ func RunVerify(ctx context.Context, cfg VerifyConfig, w io.Writer) ([]VerifyCate
 		var sample []*studyFrame
 		step := max(1, len(frames)/cfg.Copies)
 		for i := 0; i < len(frames) && len(sample) < cfg.Copies; i += step {
-			if frames[i].frame == 0 {
-				sample = append(sample, frames[i])
+			// A copy of an image smaller than the thumbnail (the corpus
+			// has 3x3 and 16x16 test DICOMs) or of a featureless one says
+			// nothing about copies people make: the first is upsampled
+			// for the thumbnail, the second cannot be verified by design.
+			f := frames[i]
+			if f.frame == 0 && min(f.meta.Width, f.meta.Height) >= hash.ThumbSize && !match.Verify(&f.fp, &f.fp, match.Identity).Flat {
+				sample = append(sample, f)
 			}
 		}
 		tmp, err := os.MkdirTemp("", "copycat-verify-")

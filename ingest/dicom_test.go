@@ -45,7 +45,7 @@ func TestDecodeDICOMGlue(t *testing.T) {
 			"corrupt dicom: pixel data length 3220, 3210 bytes left: element runs past the end of the data", 0},
 		{"no pixel data", dicomFixture(t, "no_pixel_data.dcm"), Options{}, -1, "unsupported", "no pixel data", 0},
 		{"over budget", multi, Options{PixelBudget: 100}, -1, "too large",
-			"too large: image 70x46x3 with 1 samples per pixel (0.0 megapixels) exceeds pixel budget of 0.0001 megapixels", 0},
+			"too large: frame 70x46 with 1 samples per pixel (0.0 megapixels) exceeds pixel budget of 0.0001 megapixels", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

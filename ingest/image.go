@@ -14,9 +14,10 @@ const (
 	FormatJPEG  Format = "jpeg"
 )
 
-// DefaultPixelBudget is the largest image, in pixels (rows x columns x frames
-// x samples for DICOM), that Decode accepts unless Options say otherwise: 100
-// megapixels keeps one decoded image within a few hundred MB.
+// DefaultPixelBudget is the largest image, in pixels (rows x columns x
+// samples of one frame for DICOM, whose frames are decoded one at a time),
+// that Decode accepts unless Options say otherwise: 100 megapixels keeps one
+// decoded image within a few hundred MB.
 const DefaultPixelBudget = 100_000_000
 
 // Options control decoding. The zero value is usable.

@@ -18,7 +18,7 @@ func runScan(ctx context.Context, e *env, args []string) error {
 		indexFlag = addIndexFlag(fs)
 		workers   = fs.Int("workers", 0, "decode/hash workers (default: all cores)")
 		asJSON    = fs.Bool("json", false, "print the summary as JSON")
-		maxPixels = fs.Int64("max-pixels", 0, "refuse images with more pixels than this (default 100000000)")
+		maxPixels = fs.Int64("max-pixels", 0, "refuse images (DICOM: frames) with more pixels than this (default 100000000)")
 		maxFile   = fs.Int64("max-file-size", 0, "refuse files and archive members larger than this many bytes (default 1 GiB)")
 		readMem   = fs.Int64("read-budget", 0, "bytes of file data all workers hold at once; a larger file is processed alone (default 64 MiB)")
 		replace   = fs.Bool("replace", false, "let a dataset name that the index holds for another folder or archive take this one")

@@ -19,10 +19,10 @@ const defaultPixelBudget = 100_000_000
 
 // Options control decoding. The zero value is usable.
 type Options struct {
-	// PixelBudget is the largest Rows x Columns x NumberOfFrames x
-	// SamplesPerPixel accepted, checked from the header before any pixel is
-	// decoded; it also caps how far a deflated data set may inflate. Zero
-	// means 100 megapixels.
+	// PixelBudget is the largest Rows x Columns x SamplesPerPixel of a
+	// frame accepted, checked from the header before any pixel is decoded
+	// (frames are decoded one at a time); it also caps how far a deflated
+	// data set may inflate. Zero means 100 megapixels.
 	PixelBudget int64
 	// Salt keys the digest of the patient ID (Meta.PatientIDDigest).
 	Salt []byte
@@ -79,8 +79,8 @@ type Frame struct {
 }
 
 // Decode decodes a whole DICOM file held in memory. It fills Meta from the
-// header, refuses images over opts' pixel budget (Rows x Columns x
-// NumberOfFrames x SamplesPerPixel) with a *TooLargeError before decoding
+// header, refuses images whose frames are over opts' pixel budget (Rows x
+// Columns x SamplesPerPixel) with a *TooLargeError before decoding
 // any pixel data, and calls emit once per frame, in order, decoding one
 // frame at a time so memory stays at about one decoded frame. Errors for
 // bad input are *CorruptError, *UnsupportedError or *TooLargeError, a panic
@@ -120,9 +120,9 @@ func Decode(data []byte, opts Options, emit func(Frame) error) (meta Meta, err e
 	if meta.Photometric == "" {
 		meta.Photometric = img.photometric
 	}
-	if n, budget := img.samples(), opts.pixelBudget(); n > budget {
+	if n, budget := img.frameSamples(), opts.pixelBudget(); n > budget {
 		return meta, &TooLargeError{
-			What:  fmt.Sprintf("image %dx%dx%d with %d samples per pixel (%.1f megapixels)", img.cols, img.rows, img.frames, img.spp, float64(n)/1e6),
+			What:  fmt.Sprintf("frame %dx%d with %d samples per pixel (%.1f megapixels)", img.cols, img.rows, img.spp, float64(n)/1e6),
 			Limit: fmt.Sprintf("pixel budget of %g megapixels", float64(budget)/1e6),
 		}
 	}

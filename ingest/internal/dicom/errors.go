@@ -33,7 +33,7 @@ func (e *UnsupportedError) Error() string { return e.Reason }
 // TooLargeError reports a file refused by a limit before its pixels are
 // decoded. It names the limit.
 type TooLargeError struct {
-	What  string // e.g. "image 30000x30000x1 with 1 samples per pixel (900.0 megapixels)"
+	What  string // e.g. "frame 30000x30000 with 1 samples per pixel (900.0 megapixels)"
 	Limit string // e.g. "pixel budget of 100 megapixels"
 }
 

@@ -144,9 +144,11 @@ func newDICOMImage(h *dicomHeader) (*dicomImage, error) {
 	return d, nil
 }
 
-// samples is the pixel budget count: rows x columns x frames x samples.
-func (d *dicomImage) samples() int64 {
-	return int64(d.rows) * int64(d.cols) * int64(d.frames) * int64(d.spp)
+// frameSamples is the pixel budget count: rows x columns x samples of one
+// frame. Frames are decoded one at a time, so a frame is what memory holds;
+// a 70-frame ultrasound clip is no larger to decode than one of its frames.
+func (d *dicomImage) frameSamples() int64 {
+	return int64(d.rows) * int64(d.cols) * int64(d.spp)
 }
 
 // nativeFrameBytes is the size of one uncompressed frame, or 0 for 1-bit
