@@ -290,3 +290,56 @@ func TestScanSingleImage(t *testing.T) {
 		t.Errorf("scan of a tar.gz: exit %d: %s", code, stderr)
 	}
 }
+
+// TestScanPixelBudgetPerFrame scans a 3-frame 70x46 DICOM with the budget
+// at one frame's pixels and one pixel under: the budget counts a frame,
+// not the file, since frames are decoded one at a time.
+func TestScanPixelBudgetPerFrame(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join("..", "..", "ingest", "internal", "dicom", "testdata", "dicom", "multiframe_fg.dcm")
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "clip"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "clip", "clip.dcm"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		maxPixels      string
+		images, failed int
+		reason         string
+	}{
+		{"3220", 3, 0, ""},
+		{"3219", 0, 1, "too large: frame 70x46"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.maxPixels, func(t *testing.T) {
+			idx := filepath.Join(t.TempDir(), "idx")
+			code, stdout, stderr := runCmd(t, nil, "scan", "--index", idx, "--json", "--max-pixels", tt.maxPixels, filepath.Join(dir, "clip"))
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var got struct {
+				Datasets []struct {
+					Images int `json:"images"`
+					Failed []struct {
+						Reason string `json:"reason"`
+					} `json:"failed"`
+				} `json:"datasets"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &got); err != nil || len(got.Datasets) != 1 {
+				t.Fatalf("bad JSON (%v): %s", err, stdout)
+			}
+			ds := got.Datasets[0]
+			if ds.Images != tt.images || len(ds.Failed) != tt.failed {
+				t.Fatalf("images %d, failed %d, want %d and %d: %s", ds.Images, len(ds.Failed), tt.images, tt.failed, stdout)
+			}
+			if tt.failed > 0 && !strings.Contains(ds.Failed[0].Reason, tt.reason) {
+				t.Errorf("reason %q, want it to contain %q", ds.Failed[0].Reason, tt.reason)
+			}
+		})
+	}
+}
