@@ -46,6 +46,14 @@ type Options struct {
 	// Logger receives the store's messages and the scan's debug detail;
 	// nil discards them.
 	Logger *slog.Logger
+	// Wait makes OpenContext wait while another process holds the index
+	// (a read while a scan writes, a scan while a report reads) instead
+	// of failing with a *LockedError. Reads cannot run beside a scan: they
+	// start on the committed state once it has finished.
+	Wait bool
+	// Waiting, when set, is called once if the open has to wait, with the
+	// lock in the way, so that a program can say why nothing happens.
+	Waiting func(*LockedError)
 }
 
 // Index is an open copycat index: a folder holding the fingerprints and
@@ -68,12 +76,18 @@ type Index struct {
 // its device has MinFreeSpace free (a *SpaceError otherwise), since the
 // store cannot survive a full device mid-write.
 func Open(dir string, opts Options) (*Index, error) {
+	return OpenContext(context.Background(), dir, opts)
+}
+
+// OpenContext is Open, with ctx ending a wait for another process's lock
+// (Options.Wait).
+func OpenContext(ctx context.Context, dir string, opts Options) (*Index, error) {
 	if !opts.ReadOnly {
 		if err := scan.CheckIndexDir(dir); err != nil {
 			return nil, err
 		}
 	}
-	st, err := index.Open(dir, index.Options{ReadOnly: opts.ReadOnly, Logger: opts.Logger})
+	st, err := index.OpenContext(ctx, dir, index.Options{ReadOnly: opts.ReadOnly, Logger: opts.Logger, Wait: opts.Wait, Waiting: opts.Waiting})
 	if err != nil {
 		return nil, err
 	}

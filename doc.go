@@ -46,7 +46,9 @@
 // time. Between processes the index is locked: one writer (a scan, a
 // forget) excludes everybody else, and any number of read-only opens
 // (Options.ReadOnly) share it. Open fails with a *LockedError, matching
-// ErrLocked, when the lock is held. A scan that is interrupted (ctx ends,
+// ErrLocked, when the lock is held; with Options.Wait, OpenContext waits
+// for it instead (the store, Badger, cannot let readers in beside a
+// writer, so reads queue behind a scan rather than run during it). A scan that is interrupted (ctx ends,
 // the process is killed) keeps everything it committed; scanning the same
 // dataset again finishes the job and skips unchanged files.
 //

@@ -49,11 +49,11 @@ type LockedError struct {
 func (e *LockedError) Error() string {
 	switch {
 	case e.Write && e.Readers:
-		return fmt.Sprintf("index %s is in use by another copycat command reading it (lock %s is held); run the scan when it has finished", e.Dir, e.LockFile)
+		return fmt.Sprintf("index %s is in use by another copycat command reading it (lock %s is held); run the scan when it has finished, or add --wait", e.Dir, e.LockFile)
 	case e.Write:
-		return fmt.Sprintf("index %s is locked by another copycat scan (lock %s is held); wait for it to finish, or use another --index", e.Dir, e.LockFile)
+		return fmt.Sprintf("index %s is locked by another copycat scan (lock %s is held); add --wait to run when it finishes, or use another --index", e.Dir, e.LockFile)
 	default:
-		return fmt.Sprintf("index %s is being written by another copycat scan (lock %s is held); read commands work again when it finishes", e.Dir, e.LockFile)
+		return fmt.Sprintf("index %s is being written by another copycat scan (lock %s is held); read commands work again when it finishes (add --wait to wait for it)", e.Dir, e.LockFile)
 	}
 }
 

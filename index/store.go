@@ -61,7 +61,19 @@ type Options struct {
 	// FlushInterval bounds the time work sits in an uncommitted batch
 	// (default 2s), so an interrupted scan keeps almost all it did.
 	FlushInterval time.Duration
+	// Wait makes OpenContext wait while another process holds the index,
+	// instead of failing with a *LockedError: Badger cannot let readers in
+	// while a writer has the folder, so reads during a scan queue behind
+	// it. The context ends the wait.
+	Wait bool
+	// Waiting, when set, is called once if the open has to wait, with the
+	// lock that is in the way (to tell the user why nothing happens).
+	Waiting func(*LockedError)
 }
+
+// lockPoll is how often a waiting open retries the lock. flock can block,
+// but not for a context; a scan's remaining time dwarfs a quarter second.
+const lockPoll = 250 * time.Millisecond
 
 // Store is an open index. Its methods are safe for concurrent use; at most
 // one Scan is active at a time. Close releases it.
@@ -90,8 +102,13 @@ type Store struct {
 // Open opens the index in dir, creating it unless opts.ReadOnly. A writer
 // takes dir/copycat.lock exclusively and fails at once with a *LockedError
 // (errors.Is ErrLocked) if another process holds it. A reader takes it
-// shared.
+// shared. With opts.Wait it waits instead, for ever: use OpenContext.
 func Open(dir string, opts Options) (*Store, error) {
+	return OpenContext(context.Background(), dir, opts)
+}
+
+// OpenContext is Open, with ctx ending a wait for the lock (opts.Wait).
+func OpenContext(ctx context.Context, dir string, opts Options) (*Store, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -109,7 +126,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create index %s: %w", dir, err)
 	}
-	lock, err := lockDir(dir, !opts.ReadOnly)
+	lock, err := waitLock(ctx, dir, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -767,3 +784,27 @@ func (b badgerLogger) Infof(f string, a ...any)    { b.log("info", f, a) }
 func (b badgerLogger) Debugf(f string, a ...any)   { b.log("debug", f, a) }
 
 var _ badger.Logger = badgerLogger{}
+
+// waitLock takes the index lock, waiting while another process holds it
+// when opts.Wait says so.
+func waitLock(ctx context.Context, dir string, opts Options) (*dirLock, error) {
+	waited := false
+	for {
+		lock, err := lockDir(dir, !opts.ReadOnly)
+		var le *LockedError
+		if err == nil || !opts.Wait || !errors.As(err, &le) {
+			return lock, err
+		}
+		if !waited && opts.Waiting != nil {
+			opts.Waiting(le)
+		}
+		waited = true
+		t := time.NewTimer(lockPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("wait for index %s: %w", dir, context.Cause(ctx))
+		case <-t.C:
+		}
+	}
+}

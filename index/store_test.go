@@ -222,6 +222,74 @@ func TestLock(t *testing.T) {
 	_ = w2.Close()
 }
 
+// TestLockWait opens with Wait while another store holds the index: the
+// open is told once that it waits, returns when the holder closes, and a
+// cancelled context ends the wait with the context's error.
+func TestLockWait(t *testing.T) {
+	tests := []struct {
+		name             string
+		holder, readOnly bool // the holder writes (true) or reads; the waiter reads
+	}{
+		{"reader waits for a writer", true, true},
+		{"writer waits for a writer", true, false},
+		{"writer waits for a reader", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			w := openStoreAt(t, dir, Options{})
+			if !tt.holder {
+				_ = w.Close()
+				w = openStoreAt(t, dir, Options{ReadOnly: true})
+			}
+			waiting := make(chan *LockedError, 2)
+			type result struct {
+				st  *Store
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				st, err := OpenContext(context.Background(), dir, Options{ReadOnly: tt.readOnly, Wait: true,
+					Waiting: func(le *LockedError) { waiting <- le }})
+				done <- result{st, err}
+			}()
+			select {
+			case le := <-waiting:
+				if le.Dir != dir {
+					t.Errorf("waiting for %q, want %q", le.Dir, dir)
+				}
+			case r := <-done:
+				t.Fatalf("open returned while the index was held: %v", r.err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			r := <-done
+			if r.err != nil {
+				t.Fatalf("open after the holder closed: %v", r.err)
+			}
+			if len(waiting) != 0 {
+				t.Errorf("Waiting called %d more times, want once", len(waiting))
+			}
+			_ = r.st.Close()
+		})
+	}
+	t.Run("cancelled", func(t *testing.T) {
+		dir := t.TempDir()
+		w := openStoreAt(t, dir, Options{})
+		defer w.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			_, err := OpenContext(ctx, dir, Options{ReadOnly: true, Wait: true, Waiting: func(*LockedError) { cancel() }})
+			done <- err
+		}()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	})
+}
+
 // scanFiles runs one complete scan: unchanged files are confirmed, the
 // others put.
 func scanFiles(tb testing.TB, s *Store, name string, files map[string]uint64, frames func(seed uint64) int) WriteResult {

@@ -9,16 +9,16 @@ import (
 )
 
 func runCheck(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "check", "[--index DIR] [--json]")
+	fs := newFlagSet(e, "check", "[--index DIR] [--wait] [--json]")
 	indexFlag := addIndexFlag(fs)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	dir := indexDir(*indexFlag, e)
+	dir := indexFlag.path(e)
 	// Read-only, like every reader: after a killed scan this is also the
 	// open that recovers the index, which is part of what is checked.
-	ix, err := copycat.Open(dir, copycat.Options{ReadOnly: true})
+	ix, err := indexFlag.open(ctx, e, true)
 	if err != nil {
 		return err
 	}

@@ -6,18 +6,16 @@ import (
 	"fmt"
 	"text/tabwriter"
 	"time"
-
-	"github.com/copycat-dev/copycat"
 )
 
 func runDatasets(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "datasets", "[--index DIR] [--json]")
+	fs := newFlagSet(e, "datasets", "[--index DIR] [--wait] [--json]")
 	indexFlag := addIndexFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	ix, err := copycat.Open(indexDir(*indexFlag, e), copycat.Options{ReadOnly: true})
+	ix, err := indexFlag.open(ctx, e, true)
 	if err != nil {
 		return err
 	}
@@ -65,7 +63,7 @@ func runDatasets(ctx context.Context, e *env, args []string) error {
 }
 
 func runForget(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "forget", "[--index DIR] NAME...")
+	fs := newFlagSet(e, "forget", "[--index DIR] [--wait] NAME...")
 	indexFlag := addIndexFlag(fs)
 	names, err := parseArgs(fs, args)
 	if err != nil {
@@ -74,7 +72,7 @@ func runForget(ctx context.Context, e *env, args []string) error {
 	if len(names) == 0 {
 		return usagef("no dataset name given")
 	}
-	ix, err := copycat.Open(indexDir(*indexFlag, e), copycat.Options{})
+	ix, err := indexFlag.open(ctx, e, false)
 	if err != nil {
 		return err
 	}

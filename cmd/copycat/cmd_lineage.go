@@ -10,11 +10,11 @@ import (
 
 // analyze opens the index read-only and runs the lineage analysis; the
 // caller closes the index.
-func analyze(ctx context.Context, dir string, maxDist int) (*copycat.LineageReport, *copycat.Index, error) {
+func analyze(ctx context.Context, e *env, flags *indexFlags, maxDist int) (*copycat.LineageReport, *copycat.Index, error) {
 	if maxDist < 0 || maxDist > 64 {
 		return nil, nil, usagef("--max-distance must be 0..64")
 	}
-	ix, err := copycat.Open(dir, copycat.Options{ReadOnly: true})
+	ix, err := flags.open(ctx, e, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -27,14 +27,14 @@ func analyze(ctx context.Context, dir string, maxDist int) (*copycat.LineageRepo
 }
 
 func runLineage(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "lineage", "[--index DIR] [--max-distance D] [--json]")
+	fs := newFlagSet(e, "lineage", "[--index DIR] [--wait] [--max-distance D] [--json]")
 	indexFlag := addIndexFlag(fs)
 	maxDist := fs.Int("max-distance", copycat.DefaultMaxDistance, "largest pHash distance (of 64 bits) between copies")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	r, ix, err := analyze(ctx, indexDir(*indexFlag, e), *maxDist)
+	r, ix, err := analyze(ctx, e, indexFlag, *maxDist)
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func runLineage(ctx context.Context, e *env, args []string) error {
 }
 
 func runReport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "report", "[--index DIR] [--max-distance D] --html FILE")
+	fs := newFlagSet(e, "report", "[--index DIR] [--wait] [--max-distance D] --html FILE")
 	indexFlag := addIndexFlag(fs)
 	maxDist := fs.Int("max-distance", copycat.DefaultMaxDistance, "largest pHash distance (of 64 bits) between copies")
 	out := fs.String("html", "", "write a self-contained HTML report to FILE")
@@ -56,7 +56,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if *out == "" {
 		return usagef("--html FILE is required")
 	}
-	r, ix, err := analyze(ctx, indexDir(*indexFlag, e), *maxDist)
+	r, ix, err := analyze(ctx, e, indexFlag, *maxDist)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ type queryJSON struct {
 }
 
 func runQuery(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "query", "[--index DIR] [--max-distance D] [--json] IMAGE...")
+	fs := newFlagSet(e, "query", "[--index DIR] [--wait] [--max-distance D] [--json] IMAGE...")
 	indexFlag := addIndexFlag(fs)
 	maxDist := fs.Int("max-distance", copycat.DefaultMaxDistance, "largest pHash distance (of 64 bits) reported")
 	noFlip := fs.Bool("no-transforms", false, "do not look for rotated or mirrored copies")
@@ -48,7 +48,7 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 	if *maxDist < 0 || *maxDist > 64 {
 		return usagef("--max-distance must be 0..64")
 	}
-	ix, err := copycat.Open(indexDir(*indexFlag, e), copycat.Options{ReadOnly: true})
+	ix, err := indexFlag.open(ctx, e, true)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 }
 
 func runClusters(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "clusters", "[--index DIR] [--max-distance D] [--json]")
+	fs := newFlagSet(e, "clusters", "[--index DIR] [--wait] [--max-distance D] [--json]")
 	indexFlag := addIndexFlag(fs)
 	maxDist := fs.Int("max-distance", copycat.DefaultMaxDistance, "largest pHash distance (of 64 bits) between copies")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -134,7 +134,7 @@ func runClusters(ctx context.Context, e *env, args []string) error {
 	if *maxDist < 0 || *maxDist > 64 {
 		return usagef("--max-distance must be 0..64")
 	}
-	ix, err := copycat.Open(indexDir(*indexFlag, e), copycat.Options{ReadOnly: true})
+	ix, err := indexFlag.open(ctx, e, true)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 func runScan(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "scan", "[--index DIR] [--workers N] [--json] [--max-pixels N] [--replace] [NAME=]PATH...")
+	fs := newFlagSet(e, "scan", "[--index DIR] [--wait] [--workers N] [--json] [--max-pixels N] [--replace] [NAME=]PATH...")
 	var (
 		indexFlag = addIndexFlag(fs)
 		workers   = fs.Int("workers", 0, "decode/hash workers (default: all cores)")
@@ -49,7 +49,7 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	if err := copycat.CheckDatasets(ds); err != nil {
 		return err
 	}
-	ix, err := copycat.Open(indexDir(*indexFlag, e), copycat.Options{})
+	ix, err := indexFlag.open(ctx, e, false)
 	if err != nil {
 		return err
 	}

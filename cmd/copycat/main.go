@@ -17,6 +17,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/copycat-dev/copycat"
 )
 
 // Exit codes.
@@ -159,9 +161,31 @@ func parseNoArgs(fs *flag.FlagSet, args []string) error {
 	return err
 }
 
-// addIndexFlag defines the --index flag every index command shares.
-func addIndexFlag(fs *flag.FlagSet) *string {
-	return fs.String("index", "", "index folder (default $COPYCAT_INDEX or ./copycat-index)")
+// indexFlags are the flags every index command shares: where the index is
+// and whether to wait for another process holding it.
+type indexFlags struct {
+	dir  *string
+	wait *bool
+}
+
+// addIndexFlag defines --index and --wait.
+func addIndexFlag(fs *flag.FlagSet) *indexFlags {
+	return &indexFlags{
+		dir:  fs.String("index", "", "index folder (default $COPYCAT_INDEX or ./copycat-index)"),
+		wait: fs.Bool("wait", false, "wait while another copycat process holds the index, instead of failing"),
+	}
+}
+
+// path is the index folder the flags and environment name.
+func (f *indexFlags) path(e *env) string { return indexDir(*f.dir, e) }
+
+// open opens the index; with --wait it says once on stderr what it waits
+// for.
+func (f *indexFlags) open(ctx context.Context, e *env, readOnly bool) (*copycat.Index, error) {
+	return copycat.OpenContext(ctx, f.path(e), copycat.Options{ReadOnly: readOnly, Wait: *f.wait,
+		Waiting: func(le *copycat.LockedError) {
+			fmt.Fprintf(e.stderr, "copycat: waiting for the copycat process holding %s (lock %s)...\n", le.Dir, le.LockFile)
+		}})
 }
 
 // Where the index is when --index is not given: the environment variable

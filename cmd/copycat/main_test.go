@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -342,4 +344,75 @@ func TestScanPixelBudgetPerFrame(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReadWaitsForScan holds the index for writing, as a scan does, and
+// runs read commands: without --wait they fail at once saying how to wait;
+// with --wait they say what they wait for and run once the index is free.
+func TestReadWaitsForScan(t *testing.T) {
+	demo := filepath.Join("..", "..", "testdata", "demo")
+	idx := filepath.Join(t.TempDir(), "idx")
+	if code, _, stderr := runCmd(t, nil, "scan", "--index", idx, filepath.Join(demo, "original")); code != exitOK {
+		t.Fatalf("scan: exit %d: %s", code, stderr)
+	}
+	for _, cmd := range [][]string{{"clusters"}, {"datasets"}, {"lineage"}, {"check"}, {"query", filepath.Join(demo, "original", "ct_0001.dcm")},
+		{"report", "--html", filepath.Join(t.TempDir(), "r.html")}} {
+		t.Run(cmd[0], func(t *testing.T) {
+			holder, err := copycat.Open(idx, copycat.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := append([]string{cmd[0], "--index", idx}, cmd[1:]...)
+			code, _, stderr := runCmd(t, nil, args...)
+			if code == exitOK || !strings.Contains(stderr, "--wait") {
+				t.Errorf("without --wait: exit %d, stderr %q; want a failure that mentions --wait", code, stderr)
+			}
+			// The waiting command runs in-process with a stderr the test
+			// can watch, so it closes the holder only once the wait began.
+			var errOut lockedBuffer
+			done := make(chan int, 1)
+			go func() {
+				e := &env{stdout: io.Discard, stderr: &errOut, getenv: func(string) string { return "" }}
+				done <- run(context.Background(), e, append([]string{cmd[0], "--index", idx, "--wait"}, cmd[1:]...))
+			}()
+			for deadline := time.Now().Add(time.Minute); !strings.Contains(errOut.String(), "waiting for"); {
+				select {
+				case code := <-done:
+					t.Fatalf("--wait returned while the index was held: exit %d: %s", code, errOut.String())
+				case <-time.After(20 * time.Millisecond):
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("--wait said nothing in a minute: %q", errOut.String())
+				}
+			}
+			if err := holder.Close(); err != nil {
+				t.Fatal(err)
+			}
+			r := struct {
+				code   int
+				stderr string
+			}{<-done, errOut.String()}
+			if r.code != exitOK || !strings.Contains(r.stderr, "waiting for the copycat process holding") {
+				t.Errorf("--wait: exit %d, stderr %q; want success after saying it waits", r.code, r.stderr)
+			}
+		})
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for one writer and one reader.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
