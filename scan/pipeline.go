@@ -36,6 +36,11 @@ type counters struct {
 	files, images, failed, bytes atomic.Int64
 	dataset                      atomic.Value // string
 	datasetIndex, datasets       atomic.Int64
+	// total is the files of all datasets, once counted (see
+	// countTotal); exact says the count is not an estimate.
+	total   atomic.Int64
+	counted atomic.Bool
+	exact   atomic.Bool
 }
 
 func run(ctx context.Context, store *index.Store, opts Options, datasets []Dataset) (*Summary, error) {
@@ -47,7 +52,7 @@ func run(ctx context.Context, store *index.Store, opts Options, datasets []Datas
 	sum := &Summary{Index: dir}
 	decodeOpts := ingest.Options{PixelBudget: opts.PixelBudget, Salt: store.Salt()}
 	var cnt counters
-	stopTicker := startProgress(opts.Progress, &cnt, start)
+	stopTicker := startProgress(ctx, opts.Progress, &cnt, start, datasets)
 	var runErr error
 	cnt.datasets.Store(int64(len(datasets)))
 	for i, d := range datasets {
@@ -76,14 +81,22 @@ func run(ctx context.Context, store *index.Store, opts Options, datasets []Datas
 }
 
 // startProgress calls report about five times a second until the returned
-// stop is called. It is the one goroutine a scan keeps beside its
-// pipelines, and stop waits for it.
-func startProgress(report func(Progress), cnt *counters, start time.Time) (stop func()) {
+// stop is called, and meanwhile counts the datasets' files for the total
+// (ingest.CountFiles: a folder listing and zip directories, which the
+// scan's own walk then finds in the page cache). These are the two
+// goroutines a scan keeps beside its pipelines, and stop waits for both.
+func startProgress(ctx context.Context, report func(Progress), cnt *counters, start time.Time, datasets []Dataset) (stop func()) {
 	if report == nil {
 		return func() {}
 	}
 	done := make(chan struct{})
 	exited := make(chan struct{})
+	countCtx, cancelCount := context.WithCancel(ctx)
+	counted := make(chan struct{})
+	go func() {
+		defer close(counted)
+		countTotal(countCtx, cnt, datasets)
+	}()
 	go func() {
 		defer close(exited)
 		t := time.NewTicker(200 * time.Millisecond)
@@ -97,7 +110,25 @@ func startProgress(report func(Progress), cnt *counters, start time.Time) (stop 
 			}
 		}
 	}()
-	return func() { close(done); <-exited }
+	return func() { cancelCount(); close(done); <-exited; <-counted }
+}
+
+// countTotal counts the files of every dataset into cnt.total; a dataset
+// that cannot be counted (its walk will report why) leaves no total.
+func countTotal(ctx context.Context, cnt *counters, datasets []Dataset) {
+	var total int64
+	exact := true
+	for _, d := range datasets {
+		n, ok, err := ingest.CountFiles(ctx, d.Path)
+		if err != nil {
+			return
+		}
+		total += n
+		exact = exact && ok
+	}
+	cnt.total.Store(total)
+	cnt.exact.Store(exact)
+	cnt.counted.Store(true)
 }
 
 // scanDataset runs the pipeline over one dataset: a walker, a pool of
@@ -265,7 +296,8 @@ func snapshot(c *counters, start time.Time, done bool) Progress {
 	name, _ := c.dataset.Load().(string)
 	return Progress{Dataset: name, DatasetIndex: int(c.datasetIndex.Load()), Datasets: int(c.datasets.Load()),
 		Files: c.files.Load(), Images: c.images.Load(), Failed: c.failed.Load(),
-		Bytes: c.bytes.Load(), Elapsed: time.Since(start), Done: done}
+		Bytes: c.bytes.Load(), Elapsed: time.Since(start), Done: done,
+		TotalFiles: c.total.Load(), TotalExact: c.exact.Load() && c.counted.Load()}
 }
 
 // send delivers v unless ctx ends first.

@@ -80,6 +80,12 @@ type Progress struct {
 	Bytes                  int64 // bytes read
 	Elapsed                time.Duration
 	Done                   bool
+	// TotalFiles is the number of files of all datasets, counted while
+	// the scan starts (0 until then); TotalExact is false while it is an
+	// estimate (tars, whose members are only known by reading them, count
+	// as one file).
+	TotalFiles int64
+	TotalExact bool
 }
 
 // MaxListedFailures caps the failures a Summary lists per dataset, so that a

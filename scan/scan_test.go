@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -274,6 +275,29 @@ func TestScanCancelLeaksNothing(t *testing.T) {
 		t.Errorf("summary = %+v, want Interrupted", sum)
 	}
 	waitGoroutines(t, before)
+}
+
+// TestProgressTotal scans the demo's folders and zip: the last progress
+// snapshot has the files counted up front, exactly, and equal to the files
+// the scan saw.
+func TestProgressTotal(t *testing.T) {
+	demo := filepath.Join("..", "testdata", "demo")
+	var last Progress
+	var mu sync.Mutex
+	_, err := runIn(context.Background(), t.TempDir(), Options{Workers: 2, Progress: func(p Progress) {
+		mu.Lock()
+		last = p
+		mu.Unlock()
+	}}, []Dataset{{Name: "original", Path: filepath.Join(demo, "original")}, {Name: "upload", Path: filepath.Join(demo, "upload.zip")},
+		{Name: "broken", Path: filepath.Join(demo, "broken")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !last.Done || !last.TotalExact || last.TotalFiles != last.Files || last.Files == 0 {
+		t.Errorf("last progress %+v: want done, an exact total equal to the %d files seen", last, last.Files)
+	}
 }
 
 func TestScanErrors(t *testing.T) {

@@ -111,16 +111,40 @@ func progressBar(w io.Writer, width func() int) func(copycat.Progress) {
 }
 
 // progressLine is the scan's one-line status. The counts run across all
-// datasets, so the line says which of them is being scanned.
+// datasets, so the line says which of them is being scanned; once the
+// files are counted it shows the total, the share done and the time left
+// ("~" when the total is an estimate: tars count as one file).
 func progressLine(p copycat.Progress) string {
 	secs := max(p.Elapsed.Seconds(), 1e-3)
 	where := p.Dataset
 	if p.Datasets > 1 {
 		where = fmt.Sprintf("[%d/%d] %s", p.DatasetIndex, p.Datasets, p.Dataset)
 	}
-	return fmt.Sprintf("%s: %d files (%.0f/s), %d images (%.0f/s), %.1f MB/s, %d errors, %s",
-		where, p.Files, float64(p.Files)/secs, p.Images, float64(p.Images)/secs,
-		float64(p.Bytes)/secs/1e6, p.Failed, p.Elapsed.Truncate(time.Second))
+	rate := float64(p.Files) / secs
+	files := fmt.Sprintf("%d %s (%.0f/s)", p.Files, plural(p.Files, "file", "files"), rate)
+	if p.TotalFiles > 0 && p.Files <= p.TotalFiles {
+		approx := "~"
+		if p.TotalExact {
+			approx = ""
+		}
+		left := "-"
+		if p.Files > 0 && secs >= 1 {
+			left = (time.Duration(float64(p.TotalFiles-p.Files)/rate) * time.Second).Round(time.Second).String() + " left"
+		}
+		files = fmt.Sprintf("%d of %s%d files (%s%.0f%%, %.0f/s, %s)", p.Files, approx, p.TotalFiles, approx,
+			100*float64(p.Files)/float64(p.TotalFiles), rate, left)
+	}
+	return fmt.Sprintf("%s: %s, %d %s, %.1f MB/s, %d %s, %s",
+		where, files, p.Images, plural(p.Images, "image", "images"),
+		float64(p.Bytes)/secs/1e6, p.Failed, plural(p.Failed, "error", "errors"), p.Elapsed.Truncate(time.Second))
+}
+
+// plural picks the word for n.
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // fitWidth cuts line to a terminal of width columns, leaving the last one

@@ -259,6 +259,29 @@ func TestProgressLine(t *testing.T) {
 	if got := progressLine(one); !strings.HasPrefix(got, "ds3k: ") {
 		t.Errorf("single-dataset line %q has a counter", got)
 	}
+	totals := []struct {
+		name  string
+		total int64
+		exact bool
+		want  string
+	}{
+		{"counting", 0, false, "[2/3] ds3k: 1758 files (176/s), 1758 images, 0.0 MB/s, 0 errors, 10s"},
+		{"exact", 3516, true, "[2/3] ds3k: 1758 of 3516 files (50%, 176/s, 10s left), 1758 images, 0.0 MB/s, 0 errors, 10s"},
+		{"estimate", 3516, false, "[2/3] ds3k: 1758 of ~3516 files (~50%, 176/s, 10s left), 1758 images, 0.0 MB/s, 0 errors, 10s"},
+		{"estimate passed", 1000, false, "[2/3] ds3k: 1758 files (176/s), 1758 images, 0.0 MB/s, 0 errors, 10s"},
+	}
+	for _, tt := range totals {
+		q := p
+		q.TotalFiles, q.TotalExact = tt.total, tt.exact
+		if got := progressLine(q); got != tt.want {
+			t.Errorf("%s: progress line\n%q, want\n%q", tt.name, got, tt.want)
+		}
+	}
+	q := p
+	q.Files, q.Images, q.Failed = 1, 1, 1
+	if got := progressLine(q); !strings.Contains(got, " 1 file ") || !strings.Contains(got, " 1 image,") || !strings.Contains(got, " 1 error,") {
+		t.Errorf("singular counts: %q", got)
+	}
 	tests := []struct {
 		width int
 		want  int // runes
