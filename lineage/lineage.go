@@ -78,6 +78,8 @@ type Dataset struct {
 	Images   int    `json:"images"`
 	Files    int    `json:"files"`
 	Failures int    `json:"failures"`
+	// FailedTotal is Failures under the name scan's JSON uses.
+	FailedTotal int `json:"failed_total"`
 	// Splits counts images per split (train, val, test) found in paths.
 	Splits map[string]int `json:"splits,omitempty"`
 	LicenseFinding
@@ -221,7 +223,7 @@ func Analyze(ctx context.Context, st *index.Store, opts Options) (*Report, error
 	a := &analysis{st: st, opts: opts, byID: map[uint64]int{}}
 	rep := &Report{}
 	for di, info := range infos {
-		d := Dataset{Name: info.Name, Source: info.Source, Files: info.Files, Failures: info.Failures}
+		d := Dataset{Name: info.Name, Source: info.Source, Files: info.Files, Failures: info.Failures, FailedTotal: info.Failures}
 		if !info.Complete {
 			rep.Incomplete = append(rep.Incomplete, info.Name)
 		}

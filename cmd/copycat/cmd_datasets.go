@@ -26,17 +26,19 @@ func runDatasets(ctx context.Context, e *env, args []string) error {
 	}
 	if *asJSON {
 		type row struct {
-			Name     string     `json:"name"`
-			Source   string     `json:"source"`
-			Files    int        `json:"files"`
-			Images   int        `json:"images"`
-			Failures int        `json:"failures"`
-			LastScan *time.Time `json:"last_scan"`
-			Complete bool       `json:"complete"`
+			Name     string `json:"name"`
+			Source   string `json:"source"`
+			Files    int    `json:"files"`
+			Images   int    `json:"images"`
+			Failures int    `json:"failures"`
+			// FailedTotal is Failures under the name scan's JSON uses.
+			FailedTotal int        `json:"failed_total"`
+			LastScan    *time.Time `json:"last_scan"`
+			Complete    bool       `json:"complete"`
 		}
 		rows := []row{}
 		for _, d := range infos {
-			r := row{Name: d.Name, Source: d.Source, Files: d.Files, Images: d.Images, Failures: d.Failures, Complete: d.Complete}
+			r := row{Name: d.Name, Source: d.Source, Files: d.Files, Images: d.Images, Failures: d.Failures, FailedTotal: d.Failures, Complete: d.Complete}
 			if !d.LastScan.IsZero() {
 				t := d.LastScan
 				r.LastScan = &t

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
-	"strings"
 
 	"github.com/copycat-dev/copycat"
 )
@@ -45,14 +44,12 @@ func runHash(ctx context.Context, e *env, args []string) error {
 }
 
 // hashLine formats one frame: "<hex>\t<path>" with "#frame=N" after the
-// path for frames after the first; pdq adds its quality as a third column;
-// --algo all joins phash:dhash:ahash:pdq in the first column.
+// path for frames after the first (framePath); pdq adds its quality as a
+// third column; --algo all labels each hash, "phash=<hex>" and so on, one
+// per column, before the path.
 func hashLine(algo string, h copycat.FrameHash) string {
 	fp := h.Fingerprint
-	path := h.Path
-	if h.Frame > 0 {
-		path = fmt.Sprintf("%s#frame=%d", path, h.Frame)
-	}
+	path := framePath(h.Path, h.Frame)
 	hex64 := func(v uint64) string { return fmt.Sprintf("%016x", v) }
 	pdq := hex.EncodeToString(fp.PDQ[:])
 	switch algo {
@@ -65,5 +62,5 @@ func hashLine(algo string, h copycat.FrameHash) string {
 	case "pdq":
 		return fmt.Sprintf("%s\t%s\t%d", pdq, path, fp.PDQQuality)
 	}
-	return fmt.Sprintf("%s\t%s\t%d", strings.Join([]string{hex64(fp.PHash), hex64(fp.DHash), hex64(fp.AHash), pdq}, ":"), path, fp.PDQQuality)
+	return fmt.Sprintf("phash=%s\tdhash=%s\tahash=%s\tpdq=%s\tpdq_quality=%d\t%s", hex64(fp.PHash), hex64(fp.DHash), hex64(fp.AHash), pdq, fp.PDQQuality, path)
 }

@@ -86,15 +86,14 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 				out = append(out, q)
 				continue
 			}
-			name := q.Path
-			if q.Frame > 0 {
-				name = fmt.Sprintf("%s#frame=%d", name, q.Frame)
-			}
+			name := framePath(q.Path, q.Frame)
 			if q.Error != "" {
-				fmt.Fprintf(e.stdout, "%s: %s\n", name, q.Error)
+				// Per-file errors go to stderr, as in hash and scan; the
+				// exit code says some failed.
+				fmt.Fprintf(e.stderr, "copycat query: %s: %s\n", name, q.Error)
 				continue
 			}
-			fmt.Fprintf(e.stdout, "%s: %d match(es)\n", name, len(q.Matches))
+			fmt.Fprintf(e.stdout, "%s: %d %s\n", name, len(q.Matches), plural(int64(len(q.Matches)), "match", "matches"))
 			for _, m := range q.Matches {
 				extra := ""
 				if m.Transform != "" {
@@ -106,7 +105,7 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 				if !m.Verified {
 					extra += " (unverified: look before trusting)"
 				}
-				fmt.Fprintf(e.stdout, "  %2d  %-19s %s  %s#frame=%d%s\n", m.Distance, m.Kind, m.Dataset, m.Path, m.Frame, extra)
+				fmt.Fprintf(e.stdout, "  %2d  %-19s %s  %s%s\n", m.Distance, m.Kind, m.Dataset, framePath(m.Path, m.Frame), extra)
 			}
 		}
 	}
@@ -164,7 +163,7 @@ func runClusters(ctx context.Context, e *env, args []string) error {
 		return enc.Encode(out)
 	}
 	for _, c := range clusters {
-		fmt.Fprintf(e.stdout, "cluster %s (%d images)\n", c.ID, len(c.Members))
+		fmt.Fprintf(e.stdout, "cluster %s (%d %s)\n", c.ID, len(c.Members), plural(int64(len(c.Members)), "image", "images"))
 		for _, m := range c.Members {
 			extra := ""
 			if m.Transform != "none" {
@@ -173,9 +172,10 @@ func runClusters(ctx context.Context, e *env, args []string) error {
 			if m.Rendering != "" {
 				extra += " (" + m.Rendering + " rendering)"
 			}
-			fmt.Fprintf(e.stdout, "  %-19s %2d  %s  %s#frame=%d%s\n", m.Kind, m.Distance, m.Dataset, m.Path, m.Frame, extra)
+			fmt.Fprintf(e.stdout, "  %-19s %2d  %s  %s%s\n", m.Kind, m.Distance, m.Dataset, framePath(m.Path, m.Frame), extra)
 		}
 	}
-	fmt.Fprintf(e.stdout, "%d clusters among %d images (%d candidate pairs, %d verified)\n", len(clusters), stats.Images, stats.CandidatePairs, stats.VerifiedPairs)
+	fmt.Fprintf(e.stdout, "%d %s among %d %s (%d candidate %s, %d verified)\n", len(clusters), plural(int64(len(clusters)), "cluster", "clusters"),
+		stats.Images, plural(int64(stats.Images), "image", "images"), stats.CandidatePairs, plural(int64(stats.CandidatePairs), "pair", "pairs"), stats.VerifiedPairs)
 	return nil
 }

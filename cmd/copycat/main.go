@@ -216,3 +216,13 @@ func newFlagSet(e *env, name, args string) *flag.FlagSet {
 	}
 	return fs
 }
+
+// framePath names one image of a file in text output: the path alone for a
+// file's first (or only) frame, "#frame=N" after it for the others. Every
+// command writes images this way; JSON has the frame as a field.
+func framePath(path string, frame int) string {
+	if frame > 0 {
+		return fmt.Sprintf("%s#frame=%d", path, frame)
+	}
+	return path
+}

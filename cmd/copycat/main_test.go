@@ -105,7 +105,7 @@ func TestHashOutput(t *testing.T) {
 		{"dhash", 2, 16},
 		{"ahash", 2, 16},
 		{"pdq", 3, 64},
-		{"all", 3, 16*3 + 64 + 3},
+		{"all", 6, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.algo, func(t *testing.T) {
@@ -122,6 +122,18 @@ func TestHashOutput(t *testing.T) {
 				wantPath := ct
 				if i > 0 {
 					wantPath += "#frame=" + string(rune('0'+i))
+				}
+				if tt.algo == "all" {
+					// Every hash labelled, the path last.
+					var labels []string
+					for _, kv := range f[:len(f)-1] {
+						k, _, _ := strings.Cut(kv, "=")
+						labels = append(labels, k)
+					}
+					if got := strings.Join(labels, ","); got != "phash,dhash,ahash,pdq,pdq_quality" || f[len(f)-1] != wantPath {
+						t.Errorf("line %d = %q, want labelled phash, dhash, ahash, pdq, pdq_quality, then path %s", i, l, wantPath)
+					}
+					continue
 				}
 				if len(f) != tt.fields || len(f[0]) != tt.hexLen || f[1] != wantPath {
 					t.Errorf("line %d = %q, want %d fields, %d hex chars, path %s", i, l, tt.fields, tt.hexLen, wantPath)
@@ -438,4 +450,27 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestQueryErrorsToStderr queries an undecodable file beside a good one:
+// the error goes to stderr with the path, the result to stdout, and the
+// counts are singular where they are one.
+func TestQueryErrorsToStderr(t *testing.T) {
+	demo := filepath.Join("..", "..", "testdata", "demo")
+	idx := filepath.Join(t.TempDir(), "idx")
+	if code, _, stderr := runCmd(t, nil, "scan", "--index", idx, filepath.Join(demo, "original")); code != exitOK {
+		t.Fatalf("scan: exit %d: %s", code, stderr)
+	}
+	bad := filepath.Join(demo, "broken", "empty.png")
+	good := filepath.Join(demo, "original", "cr_0005.dcm")
+	code, stdout, stderr := runCmd(t, nil, "query", "--index", idx, "--max-distance", "0", bad, good)
+	if code != exitFailure {
+		t.Errorf("exit %d, want %d", code, exitFailure)
+	}
+	if strings.Contains(stdout, bad) || !strings.Contains(stderr, bad) {
+		t.Errorf("the error for %s is not on stderr alone:\nstdout %q\nstderr %q", bad, stdout, stderr)
+	}
+	if !strings.Contains(stdout, good+": 1 match\n") {
+		t.Errorf("stdout %q: want %q", stdout, good+": 1 match")
+	}
 }
