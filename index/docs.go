@@ -9,6 +9,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"path"
+	"strings"
 
 	badger "github.com/dgraph-io/badger/v4"
 )
@@ -242,4 +244,53 @@ func (s *Store) deleteDocuments(ds uint32) error {
 		return err
 	}
 	return w.Flush()
+}
+
+// DocumentKind says which convention a documentation file follows, by its
+// name. Lower kinds are the more deliberate statements: a LICENSE file
+// over Kaggle's metadata over a dataset card over JSON-LD over another
+// README.
+type DocumentKind int
+
+// The kinds of documentation file.
+const (
+	NotDocument    DocumentKind = iota
+	LicenseFile                 // LICENSE, LICENCE, COPYING (any extension)
+	KaggleMetadata              // dataset-metadata.json
+	DatasetCard                 // README.md: a Hugging Face card has YAML front matter
+	JSONLD                      // croissant.json, metadata.json, datapackage.json, *.jsonld
+	Readme                      // other READMEs (README, README.txt, readme.rst)
+)
+
+// MaxDocumentDepth is the deepest folder level (slashes in the path, an
+// archive's "!/" included) from which documents are kept: a dataset's
+// own documentation sits at its top, per-case notes deeper down.
+const MaxDocumentDepth = 2
+
+// KindOfDocument classifies a file of a dataset by its path: NotDocument
+// for anything but documentation, and for documentation deeper than
+// MaxDocumentDepth.
+func KindOfDocument(p string) DocumentKind {
+	if strings.Count(p, "/") > MaxDocumentDepth {
+		return NotDocument
+	}
+	base := strings.ToLower(path.Base(p))
+	stem := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(base, ".txt"), ".md"), ".rst")
+	switch {
+	case stem == "license" || stem == "licence" || stem == "copying" ||
+		strings.HasPrefix(base, "license.") || strings.HasPrefix(base, "licence.") ||
+		strings.HasPrefix(base, "license-") || strings.HasPrefix(base, "licence-") ||
+		strings.HasPrefix(base, "license_") || strings.HasPrefix(base, "licence_"):
+		return LicenseFile
+	case base == "dataset-metadata.json":
+		return KaggleMetadata
+	case base == "readme.md":
+		return DatasetCard
+	case base == "croissant.json" || base == "metadata.json" || strings.HasSuffix(base, ".jsonld") ||
+		base == "datapackage.json":
+		return JSONLD
+	case strings.HasPrefix(base, "readme"):
+		return Readme
+	}
+	return NotDocument
 }
