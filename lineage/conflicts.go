@@ -136,7 +136,9 @@ func originMarkers(d *Dataset) []string {
 	var out []string
 	for _, m := range marks {
 		m = strings.TrimRight(strings.TrimSpace(m), "./")
-		if len(m) >= 4 {
+		// A licence's name or URL names no dataset: both sides may
+		// state the same licence.
+		if len(m) >= 4 && nameToSPDX(m) == "" && urlToSPDX(m) == "" {
 			out = append(out, strings.ToLower(m))
 		}
 	}

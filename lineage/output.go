@@ -93,7 +93,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			p(", splits: %s", strings.Join(parts, ", "))
 		}
 		p("\n")
-		if doc := d.Documentation; doc != nil {
+		if doc := d.Documentation; doc != nil && len(d.docs) == 0 {
+			p("    documentation: none\n")
+		} else if doc != nil {
 			p("    documentation %.2f", doc.Score)
 			if m := doc.Missing(); len(m) > 0 {
 				p(", missing: %s", strings.Join(m, ", "))

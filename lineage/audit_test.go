@@ -1,0 +1,62 @@
+package lineage
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDocumentsOutliveSource: the documentation is read from the index,
+// so a dataset whose download is deleted after its scan keeps its licence
+// and card, and no false licence change ("none -> CC-BY-4.0") is reported
+// against its copy. Plain file copies only: no conversion tool needed.
+func TestDocumentsOutliveSource(t *testing.T) {
+	w := newWorld(t)
+	for _, line := range []string{
+		"copy orig demo ct_0001.dcm ct_0002.dcm ct_0003.dcm",
+		`write orig LICENSE Creative Commons Attribution 4.0 International`,
+		`write orig README.md # CT phantoms\n\nThree CT slices of a phantom, version 1.0, collected at Example Hospital.`,
+		"copy upload orig ct_0001.dcm ct_0002.dcm",
+		`write upload README.md ---\nlicense: cc-by-4.0\nsource_datasets:\n- orig\n---\n# CT phantoms, re-uploaded`,
+	} {
+		w.run(line)
+	}
+	ctx := context.Background()
+	st := w.scanAll(ctx)
+	for _, ds := range []string{"orig", "upload"} {
+		if err := os.RemoveAll(filepath.Join(w.dir, ds)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := Analyze(ctx, st, Options{MaxDistance: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, d := range rep.Datasets {
+		ev := ""
+		if d.Evidence != nil {
+			ev = d.Evidence.File + " " + d.Evidence.Method
+		}
+		got[d.Name] = d.License + " (" + ev + ")"
+		if d.Documentation == nil {
+			t.Errorf("%s: no card audit", d.Name)
+		}
+	}
+	want := map[string]string{"orig": "CC-BY-4.0 (LICENSE name)", "upload": "CC-BY-4.0 (README.md metadata)"}
+	for name, lic := range want {
+		if got[name] != lic {
+			t.Errorf("%s: licence %s, want %s", name, got[name], lic)
+		}
+	}
+	if len(rep.Edges) != 1 || rep.Edges[0].LicenseChanged {
+		t.Errorf("edges %+v: want one, licence unchanged", rep.Edges)
+	}
+	for _, f := range rep.Findings {
+		if strings.Contains(f, "unavailable") || strings.Contains(f, "licence changed") || strings.HasPrefix(f, "licence conflict") {
+			t.Errorf("finding %q after the sources were deleted", f)
+		}
+	}
+}
