@@ -13,7 +13,8 @@ import (
 // be kept in the index (index.Writer.SetDocuments) so that lineage can
 // read them after the source is gone. It holds at most index.MaxDocuments
 // documents and index.MaxDocumentsBytes of their data: past that the least
-// telling one is dropped (kind, then depth, then path). Only the writer
+// telling one is dropped (kind, then depth, then path; past the bytes,
+// the least telling one large enough to make room). Only the writer
 // goroutine uses it.
 type docSet struct {
 	docs  []docEntry
@@ -49,10 +50,18 @@ func (s *docSet) add(d index.Document, keep bool) {
 	s.docs = append(s.docs, e)
 	s.bytes += len(e.doc.Data)
 	for len(s.docs) > index.MaxDocuments || s.bytes > index.MaxDocumentsBytes {
-		worst := 0
-		for i := range s.docs {
-			if docOrder(s.docs[i], s.docs[worst]) > 0 {
-				worst = i
+		// Over the bytes, the least telling document big enough to
+		// make room goes, rather than many small ones before it.
+		excess := s.bytes - index.MaxDocumentsBytes
+		worst := -1
+		for pass := 0; worst < 0; pass++ {
+			for i := range s.docs {
+				if pass == 0 && excess > 0 && len(s.docs[i].doc.Data) < excess {
+					continue
+				}
+				if worst < 0 || docOrder(s.docs[i], s.docs[worst]) > 0 {
+					worst = i
+				}
 			}
 		}
 		s.bytes -= len(s.docs[worst].doc.Data)
