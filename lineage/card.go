@@ -243,7 +243,7 @@ func markdownSignals(file, text string, offset int) []cardSignal {
 			open = nil
 		}
 	}
-	prose := 0 // letters of prose outside headings, for a description without one
+	prose := 0 // bytes of prose outside headings: a sentence is a description
 	for i, line := range lines {
 		n := offset + i + 1
 		if m := headingLine.FindStringSubmatch(line); m != nil {
@@ -266,9 +266,9 @@ func markdownSignals(file, text string, offset int) []cardSignal {
 		if m := sourceLine.FindStringSubmatch(t); m != nil {
 			out = append(out, cardSignal{item: "source", evidence: fmt.Sprintf("%s:%d %q", file, n, strings.TrimSpace(m[0]))})
 		}
-		if prose < 80 {
+		if prose < 40 {
 			prose += len(t)
-			if prose >= 80 {
+			if prose >= 40 {
 				out = append(out, cardSignal{item: "description", evidence: fmt.Sprintf("%s:%d text", file, n)})
 			}
 		}
@@ -305,3 +305,6 @@ func headingItem(h string) string {
 	}
 	return ""
 }
+
+// CardItems names the audited items, for the HTML report's columns.
+func (htmlPage) CardItems() []string { return cardItems }
