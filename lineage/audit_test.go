@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/copycat-dev/copycat/index"
 )
 
 // TestDocumentsOutliveSource: the documentation is read from the index,
@@ -58,5 +60,37 @@ func TestDocumentsOutliveSource(t *testing.T) {
 		if strings.Contains(f, "unavailable") || strings.Contains(f, "licence changed") || strings.HasPrefix(f, "licence conflict") {
 			t.Errorf("finding %q after the sources were deleted", f)
 		}
+	}
+}
+
+// TestOldIndexUnavailable: a dataset scanned before the index kept
+// documents (no documents recorded) is reported unavailable, with a
+// finding saying to scan it again, and no licence change is claimed.
+func TestOldIndexUnavailable(t *testing.T) {
+	st, err := index.Open(t.TempDir(), index.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sc, err := st.BeginWrite("old", "/gone/old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.Put(index.File{Path: "README.md", Format: "text"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Analyze(context.Background(), st, Options{MaxDistance: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := rep.Datasets[0]
+	if d.LicenseFinding.Source != "unavailable" || d.Documentation != nil || d.Evidence != nil {
+		t.Errorf("old dataset: %+v, want unavailable with no card", d)
+	}
+	if len(rep.Findings) != 1 || !strings.Contains(rep.Findings[0], "scan the dataset again") {
+		t.Errorf("findings %q, want one saying to scan again", rep.Findings)
 	}
 }
