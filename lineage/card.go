@@ -199,9 +199,7 @@ func kaggleSignals(file string, data []byte) []cardSignal {
 		if len(strings.Fields(desc)) >= 5 {
 			out = append(out, cardSignal{item: "description", evidence: fmt.Sprintf("%s:%d description", file, line)})
 		}
-		for _, s := range markdownSignals(file+" description", desc, 0) {
-			out = append(out, s)
-		}
+		out = append(out, markdownSignals(file+" description", desc, 0)...)
 	}
 	return out
 }
