@@ -255,3 +255,15 @@ func FuzzCard(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkAudit measures the documentation audit of one dataset: the
+// Hugging Face card with every item and a licence's full text.
+func BenchmarkAudit(b *testing.B) {
+	docs := append(cardCase(b, "hf-full"), cardCase(b, "gpl3-full")...)
+	sortDocs(docs)
+	b.ReportAllocs()
+	for b.Loop() {
+		auditDocs(docs)
+		auditCard(docs)
+	}
+}
