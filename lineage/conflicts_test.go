@@ -71,3 +71,20 @@ func TestConflicts(t *testing.T) {
 		})
 	}
 }
+
+// TestVagueLicenceFindings: Kaggle's "unknown" and "other" are findings
+// of their own, not licences.
+func TestVagueLicenceFindings(t *testing.T) {
+	tests := []struct{ license, raw, want string }{
+		{licenseUnknown, "unknown", `set: licence stated as "unknown", which names no terms`},
+		{licenseOther, "Other (specified in description)", `set: licence stated as "Other (specified in description)", which names no terms`},
+		{"", "", "set: no licence found"},
+	}
+	for _, tt := range tests {
+		rep := &Report{Datasets: []Dataset{{Name: "set", LicenseFinding: LicenseFinding{License: tt.license, Raw: tt.raw, StatedSource: "x"}}}}
+		findings(rep)
+		if len(rep.Findings) != 1 || rep.Findings[0] != tt.want {
+			t.Errorf("%s: findings %q, want %q", tt.license, rep.Findings, tt.want)
+		}
+	}
+}

@@ -515,6 +515,8 @@ func findings(rep *Report) {
 			continue
 		case d.License == "":
 			rep.Findings = append(rep.Findings, fmt.Sprintf("%s: no licence found", d.Name))
+		case d.License == licenseUnknown || d.License == licenseOther:
+			rep.Findings = append(rep.Findings, fmt.Sprintf("%s: licence stated as %q, which names no terms", d.Name, d.Raw))
 		}
 		if d.StatedSource == "" && d.LicenseFinding.Source != "unavailable" {
 			rep.Findings = append(rep.Findings, fmt.Sprintf("%s: no stated source", d.Name))
