@@ -7,7 +7,7 @@ import (
 	"unicode"
 )
 
-//go:generate go run ./internal/spdxgen
+//go:generate go run ../internal/spdxgen
 
 // LicenseFinding is what the documentation of a dataset says about its
 // licence and its origin.
