@@ -55,6 +55,10 @@ lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 
+.PHONY: generate
+generate: ## regenerate lineage's SPDX licence table from github.com/github/go-spdx's copy of the SPDX License List
+	$(GO) generate ./lineage
+
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
 	@for pkg in $$($(GO) list ./...); do \

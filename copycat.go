@@ -336,8 +336,9 @@ type LineageOptions struct {
 	MaxDistance *int
 	// NoTransforms leaves rotated and mirrored copies out.
 	NoTransforms bool
-	// NoDocuments skips reading the datasets' sources for the licence
-	// audit: licences are then reported "unavailable".
+	// NoDocuments skips the licence and documentation audit (which reads
+	// the documents the scan kept in the index): licences are then
+	// reported "unavailable".
 	NoDocuments bool
 	// Workers bounds the goroutines of the pair search; 0 means one per
 	// CPU.

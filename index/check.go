@@ -86,6 +86,11 @@ func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 				rep.problem("%v", err)
 				continue
 			}
+			if k[0] == tagDoc {
+				if ds, path, _ := parseDocKey(k); dsByID[ds].name == "" {
+					rep.problem("document %q of unknown dataset %d", path, ds)
+				}
+			}
 			if k[0] != tagFile {
 				continue
 			}

@@ -51,6 +51,9 @@
 //	                                           window clips, a second fingerprint (Image.MinMax)
 //	W<id:8><dataset:4><pHash:8>                empty value: the image has a min-max fingerprint with
 //	                                           this pHash (listed in the file record, like the I key)
+//	T<dataset ID:4><path>                      a documentation file (licence, README, card, Kaggle
+//	                                           metadata; docs.go): its size and first MiB; the key
+//	                                           with an empty path marks the documents as recorded
 //
 // pix is the first 8 bytes of the pixel SHA-256 (0 if unknown) and sop the
 // first 8 bytes of SHA-256(SOPInstanceUID, 0, frame) (0 without a UID);

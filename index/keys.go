@@ -224,6 +224,9 @@ func parseKey(k []byte) error {
 	case tagMinMax:
 		_, _, _, err := parseMinMaxKey(k)
 		return err
+	case tagDoc:
+		_, _, err := parseDocKey(k)
+		return err
 	}
 	return fmt.Errorf("%w: unknown key tag %q", ErrCorrupt, k[0])
 }

@@ -566,6 +566,9 @@ func (s *Store) forget(ctx context.Context, name string, rec datasetRecord) erro
 	if err := b.flush(); err != nil {
 		return err
 	}
+	if err := s.deleteDocuments(rec.ID); err != nil {
+		return err
+	}
 	if err := s.update(func(txn *badger.Txn) error { return txn.Delete(datasetKey(name)) }); err != nil {
 		return err
 	}

@@ -64,7 +64,8 @@ func TestEmptyIndex(t *testing.T) {
 }
 
 // TestSourceGone: a dataset whose folder was removed after the scan is
-// still analysed; its licence is reported unavailable.
+// still analysed, and its licence still read: the scan kept its
+// documentation in the index.
 func TestSourceGone(t *testing.T) {
 	w := newWorld(t)
 	w.run("copy orig demo ct_0001.dcm ct_0002.dcm")
@@ -80,10 +81,10 @@ func TestSourceGone(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, d := range rep.Datasets {
-		got[d.Name] = d.LicenseFinding.Source
+		got[d.Name] = d.License + " from " + d.LicenseFinding.Source
 	}
-	if got["orig"] != "unavailable" || got["copy"] != "" {
-		t.Errorf("license sources = %v, want orig unavailable, copy empty", got)
+	if got["orig"] != "MIT from README.md" || got["copy"] != " from " {
+		t.Errorf("licences = %q, want orig MIT from README.md, copy none", got)
 	}
 	if len(rep.Edges) != 1 || rep.Edges[0].Original != "orig" {
 		t.Errorf("edges = %+v, want orig -> copy", rep.Edges)

@@ -40,6 +40,12 @@
 //     listed as indirect.
 //  5. Transformations seen on each edge's closest pairs, split leakage
 //     inside datasets and from an original's test split to a copy's train
-//     split, and the licence audit (license.go) over each dataset's
-//     documentation, read again from its source with ingest.Walk.
+//     split.
+//  6. The documentation audit over each dataset's documentation files,
+//     which the scan kept in the index (index.Document), so that a
+//     download moved or deleted after its scan is still audited: the
+//     licence recognised to an SPDX identifier with its evidence
+//     (license.go, from the SPDX License List: spdx_table.go, made by
+//     `go generate`), the card's items present or missing (card.go), and
+//     the licence conflicts along each derivation (conflicts.go).
 package lineage

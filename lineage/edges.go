@@ -235,7 +235,10 @@ func (a *analysis) edges(rep *Report) {
 		a.transforms(&e, cs, orig == da)
 		e.OriginalLicense = rep.Datasets[orig].License
 		e.CopyLicense = rep.Datasets[copy].License
-		e.LicenseChanged = e.OriginalLicense != e.CopyLicense && e.OriginalLicense != ""
+		// Only documentation both sides have can be compared: an
+		// unavailable one is no evidence of a change.
+		e.LicenseChanged = e.OriginalLicense != e.CopyLicense && e.OriginalLicense != "" &&
+			rep.Datasets[orig].LicenseFinding.Source != "unavailable" && rep.Datasets[copy].LicenseFinding.Source != "unavailable"
 		cands = append(cands, cand{e, orig, copy})
 	}
 
@@ -508,10 +511,12 @@ func findings(rep *Report) {
 	for _, d := range rep.Datasets {
 		switch {
 		case d.LicenseFinding.Source == "unavailable":
-			rep.Findings = append(rep.Findings, fmt.Sprintf("%s: documentation unavailable (source not readable)", d.Name))
+			rep.Findings = append(rep.Findings, fmt.Sprintf("%s: documentation unavailable (not in the index: scan the dataset again to keep it)", d.Name))
 			continue
 		case d.License == "":
 			rep.Findings = append(rep.Findings, fmt.Sprintf("%s: no licence found", d.Name))
+		case d.License == licenseUnknown || d.License == licenseOther:
+			rep.Findings = append(rep.Findings, fmt.Sprintf("%s: licence stated as %q, which names no terms", d.Name, d.Raw))
 		}
 		if d.StatedSource == "" && d.LicenseFinding.Source != "unavailable" {
 			rep.Findings = append(rep.Findings, fmt.Sprintf("%s: no stated source", d.Name))
@@ -519,10 +524,12 @@ func findings(rep *Report) {
 	}
 	for _, e := range rep.Edges {
 		switch {
+		case !e.LicenseChanged:
 		case e.OriginalLicense != "" && e.CopyLicense == "":
 			rep.Findings = append(rep.Findings, fmt.Sprintf("%s -> %s: the copy states no licence (original: %s)", e.Original, e.Copy, e.OriginalLicense))
 		case e.LicenseChanged:
 			rep.Findings = append(rep.Findings, fmt.Sprintf("%s -> %s: licence changed from %s to %s", e.Original, e.Copy, e.OriginalLicense, e.CopyLicense))
 		}
 	}
+	rep.Findings = append(rep.Findings, conflicts(rep)...)
 }

@@ -253,6 +253,13 @@ svg text{font:12px system-ui,sans-serif}
 <td>{{.LicenseFinding.Source}}{{if .Method}} ({{.Method}}){{end}}</td><td>{{if .StatedSource}}{{.StatedSource}}{{else}}<span class="alert">none</span>{{end}}</td><td class="muted">{{.Source}}</td></tr>
 {{end}}</table>
 
+<h2 id="documentation">Documentation</h2>
+<p class="muted">The licence's evidence (file:line, how it was recognised) and the dataset card's items: present items show where they are stated.</p>
+<table><tr><th>Dataset</th><th>Licence evidence</th><th>Score</th>{{range .CardItems}}<th>{{.}}</th>{{end}}</tr>
+{{range .Datasets}}<tr><td>{{.Name}}</td><td>{{with .Evidence}}{{.File}}:{{.Line}} ({{.Method}}){{else}}<span class="alert">{{if eq .LicenseFinding.Source "unavailable"}}unavailable{{else}}none{{end}}</span>{{end}}</td>
+{{with .Documentation}}<td class="num">{{printf "%.2f" .Score}}</td>{{range .Items}}<td title="{{.Evidence}}">{{if .Present}}&#10003;{{else}}<span class="alert">missing</span>{{end}}</td>{{end}}{{else}}<td colspan="10" class="muted">unavailable</td>{{end}}</tr>
+{{end}}</table>
+
 <h2 id="graph">Lineage graph</h2>
 <p class="muted">Arrows go from original to copy; dashed: direction undetermined; red: licence changed or missing in the copy.</p>
 <svg id="lineage-graph" xmlns="http://www.w3.org/2000/svg" width="{{.Graph.Width}}" height="{{.Graph.Height}}" viewBox="0 0 {{.Graph.Width}} {{.Graph.Height}}">

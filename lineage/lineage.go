@@ -27,8 +27,8 @@ type Options struct {
 	// NoTransforms leaves rotated and mirrored copies out of the clusters
 	// (index.ClusterOptions.NoTransforms: no canonical-pHash join).
 	NoTransforms bool
-	// NoDocuments skips reading the datasets' sources for the licence
-	// audit: licences are then reported "unavailable".
+	// NoDocuments skips the licence and card audit: licences are then
+	// reported "unavailable".
 	NoDocuments bool
 	// Logger receives progress detail; nil discards it.
 	Logger *slog.Logger
@@ -83,6 +83,11 @@ type Dataset struct {
 	// Splits counts images per split (train, val, test) found in paths.
 	Splits map[string]int `json:"splits,omitempty"`
 	LicenseFinding
+	// Documentation is the card audit; null when the documentation is
+	// unavailable.
+	Documentation *Documentation `json:"documentation"`
+
+	docs []document // the documentation, for the conflict checks
 }
 
 // Overlap is a pair of datasets sharing images. A and B are in name order.
@@ -206,7 +211,7 @@ var (
 
 // Analyze reads the index and reports the lineage of its datasets. It reads
 // every image record once (without thumbnails kept), computes the clusters
-// and reads each dataset's documentation from its source.
+// and audits each dataset's documentation as the scan kept it in the index.
 func Analyze(ctx context.Context, st *index.Store, opts Options) (*Report, error) {
 	log := opts.Logger
 	if log == nil {
@@ -276,11 +281,11 @@ func Analyze(ctx context.Context, st *index.Store, opts Options) (*Report, error
 			rep.Datasets[i].LicenseFinding = LicenseFinding{Source: "unavailable"}
 			continue
 		}
-		f, err := auditDataset(ctx, st, rep.Datasets[i].Name, rep.Datasets[i].Source)
+		f, card, docs, err := auditDataset(ctx, st, rep.Datasets[i].Name)
 		if err != nil {
 			return nil, err
 		}
-		rep.Datasets[i].LicenseFinding = f
+		rep.Datasets[i].LicenseFinding, rep.Datasets[i].Documentation, rep.Datasets[i].docs = f, card, docs
 	}
 
 	a.overlaps(rep)

@@ -72,8 +72,14 @@ func (r *Report) WriteText(w io.Writer) error {
 			lic = "none"
 		}
 		where := d.LicenseFinding.Source
+		if ev := d.Evidence; ev != nil {
+			where = fmt.Sprintf("%s:%d", ev.File, ev.Line)
+		}
 		if d.Method != "" {
 			where += ", " + d.Method
+		}
+		if ev := d.Evidence; ev != nil {
+			where += ", " + ev.Method
 		}
 		if where != "" {
 			where = " (" + where + ")"
@@ -87,6 +93,15 @@ func (r *Report) WriteText(w io.Writer) error {
 			p(", splits: %s", strings.Join(parts, ", "))
 		}
 		p("\n")
+		if doc := d.Documentation; doc != nil && len(d.docs) == 0 {
+			p("    documentation: none\n")
+		} else if doc != nil {
+			p("    documentation %.2f", doc.Score)
+			if m := doc.Missing(); len(m) > 0 {
+				p(", missing: %s", strings.Join(m, ", "))
+			}
+			p("\n")
+		}
 	}
 	p("\nOverlaps\n")
 	if len(r.Overlaps) == 0 {

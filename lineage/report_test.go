@@ -54,7 +54,7 @@ func TestJSONInterface(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string][]string{
-		"datasets": {"name", "images", "license", "license_source"},
+		"datasets": {"name", "images", "license", "license_source", "license_evidence", "documentation"},
 		"edges":    {"original", "copy", "shared_images", "copy_fraction", "original_fraction", "transforms", "license_changed"},
 		"leaks":    {"dataset", "splits", "pairs"},
 	}
@@ -111,6 +111,51 @@ func TestJSONInterface(t *testing.T) {
 			}
 			t.Errorf("no edge %s -> %s in %+v", tt.orig, tt.copy, r.Edges)
 		})
+	}
+	// Issue 17's contract: the licence's evidence and the card audit.
+	var docs struct {
+		Datasets []struct {
+			Name     string
+			License  string
+			Evidence *struct {
+				File   string
+				Line   int
+				Method string
+			} `json:"license_evidence"`
+			Documentation *struct {
+				Score float64
+				Items []struct {
+					Item     string
+					Present  bool
+					Evidence string
+				}
+			}
+		}
+		Findings []string
+	}
+	if err := json.Unmarshal(buf.Bytes(), &docs); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs.Datasets {
+		if d.Name != "original" {
+			continue
+		}
+		if d.Evidence == nil || d.Evidence.File != "README.md" || d.Evidence.Line != 3 || d.Evidence.Method != "name" {
+			t.Errorf("original's license_evidence = %+v, want README.md:3 name", d.Evidence)
+		}
+		if d.Documentation == nil || len(d.Documentation.Items) != len(cardItems) || d.Documentation.Items[1].Item != "source" ||
+			!d.Documentation.Items[1].Present || d.Documentation.Score <= 0 {
+			t.Errorf("original's documentation = %+v, want 9 items, source present", d.Documentation)
+		}
+	}
+	conflicts := 0
+	for _, f := range docs.Findings {
+		if strings.HasPrefix(f, "licence conflict: original -> upload: attribution missing") {
+			conflicts++
+		}
+	}
+	if conflicts != 1 {
+		t.Errorf("findings %q: want the upload's missing attribution of the original", docs.Findings)
 	}
 	if len(r.Leaks) == 0 || r.Leaks[0].Dataset != "augmented" {
 		t.Errorf("leaks = %+v, want the original's test image in augmented's train split", r.Leaks)

@@ -35,6 +35,7 @@ type world struct {
 	dir    string
 	root   string   // module root
 	order  []string // dataset names in creation order
+	gone   []string // datasets deleted after the scan
 	images map[string][]string
 }
 
@@ -103,9 +104,14 @@ func pick(files, names []string) []string {
 //	                                        rotate=D, depth8 (DICOMs are rendered by dcm2pnm first)
 //	write DST PATH TEXT...                  write a document (\n in TEXT is a newline)
 //	magick DST PATH BUILTIN [OPS...]       write one of ImageMagick's built-in images (rose:, logo: ...)
+//	gone DST                               delete the dataset's folder once it is scanned
 func (w *world) run(line string) {
 	w.tb.Helper()
 	f := strings.Fields(line)
+	if len(f) == 2 && f[0] == "gone" {
+		w.gone = append(w.gone, f[1])
+		return
+	}
 	if len(f) < 3 {
 		w.tb.Fatalf("bad command %q", line)
 	}
@@ -262,6 +268,11 @@ func (w *world) scanAll(ctx context.Context) *index.Store {
 	w.tb.Cleanup(func() { st.Close() })
 	if _, err := scan.Run(ctx, st, scan.Options{Workers: 2}, ds); err != nil {
 		w.tb.Fatalf("scan: %v", err)
+	}
+	for _, name := range w.gone {
+		if err := os.RemoveAll(filepath.Join(w.dir, name)); err != nil {
+			w.tb.Fatal(err)
+		}
 	}
 	return st
 }

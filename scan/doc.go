@@ -15,4 +15,12 @@
 // by default), so a large multi-frame DICOM is decoded by one worker at a
 // time while the others go on with small files. Measured with
 // bench/scripts/memory.sh: see the index package for Badger's part.
+//
+// The writer also gathers the dataset's documentation files (licence,
+// README, dataset card, Kaggle metadata: index.KindOfDocument), at most
+// index.MaxDocuments of them and index.MaxDocumentsBytes in all, and
+// stores them before the dataset's scan finishes (docs.go): lineage audits
+// them from the index, after the download may have been moved or deleted.
+// A documentation file unchanged since the last scan is read again only if
+// the index lacks its text (an index from before documents were kept).
 package scan

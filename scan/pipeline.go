@@ -29,6 +29,9 @@ type result struct {
 	file      index.File
 	images    []index.Image
 	unchanged bool
+	// doc is the head of a documentation file (index.KindOfDocument),
+	// nil for other files and unchanged ones.
+	doc []byte
 }
 
 // counters are read by the progress ticker while the writer updates them.
@@ -164,8 +167,15 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 				if err != nil {
 					return err
 				}
+				if same && index.KindOfDocument(e.Path) != index.NotDocument {
+					// Read it again if the index lacks its text (an
+					// index from before documents were kept).
+					if same, err = sc.HasDocument(e.Path); err != nil {
+						return err
+					}
+				}
 				if same {
-					return send(gctx, results, result{file: index.File{Path: e.Path}, unchanged: true})
+					return send(gctx, results, result{file: index.File{Path: e.Path, Size: e.Size}, unchanged: true})
 				}
 			}
 			return send(gctx, jobs, job{entry: e})
@@ -210,6 +220,8 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 
 	// The single writer. It checks the free space before every file,
 	// unchanged ones too (their records are rewritten): see MinFreeSpace.
+	// It gathers the documentation files, stored before Finish.
+	var docs docSet
 	g.Go(func() error {
 		for {
 			select {
@@ -221,6 +233,9 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 				}
 				if err := checkSpace(store.Dir(), store.Dir()); err != nil {
 					return err
+				}
+				if r.doc != nil || r.unchanged {
+					docs.add(index.Document{Path: r.file.Path, Size: r.file.Size, Data: r.doc}, r.unchanged)
 				}
 				t := opts.Stages.start()
 				err := record(sc, sum, r, cnt)
@@ -242,6 +257,10 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 		return sum, err
 	}
 	t := opts.Stages.start()
+	if err := docs.store(sc); err != nil {
+		_ = sc.Close()
+		return sum, fmt.Errorf("scan: dataset %s: %w", d.Name, err)
+	}
 	res, err := sc.Finish()
 	t.lap(StageWrite)
 	if err != nil {
@@ -369,6 +388,7 @@ func (w *Worker) process(ctx context.Context, j job, hold *budgetHold) (result, 
 		return r, nil
 	case kind == ingest.KindDocument, kind == ingest.KindData:
 		r.file.Format = name
+		r.doc = docHead(e.Path, data)
 		return r, nil
 	case kind == ingest.KindEmpty && isPlaceholder(e.Path):
 		return r, nil

@@ -116,8 +116,9 @@ type DatasetSummary struct {
 	FailedTotal    int64          `json:"failed_total"`
 	FailureReasons map[string]int `json:"failure_reasons"` // failures grouped by reason class
 	// Documents are the dataset's documentation files (README, LICENSE,
-	// metadata JSON) the scan saw, listed for the user; the licence audit
-	// of lineage reads them from the dataset's source, not from here.
+	// metadata JSON) the scan saw, listed for the user. The scan also
+	// keeps the text of those lineage audits in the index
+	// (index.Writer.SetDocuments), so the audit needs no source.
 	Documents []string `json:"documents"`
 	Seconds   float64  `json:"seconds"`
 }
