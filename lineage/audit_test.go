@@ -57,7 +57,7 @@ func TestDocumentsOutliveSource(t *testing.T) {
 		t.Errorf("edges %+v: want one, licence unchanged", rep.Edges)
 	}
 	for _, f := range rep.Findings {
-		if strings.Contains(f, "unavailable") || strings.Contains(f, "licence changed") || strings.HasPrefix(f, "licence conflict") {
+		if strings.Contains(f, "unavailable") || strings.Contains(f, "license changed") || strings.HasPrefix(f, "license conflict") {
 			t.Errorf("finding %q after the sources were deleted", f)
 		}
 	}

@@ -54,7 +54,7 @@ func termsOf(id string) terms {
 func noLicense(id string) bool { return id == "" || id == licenseUnknown }
 
 // conflicts lists the licence conflicts along the derivations, each a
-// finding starting "licence conflict:": a copy of a NonCommercial or
+// finding starting "license conflict:": a copy of a NonCommercial or
 // NoDerivatives (or all-rights-reserved) original offered under a
 // licence that allows what the original forbids; ShareAlike dropped;
 // the original neither named nor cited in the copy's documentation when
@@ -72,7 +72,7 @@ func conflicts(rep *Report) []string {
 		if o == nil || c == nil || o.LicenseFinding.Source == "unavailable" || c.LicenseFinding.Source == "unavailable" {
 			continue
 		}
-		head := fmt.Sprintf("licence conflict: %s -> %s: ", e.Original, e.Copy)
+		head := fmt.Sprintf("license conflict: %s -> %s: ", e.Original, e.Copy)
 		tail := fmt.Sprintf(" (original: %s; copy: %s)", licenseWhere(o), licenseWhere(c))
 		if !e.Decided {
 			tail += " (direction undetermined)"
@@ -80,7 +80,7 @@ func conflicts(rep *Report) []string {
 		ot, ct := termsOf(o.License), termsOf(c.License)
 		switch {
 		case noLicense(o.License) && !noLicense(c.License):
-			out = append(out, head+fmt.Sprintf("the copy claims %s where the original states no licence", c.License)+tail)
+			out = append(out, head+fmt.Sprintf("the copy claims %s where the original states no license", c.License)+tail)
 		case ot.reserved && ct.known && !ct.reserved:
 			out = append(out, head+fmt.Sprintf("the original reserves all rights; the copy is offered under %s", c.License)+tail)
 		case ot.known && ct.known:

@@ -42,9 +42,9 @@ func TestConflicts(t *testing.T) {
 		{"attribution by URL", orig("CC-BY-4.0"), ds("copy", "CC-BY-4.0", "Re-upload of https://example.org/chest-ct"), true, nil},
 		{"public domain needs no credit", orig("CC0-1.0"), ds("copy", "MIT", ""), true, nil},
 		{"claims where none", orig(""), ds("copy", "CC-BY-4.0", credit), true,
-			[]string{"the copy claims CC-BY-4.0 where the original states no licence"}},
+			[]string{"the copy claims CC-BY-4.0 where the original states no license"}},
 		{"claims where unknown", orig(licenseUnknown), ds("copy", "MIT", credit), false,
-			[]string{"the copy claims MIT where the original states no licence"}},
+			[]string{"the copy claims MIT where the original states no license"}},
 		{"all rights reserved", orig(licenseReserved), ds("copy", "CC-BY-4.0", credit), true,
 			[]string{"the original reserves all rights; the copy is offered under CC-BY-4.0"}},
 		{"unavailable original is not judged", Dataset{Name: "chest-ct-archive", LicenseFinding: LicenseFinding{Source: "unavailable"}},
@@ -56,7 +56,7 @@ func TestConflicts(t *testing.T) {
 				Edges: []Edge{{Original: tt.orig.Name, Copy: tt.copy.Name, Decided: tt.decided}}}
 			var got []string
 			for _, f := range conflicts(rep) {
-				rest, ok := strings.CutPrefix(f, "licence conflict: chest-ct-archive -> copy: ")
+				rest, ok := strings.CutPrefix(f, "license conflict: chest-ct-archive -> copy: ")
 				if !ok {
 					t.Fatalf("finding %q lacks the prefix", f)
 				}
@@ -76,9 +76,9 @@ func TestConflicts(t *testing.T) {
 // of their own, not licences.
 func TestVagueLicenceFindings(t *testing.T) {
 	tests := []struct{ license, raw, want string }{
-		{licenseUnknown, "unknown", `set: licence stated as "unknown", which names no terms`},
-		{licenseOther, "Other (specified in description)", `set: licence stated as "Other (specified in description)", which names no terms`},
-		{"", "", "set: no licence found"},
+		{licenseUnknown, "unknown", `set: license stated as "unknown", which names no terms`},
+		{licenseOther, "Other (specified in description)", `set: license stated as "Other (specified in description)", which names no terms`},
+		{"", "", "set: no license found"},
 	}
 	for _, tt := range tests {
 		rep := &Report{Datasets: []Dataset{{Name: "set", LicenseFinding: LicenseFinding{License: tt.license, Raw: tt.raw, StatedSource: "x"}}}}

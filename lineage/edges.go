@@ -514,9 +514,9 @@ func findings(rep *Report) {
 			rep.Findings = append(rep.Findings, fmt.Sprintf("%s: documentation unavailable (not in the index: scan the dataset again to keep it)", d.Name))
 			continue
 		case d.License == "":
-			rep.Findings = append(rep.Findings, fmt.Sprintf("%s: no licence found", d.Name))
+			rep.Findings = append(rep.Findings, fmt.Sprintf("%s: no license found", d.Name))
 		case d.License == licenseUnknown || d.License == licenseOther:
-			rep.Findings = append(rep.Findings, fmt.Sprintf("%s: licence stated as %q, which names no terms", d.Name, d.Raw))
+			rep.Findings = append(rep.Findings, fmt.Sprintf("%s: license stated as %q, which names no terms", d.Name, d.Raw))
 		}
 		if d.StatedSource == "" && d.LicenseFinding.Source != "unavailable" {
 			rep.Findings = append(rep.Findings, fmt.Sprintf("%s: no stated source", d.Name))
@@ -526,9 +526,9 @@ func findings(rep *Report) {
 		switch {
 		case !e.LicenseChanged:
 		case e.OriginalLicense != "" && e.CopyLicense == "":
-			rep.Findings = append(rep.Findings, fmt.Sprintf("%s -> %s: the copy states no licence (original: %s)", e.Original, e.Copy, e.OriginalLicense))
+			rep.Findings = append(rep.Findings, fmt.Sprintf("%s -> %s: the copy states no license (original: %s)", e.Original, e.Copy, e.OriginalLicense))
 		case e.LicenseChanged:
-			rep.Findings = append(rep.Findings, fmt.Sprintf("%s -> %s: licence changed from %s to %s", e.Original, e.Copy, e.OriginalLicense, e.CopyLicense))
+			rep.Findings = append(rep.Findings, fmt.Sprintf("%s -> %s: license changed from %s to %s", e.Original, e.Copy, e.OriginalLicense, e.CopyLicense))
 		}
 	}
 	rep.Findings = append(rep.Findings, conflicts(rep)...)

@@ -84,7 +84,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		if where != "" {
 			where = " (" + where + ")"
 		}
-		p("  %s: %d images, licence %s%s", d.Name, d.Images, lic, where)
+		p("  %s: %d images, license %s%s", d.Name, d.Images, lic, where)
 		if len(d.Splits) > 0 {
 			var parts []string
 			for _, s := range slices.Sorted(maps.Keys(d.Splits)) {
@@ -163,11 +163,11 @@ func (r *Report) writeEdge(p func(string, ...any), e Edge) {
 	}
 	switch {
 	case e.LicenseChanged && e.CopyLicense == "":
-		p("    licence: MISSING in the copy (original %s)\n", e.OriginalLicense)
+		p("    license: MISSING in the copy (original %s)\n", e.OriginalLicense)
 	case e.LicenseChanged:
-		p("    licence: CHANGED %s -> %s\n", e.OriginalLicense, e.CopyLicense)
+		p("    license: CHANGED %s -> %s\n", e.OriginalLicense, e.CopyLicense)
 	default:
-		p("    licence: %s -> %s\n", orNone(e.OriginalLicense), orNone(e.CopyLicense))
+		p("    license: %s -> %s\n", orNone(e.OriginalLicense), orNone(e.CopyLicense))
 	}
 }
 

@@ -150,7 +150,7 @@ func TestJSONInterface(t *testing.T) {
 	}
 	conflicts := 0
 	for _, f := range docs.Findings {
-		if strings.HasPrefix(f, "licence conflict: original -> upload: attribution missing") {
+		if strings.HasPrefix(f, "license conflict: original -> upload: attribution missing") {
 			conflicts++
 		}
 	}

@@ -51,7 +51,7 @@ var commands = map[string]command{
 	"forget":   {"remove datasets from the index", runForget},
 	"query":    {"find an image's copies in the index", runQuery},
 	"clusters": {"list groups of images that are copies of one another", runClusters},
-	"lineage":  {"which dataset derives from which, how, leaks and licences", runLineage},
+	"lineage":  {"which dataset derives from which, how, leaks and licenses", runLineage},
 	"report":   {"write the lineage, leaks and copies as one HTML file", runReport},
 }
 
