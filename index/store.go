@@ -193,7 +193,39 @@ func OpenContext(ctx context.Context, dir string, opts Options) (*Store, error) 
 		_ = lock.release()
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	}
+	if !opts.ReadOnly {
+		shareFiles(dir, log)
+	}
 	return s, nil
+}
+
+// shareFiles gives the index's files the read permissions of the index
+// folder (which MkdirAll made under the user's umask): Badger creates its
+// MANIFEST and KEYREGISTRY readable by their owner only, which stops
+// another user from reading a shared index even where the umask and the
+// folder allow it. Writes stay the owner's. Failures are logged, not
+// fatal: the index works for its owner either way.
+func shareFiles(dir string, log *slog.Logger) {
+	di, err := os.Stat(dir)
+	if err != nil {
+		return
+	}
+	read := di.Mode().Perm() & 0o044
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		if m := info.Mode().Perm(); m|read != m {
+			if err := os.Chmod(filepath.Join(dir, e.Name()), m|read); err != nil {
+				log.Debug("index: could not share file", "file", e.Name(), "err", err)
+			}
+		}
+	}
 }
 
 // openBadger opens Badger, retrying a writable open that fails on a file
@@ -351,7 +383,12 @@ func (s *Store) Close() error {
 	s.closed = true
 	s.search = nil
 	s.mu.Unlock()
-	errs = append(errs, s.db.Close(), s.lock.release())
+	errs = append(errs, s.db.Close())
+	if !s.opts.ReadOnly {
+		// Badger may have written a new MANIFEST (and tables) since Open.
+		shareFiles(s.dir, s.log)
+	}
+	errs = append(errs, s.lock.release())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close index %s: %w", s.dir, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -579,4 +580,33 @@ func TestPutTooLarge(t *testing.T) {
 		t.Errorf("got %+v", res)
 	}
 	mustCheck(t, s)
+}
+
+// TestFilesShared checks that an index folder readable by others (the
+// umask allowed it) holds files they can read: a shared index works.
+func TestFilesShared(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "idx")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	st := openStoreAt(t, dir, Options{})
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().IsRegular() && info.Mode().Perm()&0o044 != 0o044 {
+			t.Errorf("%s has mode %v: not readable by group and others", e.Name(), info.Mode().Perm())
+		}
+	}
 }
