@@ -37,14 +37,34 @@ type Hasher struct {
 
 	pdqs *pdqState // allocated on first use: 2 MB of float32 buffers
 
+	// mappedPDQ takes full-size images through the mapped PDQ filter too
+	// (NewScanHasher).
+	mappedPDQ bool
+
 	// reduced is what ComputeReduced was told while it runs: the image is
 	// a decode at 1/scale of a width x height original. Zero otherwise.
 	reduced struct{ scale, width, height int }
 }
 
-// NewHasher returns a Hasher ready for use.
+// NewHasher returns a Hasher ready for use. Its PDQ of a full-size image
+// is the reference implementation's, bit for bit.
 func NewHasher() *Hasher {
 	return &Hasher{cos: newDCT8()}
+}
+
+// NewScanHasher returns a Hasher for a scan: Compute takes full-size
+// images through the mapped PDQ filter that reduced decodes use
+// (pdqreduced.go) instead of the reference's four box-filter passes. It is
+// 6x faster at 224x224 (49 µs against 299 µs) and 4x at 1024x1024
+// (0.32 ms against 1.25 ms), and its hashes are the reference's on every
+// corpus image with a usable PDQ quality (TestPDQMappedCorpus), within 2
+// bits on the reference's test images (TestPDQMappedFullSize). A scan
+// also compares full-size images with reduced decodes, which this path
+// already hashes; `copycat hash` keeps NewHasher's exact PDQ.
+func NewScanHasher() *Hasher {
+	h := NewHasher()
+	h.mappedPDQ = true
+	return h
 }
 
 // Compute returns the complete fingerprint of img: all hashes, the

@@ -92,7 +92,16 @@ func (a *pdqAxis) set(full, length, scale, reduced int, direct bool) {
 func (h *Hasher) pdqReduced(img image.Image, scale, width, height int) (hash [32]byte, quality int) {
 	b := img.Bounds()
 	rw, rh := b.Dx(), b.Dy()
-	if scale <= 1 || rw <= 0 || rh <= 0 || width < rw || height < rh || !wellFormed(img) {
+	if rw <= 0 || rh <= 0 || !wellFormed(img) {
+		return h.pdq(img)
+	}
+	if scale <= 1 {
+		if h.mappedPDQ {
+			return h.pdqMapped(img, 1, rw, rh)
+		}
+		return h.pdq(img)
+	}
+	if width < rw || height < rh {
 		return h.pdq(img)
 	}
 	return h.pdqMapped(img, scale, width, height)

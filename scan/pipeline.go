@@ -346,7 +346,7 @@ func NewWorker(opts ingest.Options) *Worker {
 	if opts.MinSide == 0 {
 		opts.MinSide = hash.MinSide
 	}
-	return &Worker{dec: ingest.NewDecoder(opts), h: hash.NewHasher()}
+	return &Worker{dec: ingest.NewDecoder(opts), h: hash.NewScanHasher()}
 }
 
 // Close releases the worker's decoders.
