@@ -56,6 +56,8 @@ func decode(data []byte, opts Options, emit func(Frame) error) (meta Meta, err e
 		return decodePNG(data, opts, emit)
 	case FormatJPEG:
 		return decodeJPEG(data, opts, emit)
+	case FormatNIfTI:
+		return decodeNIfTI(data, opts, emit)
 	default:
 		return decodeDICOM(data, opts, func(f Frame) error {
 			f.Image = normalize(f.Image)
@@ -77,5 +79,5 @@ func notImage(kind Kind, name string) error {
 	case KindDocument, KindData:
 		return unsupportedf("not an image (%s)", name)
 	}
-	return corruptf("", "unrecognised binary content (not DICOM, PNG or JPEG)")
+	return corruptf("", "unrecognised binary content (not DICOM, NIfTI, PNG or JPEG)")
 }

@@ -542,8 +542,19 @@ func (w *walker) gzipMember(e *Entry, depth int) (bool, error) {
 		e.Err = &CorruptError{Err: fmt.Errorf("gzip: %w", err)}
 		return true, w.emit(e)
 	}
-	data, err := readLimited(gz, e.Size, w.opts.maxFileSize())
+	// A gzip stream does not say how large it inflates: bound it by the
+	// ratio limit as well as the size limit, as zip members are (a .nii.gz
+	// of a blank mask is the largest ratio real data reaches, some 100:1).
+	limit := w.opts.maxFileSize()
+	byRatio := e.Size > 0 && max(1<<20, w.opts.maxRatio()*e.Size) < limit
+	if byRatio {
+		limit = max(1<<20, w.opts.maxRatio()*e.Size)
+	}
+	data, err := readLimited(gz, e.Size, limit)
 	if err != nil {
+		if byRatio && errors.Is(err, ErrTooLarge) {
+			err = ratioError(limit+1, e.Size, w.opts.maxRatio())
+		}
 		e.Err = err
 		return true, w.emit(e)
 	}

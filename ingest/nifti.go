@@ -1,0 +1,129 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"image"
+	"io"
+
+	"github.com/copycat-dev/copycat/ingest/internal/nifti"
+)
+
+// NIfTIWindow is a way of mapping a NIfTI slice's values to 8 bits, one of
+// those that slice-dump scripts (nibabel + numpy + PIL) use.
+type NIfTIWindow = nifti.Window
+
+// The NIfTI windows; see ingest/internal/nifti for their exact definition.
+const (
+	NIfTICal            = nifti.WindowCal          // cal_min..cal_max, when the header sets them
+	NIfTISliceMinMax    = nifti.WindowSliceMinMax  // each slice's min to max
+	NIfTIVolumeMinMax   = nifti.WindowVolumeMinMax // the volume's min to max
+	NIfTIPercentile05   = nifti.WindowPercentile05 // the volume's 0.5th to 99.5th percentile
+	NIfTIPercentile1    = nifti.WindowPercentile1  // the volume's 1st to 99th percentile
+	maxNIfTIRenderSlots = 2                        // Frame.Image and Frame.MinMax
+)
+
+// DefaultNIfTIWindows are the renderings of a NIfTI slice that a scan
+// fingerprints when Options say nothing: the first is Frame.Image, the
+// second Frame.MinMax. TestNIfTIWindowStudy (package scan) measured which
+// windows find slice dumps the others miss.
+var DefaultNIfTIWindows = []NIfTIWindow{NIfTIVolumeMinMax, NIfTIPercentile05}
+
+// niftiHead returns the first bytes of a NIfTI file's header, inflating
+// them when the file is gzip'd; nil when that fails.
+func niftiHead(data []byte) []byte {
+	if !nifti.IsGzip(data) {
+		return data[:min(len(data), nifti.SizeNIfTI2)]
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil
+	}
+	head := make([]byte, nifti.SizeNIfTI2)
+	n, _ := io.ReadFull(zr, head)
+	return head[:n]
+}
+
+// sniffNIfTI reports whether head starts a single-file NIfTI volume, plain
+// or gzip'd (its decompressed head then says so), or the header of a
+// .hdr/.img pair.
+func sniffNIfTI(head []byte) (single, pair bool) {
+	return nifti.Sniff(niftiHead(head))
+}
+
+// decodeNIfTI decodes a NIfTI volume with package ingest/internal/nifti:
+// one Frame per slice along the third voxel axis, rendered under
+// opts.NIfTIWindows (the first in Image, the second in MinMax), and Meta
+// describing the volume. Errors are mapped onto ingest's types.
+func decodeNIfTI(data []byte, opts Options, emit func(Frame) error) (Meta, error) {
+	windows := opts.NIfTIWindows
+	if len(windows) == 0 {
+		windows = DefaultNIfTIWindows
+	}
+	windows = windows[:min(len(windows), maxNIfTIRenderSlots)]
+	meta := Meta{Format: FormatNIfTI}
+	h, err := nifti.Decode(data, nifti.Options{PixelBudget: opts.pixelBudget(), Windows: windows}, func(f nifti.Frame) error {
+		fr := Frame{Index: f.Index, T: f.T}
+		if len(f.Images) > 0 {
+			fr.Image = f.Images[0]
+		}
+		if len(f.Images) > 1 {
+			fr.MinMax, _ = f.Images[1].(*image.Gray)
+		}
+		if fr.Image == nil {
+			// No cal_min/cal_max for a first window that needs them: the
+			// second rendering stands in.
+			fr.Image, fr.MinMax = fr.MinMax, nil
+		}
+		if fr.Image == nil {
+			return nil
+		}
+		fr.Image = normalize(fr.Image)
+		return emit(fr)
+	})
+	if h != nil {
+		meta.Width, meta.Height = int(h.Width()), int(h.Height())
+		meta.Frames = int(h.Slices() * h.Volumes())
+		meta.Bits = 8 * h.VoxelBytes() / h.Samples()
+		meta.Photometric = "MONOCHROME2"
+		if h.Samples() > 1 {
+			meta.Photometric = "RGB"
+		}
+		meta.Volume = &Volume{
+			Dims:      [4]int{int(h.Dim[1]), int(h.Dim[2]), int(h.Dim[3]), int(h.Volumes())},
+			PixelSize: [3]float64{h.Pixdim[1], h.Pixdim[2], h.Pixdim[3]},
+			Datatype:  h.TypeName(),
+			QformCode: h.QformCode,
+			SformCode: h.SformCode,
+			Windows:   windows,
+		}
+	}
+	return meta, fromNIfTIError(err)
+}
+
+// fromNIfTIError maps the nifti package's error types onto ingest's,
+// looking at err itself: anything else (emit's error) passes unchanged.
+func fromNIfTIError(err error) error {
+	switch e := err.(type) {
+	case *nifti.CorruptError:
+		return &CorruptError{Format: FormatNIfTI, Err: e.Err}
+	case *nifti.UnsupportedError:
+		return &UnsupportedError{Reason: e.Reason}
+	case *nifti.TooLargeError:
+		return &TooLargeError{What: e.What, Limit: e.Limit}
+	}
+	return err
+}
+
+// niftiCost is the memory a NIfTI decode holds beyond data: the inflated
+// volume of a .nii.gz (a .nii is read in place), from the header alone.
+func niftiCost(data []byte) int64 {
+	if !nifti.IsGzip(data) {
+		return 0
+	}
+	h, err := nifti.ParseHeader(niftiHead(data))
+	if err != nil || h.Check(DefaultPixelBudget, -1) != nil {
+		return 0
+	}
+	return h.End()
+}
