@@ -127,3 +127,45 @@ func niftiCost(data []byte) int64 {
 	}
 	return h.End()
 }
+
+// NIfTIVolume is the voxel values of the first 3-D volume of a NIfTI file,
+// for the generators and studies that make slice dumps from volumes as
+// scripts do.
+type NIfTIVolume struct {
+	Dims      [3]int     // voxels along x, y and z
+	PixelSize [3]float64 // pixdim[1..3], usually mm
+	// Values holds the voxel (x, y, z) at x + Dims[0]*(y + Dims[1]*z),
+	// after the scl_slope/scl_inter scaling; NaN where the file has NaN.
+	Values []float32
+}
+
+// ReadNIfTI reads the first 3-D volume of a .nii or .nii.gz held in data,
+// within opts' pixel budget. A volume of RGB voxels is unsupported. Errors
+// are those of Decode.
+func ReadNIfTI(data []byte, opts Options) (*NIfTIVolume, error) {
+	if single, _ := sniffNIfTI(data[:min(len(data), SniffLen)]); !single {
+		return nil, corruptf(FormatNIfTI, "not a single-file NIfTI-1 or NIfTI-2 volume")
+	}
+	h, vox, err := nifti.Load(data, nifti.Options{PixelBudget: opts.pixelBudget()})
+	if err != nil {
+		return nil, fromNIfTIError(err)
+	}
+	if h.Samples() > 1 {
+		return nil, unsupportedf("NIfTI %s voxels are not scalar values", h.TypeName())
+	}
+	v := &NIfTIVolume{
+		Dims:      [3]int{int(h.Dim[1]), int(h.Dim[2]), int(h.Dim[3])},
+		PixelSize: [3]float64{h.Pixdim[1], h.Pixdim[2], h.Pixdim[3]},
+	}
+	slice := v.Dims[0] * v.Dims[1]
+	v.Values = make([]float32, slice*v.Dims[2])
+	buf := make([]float64, slice)
+	sliceBytes := slice * h.VoxelBytes()
+	for k := range v.Dims[2] {
+		h.Values(buf, vox[k*sliceBytes:(k+1)*sliceBytes])
+		for i, x := range buf {
+			v.Values[k*slice+i] = float32(x)
+		}
+	}
+	return v, nil
+}

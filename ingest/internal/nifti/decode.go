@@ -318,11 +318,13 @@ func (d *decoder) rankValue(rank int64, lo, width float64, integral bool) float6
 	return lo + float64(len(d.hist))*width
 }
 
-// load converts one slice's voxels to values in d.buf, scaled by
-// scl_slope/scl_inter; NaN stays NaN.
-func (d *decoder) load(src []byte) {
-	dst := d.buf
-	h := d.h
+// load converts one slice's voxels to values in d.buf.
+func (d *decoder) load(src []byte) { d.h.Values(d.buf, src) }
+
+// Values converts the voxels in src, as Load returns them, to values in
+// dst (len(dst) voxels of a scalar data type), scaled by
+// scl_slope/scl_inter; NaN stays NaN. RGB voxels are not converted.
+func (h *Header) Values(dst []float64, src []byte) {
 	le := h.ByteOrder == binary.LittleEndian
 	bo := h.ByteOrder
 	switch h.Datatype {
