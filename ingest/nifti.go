@@ -73,10 +73,10 @@ func decodeNIfTI(data []byte, opts Options, emit func(Frame) error) (Meta, error
 		if fr.Image == nil {
 			// No cal_min/cal_max for a first window that needs them: the
 			// second rendering stands in.
+			if fr.MinMax == nil {
+				return nil
+			}
 			fr.Image, fr.MinMax = fr.MinMax, nil
-		}
-		if fr.Image == nil {
-			return nil
 		}
 		fr.Image = normalize(fr.Image)
 		return emit(fr)
