@@ -2,6 +2,8 @@ package reupload
 
 import (
 	"bytes"
+	"compress/gzip"
+	"encoding/binary"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -157,22 +159,77 @@ func makeDumps(tb testing.TB, w *scan.Worker, p string, step int) []*dump {
 	return out
 }
 
-func studyVolumes(tb testing.TB) []string {
+// studyVolumes returns the study's volumes: those of mricron-data, and
+// ch2 with a hot spot added (a 3x3x3 blob at 40 times the brain's
+// maximum, as a metal clip or a spike artefact makes in a raw scan, which
+// templates are not), saved as int16 in dir. With it, a min-max window
+// over the volume leaves the brain nearly black while percentile windows
+// do not.
+func studyVolumes(tb testing.TB, dir string) []string {
 	tb.Helper()
-	dir := os.Getenv(EnvVolumes)
-	if dir == "" {
-		dir = DefaultVolumesDir
+	src := os.Getenv(EnvVolumes)
+	if src == "" {
+		src = DefaultVolumesDir
 	}
 	var out []string
 	for _, n := range niftiStudyVolumes {
-		if p := filepath.Join(dir, n); fileExists(p) {
+		if p := filepath.Join(src, n); fileExists(p) {
 			out = append(out, p)
 		}
 	}
 	if len(out) == 0 {
-		tb.Skipf("no NIfTI volumes in %s (install Debian's mricron-data with `make deps`, or set %s)", dir, EnvVolumes)
+		tb.Skipf("no NIfTI volumes in %s (install Debian's mricron-data with `make deps`, or set %s)", src, EnvVolumes)
 	}
-	return out
+	v, err := ReadNIfTIFile(out[0])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	hot := slices.Max(v.Data) * 40
+	for z := range 3 {
+		for y := range 3 {
+			for x := range 3 {
+				v.Data[(v.NX/2+x)+v.NX*((v.NY/3+y)+v.NY*(v.NZ/2+z))] = hot
+			}
+		}
+	}
+	p := filepath.Join(dir, "ch2-hotspot-int16.nii.gz")
+	writeNIfTIInt16(tb, p, v)
+	return append(out, p)
+}
+
+// writeNIfTIInt16 writes v as a gzip'd NIfTI-1 volume of int16 voxels.
+func writeNIfTIInt16(tb testing.TB, p string, v *Volume) {
+	tb.Helper()
+	var hdr [352]byte
+	le := binary.LittleEndian
+	le.PutUint32(hdr[0:], 348)
+	for i, d := range [8]int16{3, int16(v.NX), int16(v.NY), int16(v.NZ), 1, 1, 1, 1} {
+		le.PutUint16(hdr[40+2*i:], uint16(d))
+	}
+	le.PutUint16(hdr[70:], 4)  // DT_INT16
+	le.PutUint16(hdr[72:], 16) // bitpix
+	for i, s := range [4]float64{1, v.Spacing[0], v.Spacing[1], v.Spacing[2]} {
+		le.PutUint32(hdr[76+4*i:], math.Float32bits(float32(s)))
+	}
+	le.PutUint32(hdr[108:], math.Float32bits(352))
+	le.PutUint32(hdr[112:], math.Float32bits(1))
+	copy(hdr[344:], "n+1\x00")
+	body := make([]byte, 2*len(v.Data))
+	for i, x := range v.Data {
+		le.PutUint16(body[2*i:], uint16(int16(math.Round(float64(x)))))
+	}
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	_, err := zw.Write(append(hdr[:], body...))
+	if err == nil {
+		err = zw.Close()
+	}
+	if err == nil {
+		err = os.WriteFile(p, b.Bytes(), 0o644)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // TestNIfTIWindowStudy measures which renderings of a volume's slices find
@@ -185,7 +242,7 @@ func TestNIfTIWindowStudy(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("measurement study: runs without -race and -short")
 	}
-	vols := studyVolumes(t)
+	vols := studyVolumes(t, t.TempDir())
 	dw := scan.NewWorker(ingest.Options{})
 	defer dw.Close()
 	renderings := []ingest.NIfTIWindow{ingest.NIfTICal, ingest.NIfTISliceMinMax, ingest.NIfTIVolumeMinMax, ingest.NIfTIPercentile05, ingest.NIfTIPercentile1}
@@ -292,7 +349,7 @@ func TestNIfTISliceDumps(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("measurement study: runs without -race and -short")
 	}
-	vols := studyVolumes(t)
+	vols := studyVolumes(t, t.TempDir())
 	volDir := t.TempDir()
 	for _, p := range vols {
 		data, err := os.ReadFile(p)
