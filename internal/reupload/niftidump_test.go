@@ -380,7 +380,7 @@ func TestNIfTISliceDumps(t *testing.T) {
 	}
 	verified, own, answered, topOwn := 0, 0, 0, 0
 	byFormat := map[string]*[4]int{} // verified, own, answered, best is own
-	offsets := map[string]int{} // the wrong verified matches, by how far from the own slice
+	offsets := map[string]int{}      // the wrong verified matches, by how far from the own slice
 	fc := func(f string) *[4]int {
 		if byFormat[f] == nil {
 			byFormat[f] = &[4]int{}
