@@ -126,6 +126,9 @@ func fidelity(x, y *image) map[string]int {
 	if (x.format == "dicom") != (y.format == "dicom") {
 		out["DICOM rather than a raster rendering"] = map[bool]int{true: 1, false: -1}[x.format == "dicom"]
 	}
+	if (x.format == "nifti") != (y.format == "nifti") {
+		out["NIfTI volume rather than a slice rendering"] = map[bool]int{true: 1, false: -1}[x.format == "nifti"]
+	}
 	return out
 }
 
@@ -337,6 +340,7 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 		}
 	}
 	var sum int
+	firstSlice, lastSlice := -1, -1 // of the NIfTI slices rendered
 	for _, c := range cs {
 		o, p := &a.images[c.a], &a.images[c.b]
 		if !origFirst {
@@ -383,6 +387,13 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 		if o.format == "dicom" && p.format != "dicom" {
 			note("rendered-from-dicom", "to "+p.format)
 		}
+		if o.format == "nifti" && p.format != "nifti" {
+			note("rendered-from-nifti", "to "+p.format)
+			if firstSlice < 0 || o.frame < firstSlice {
+				firstSlice = o.frame
+			}
+			lastSlice = max(lastSlice, o.frame)
+		}
 		if t != 0 {
 			note(t.String(), "")
 		}
@@ -391,7 +402,12 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 		}
 	}
 	e.MeanDistance = round3(float64(sum) / float64(max(1, len(cs))))
-	order := []string{"rendered-from-dicom", "re-encoded", "lossy", "bit-depth-reduced", "resized", "cropped",
+	if firstSlice >= 0 {
+		// The frames of a NIfTI file are its slices (of its first volume,
+		// in a 4-D file): the range says which part of the volume was cut.
+		detail["rendered-from-nifti"][fmt.Sprintf("slices %d..%d", firstSlice, lastSlice)] = count["rendered-from-nifti"]
+	}
+	order := []string{"rendered-from-dicom", "rendered-from-nifti", "re-encoded", "lossy", "bit-depth-reduced", "resized", "cropped",
 		"aspect-changed"}
 	for t := match.Transform(1); t < 8; t++ {
 		order = append(order, t.String())

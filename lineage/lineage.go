@@ -122,7 +122,8 @@ type Edge struct {
 	Evidence []string `json:"evidence"`
 	// Transforms names what was done to the copies: resized,
 	// aspect-changed, cropped, re-encoded, lossy, bit-depth-reduced,
-	// rendered-from-dicom, a rotation or mirror (index.Transform names),
+	// rendered-from-dicom, rendered-from-nifti (with the slices used), a
+	// rotation or mirror (index.Transform names),
 	// new-material. Details has a sentence per transform with counts.
 	Transforms []string `json:"transforms"`
 	Details    []string `json:"transform_details"`
