@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	// klauspost's gzip inflates about 1.5 times as fast as the standard
+	// library's (BenchmarkInflateKlauspostNIfTI256): .nii.gz volumes and
+	// tar.gz datasets are read through it.
+	"github.com/klauspost/compress/gzip"
 )
 
 // Walk limits. Each has a default chosen so that one file, decoded, fits

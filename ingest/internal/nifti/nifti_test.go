@@ -388,3 +388,51 @@ func FuzzParseHeader(f *testing.F) {
 		_, _ = Decode(data, Options{PixelBudget: 1 << 16, Windows: Windows}, func(Frame) error { return nil })
 	})
 }
+
+// TestCodedAgreesWithFloat renders volumes of small integer types both
+// through the code histogram and lookup tables, and as the same values
+// stored as float64 (the generic path): every window must give the same
+// pixels.
+func TestCodedAgreesWithFloat(t *testing.T) {
+	dim := [8]int64{3, 9, 7, 5}
+	for _, tt := range []struct {
+		name         string
+		datatype     int
+		bo           binary.ByteOrder
+		slope, inter float64
+		value        func(n int) float64
+	}{
+		{"uint8", TypeUint8, binary.LittleEndian, 0, 0, func(n int) float64 { return float64(n * 37 % 256) }},
+		{"int8 scaled", TypeInt8, binary.LittleEndian, 0.5, 3, func(n int) float64 { return float64(n*37%256 - 128) }},
+		{"int16 negative slope", TypeInt16, binary.LittleEndian, -2, 100, func(n int) float64 { return float64(n*7919%4000 - 1000) }},
+		{"uint16 big-endian", TypeUint16, binary.BigEndian, 0, 0, func(n int) float64 { return float64(n * 7919 % 60000) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := spec{datatype: tt.datatype, bo: tt.bo, dim: dim, slope: tt.slope, inter: tt.inter, value: tt.value, calMin: 10, calMax: 90}
+			_, coded, err := decodeAll(t, build(t, s))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.datatype, s.slope, s.inter = TypeFloat64, 0, 0
+			sl, ic := tt.slope, tt.inter
+			if sl == 0 {
+				sl = 1
+			}
+			s.value = func(n int) float64 { return tt.value(n)*sl + ic }
+			_, float, err := decodeAll(t, build(t, s))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := range coded {
+				for i, w := range Windows {
+					a, b := coded[k].Images[i].(*image.Gray), float[k].Images[i].(*image.Gray)
+					for p := range a.Pix {
+						if d := int(a.Pix[p]) - int(b.Pix[p]); d > 1 || d < -1 {
+							t.Fatalf("slice %d %v pixel %d: coded %d, float %d", k, w, p, a.Pix[p], b.Pix[p])
+						}
+					}
+				}
+			}
+		})
+	}
+}
