@@ -340,7 +340,7 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 		}
 	}
 	var sum int
-	firstSlice, lastSlice := -1, -1 // of the NIfTI slices rendered
+	firstSlice, lastSlice, slices := -1, -1, 0 // of the NIfTI slices rendered
 	for _, c := range cs {
 		o, p := &a.images[c.a], &a.images[c.b]
 		if !origFirst {
@@ -389,10 +389,10 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 		}
 		if o.format == "nifti" && p.format != "nifti" {
 			note("rendered-from-nifti", "to "+p.format)
-			if firstSlice < 0 || o.frame < firstSlice {
-				firstSlice = o.frame
+			if firstSlice < 0 || int(o.slice) < firstSlice {
+				firstSlice = int(o.slice)
 			}
-			lastSlice = max(lastSlice, o.frame)
+			lastSlice, slices = max(lastSlice, int(o.slice)), max(slices, int(o.slices))
 		}
 		if t != 0 {
 			note(t.String(), "")
@@ -403,9 +403,8 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 	}
 	e.MeanDistance = round3(float64(sum) / float64(max(1, len(cs))))
 	if firstSlice >= 0 {
-		// The frames of a NIfTI file are its slices (of its first volume,
-		// in a 4-D file): the range says which part of the volume was cut.
-		detail["rendered-from-nifti"][fmt.Sprintf("slices %d..%d", firstSlice, lastSlice)] = count["rendered-from-nifti"]
+		// The range says which part of the volume was cut.
+		detail["rendered-from-nifti"][fmt.Sprintf("slices %d..%d of %d", firstSlice, lastSlice, slices)] = count["rendered-from-nifti"]
 	}
 	order := []string{"rendered-from-dicom", "rendered-from-nifti", "re-encoded", "lossy", "bit-depth-reduced", "resized", "cropped",
 		"aspect-changed"}

@@ -181,6 +181,9 @@ type image struct {
 	// image (from the index's cluster, match.Result.Transform).
 	transform match.Transform
 	cropped   bool // the cluster's relation to the representative is a crop
+	// slice and slices place a NIfTI slice in its volume (slices is 0
+	// for every other image).
+	slice, slices int32
 }
 
 // member is an image in a group and its relation to the group's first
@@ -246,6 +249,9 @@ func Analyze(ctx context.Context, st *index.Store, opts Options) (*Report, error
 				series: im.SeriesInstanceUID, dihedral: im.Fingerprint.Dihedral,
 				split: splitOf(im.Path), group: -1,
 			})
+			if v := im.Volume; v != nil {
+				a.images[len(a.images)-1].slice, a.images[len(a.images)-1].slices = int32(v.Slice), int32(v.Dims[2])
+			}
 			d.Images++
 			if s := splitOf(im.Path); s != "" {
 				if d.Splits == nil {
