@@ -15,37 +15,23 @@ import (
 	"testing"
 
 	kgzip "github.com/klauspost/compress/gzip"
+
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
-// niftiFixture is a real volume cut small: 46x55x6 voxels of ch2, stored
-// as big-endian int16 with scaling (see its NOTICE).
-var niftiFixture = filepath.Join("internal", "nifti", "testdata", "ch2-small-int16be.nii.gz")
-
+// readNIfTIFixture returns testkit.NIfTIFixture, a real volume cut small.
 func readNIfTIFixture(tb testing.TB) []byte {
 	tb.Helper()
-	data, err := os.ReadFile(niftiFixture)
+	data, err := os.ReadFile(filepath.Join(testkit.ModuleRoot(tb), testkit.NIfTIFixture))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return data
 }
 
-func gunzip(tb testing.TB, data []byte) []byte {
-	tb.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out, err := io.ReadAll(zr)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return out
-}
-
 func TestSniffNIfTI(t *testing.T) {
 	gz := readNIfTIFixture(t)
-	plain := gunzip(t, gz)
+	plain := testkit.Gunzip(t, gz)
 	pair := bytes.Clone(plain)
 	copy(pair[344:], "ni1\x00")
 	tar := tarBytes(t, []member{{name: "a.nii", content: string(plain)}}, true)
@@ -79,7 +65,7 @@ func TestDecodeNIfTIFixture(t *testing.T) {
 	if got, want := vol.Dims, [3]int{46, 55, 6}; got != want {
 		t.Fatalf("dims %v, want %v", got, want)
 	}
-	for _, data := range [][]byte{gz, gunzip(t, gz)} {
+	for _, data := range [][]byte{gz, testkit.Gunzip(t, gz)} {
 		var frames []Frame
 		meta, err := Decode(data, Options{}, func(f Frame) error {
 			frames = append(frames, f)
@@ -129,7 +115,7 @@ func TestDecodeNIfTIFixture(t *testing.T) {
 // TestNIfTIErrors checks that ingest reports the decoder's refusals with
 // its own error types.
 func TestNIfTIErrors(t *testing.T) {
-	plain := gunzip(t, readNIfTIFixture(t))
+	plain := testkit.Gunzip(t, readNIfTIFixture(t))
 	negative := bytes.Clone(plain)
 	negative[42], negative[43] = 0xff, 0xd2 // dim[1] = -46 (big-endian)
 	complex64 := bytes.Clone(plain)
@@ -220,7 +206,7 @@ func TestDecodeRealNIfTI(t *testing.T) {
 func BenchmarkDecodeNIfTI(b *testing.B) {
 	data := readNIfTIFixture(b)
 	b.ReportAllocs()
-	b.SetBytes(int64(len(gunzip(b, data))))
+	b.SetBytes(int64(len(testkit.Gunzip(b, data))))
 	for b.Loop() {
 		if _, err := Decode(data, Options{}, func(Frame) error { return nil }); err != nil {
 			b.Fatal(err)
@@ -283,32 +269,29 @@ func BenchmarkDecodeNIfTI256(b *testing.B) {
 	}
 }
 
+// BenchmarkInflateNIfTI256 reads the volume's gzip stream with the
+// standard library and with klauspost's gzip, which ingest uses.
 func BenchmarkInflateNIfTI256(b *testing.B) {
 	data := volume256(b)
-	b.SetBytes(2*256*256*256 + 352)
-	b.ReportAllocs()
-	for b.Loop() {
-		zr, err := gzip.NewReader(bytes.NewReader(data))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.Copy(io.Discard, zr); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkInflateKlauspostNIfTI256(b *testing.B) {
-	data := volume256(b)
-	b.SetBytes(2*256*256*256 + 352)
-	b.ReportAllocs()
-	for b.Loop() {
-		zr, err := kgzip.NewReader(bytes.NewReader(data))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.Copy(io.Discard, zr); err != nil {
-			b.Fatal(err)
-		}
+	for _, r := range []struct {
+		name string
+		open func(io.Reader) (io.Reader, error)
+	}{
+		{"compress-gzip", func(r io.Reader) (io.Reader, error) { return gzip.NewReader(r) }},
+		{"klauspost-gzip", func(r io.Reader) (io.Reader, error) { return kgzip.NewReader(r) }},
+	} {
+		b.Run(r.name, func(b *testing.B) {
+			b.SetBytes(2*256*256*256 + 352)
+			b.ReportAllocs()
+			for b.Loop() {
+				zr, err := r.open(bytes.NewReader(data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := io.Copy(io.Discard, zr); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	// klauspost's gzip inflates about 1.5 times as fast as the standard
-	// library's (BenchmarkInflateKlauspostNIfTI256): .nii.gz volumes and
+	// library's (ingest.BenchmarkInflateNIfTI256): .nii.gz volumes and
 	// tar.gz datasets are read through it.
 	"github.com/klauspost/compress/gzip"
 )

@@ -1,10 +1,7 @@
 package scan
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/binary"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,18 +16,11 @@ import (
 // volume's geometry, its slice and its volume. The volume is the 13 KB cut
 // of ch2 that ingest's tests use, repeated as a second time point.
 func TestNIfTIRecords(t *testing.T) {
-	gz, err := os.ReadFile(filepath.Join(testkit.ModuleRoot(t), "ingest", "internal", "nifti", "testdata", "ch2-small-int16be.nii.gz"))
+	gz, err := os.ReadFile(filepath.Join(testkit.ModuleRoot(t), testkit.NIfTIFixture))
 	if err != nil {
 		t.Fatal(err)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
-	if err != nil {
-		t.Fatal(err)
-	}
-	nii, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nii := testkit.Gunzip(t, gz)
 	// Big-endian NIfTI-1: dim[0] = 4, dim[4] = 2, the voxels twice.
 	binary.BigEndian.PutUint16(nii[40:], 4)
 	binary.BigEndian.PutUint16(nii[48:], 2)
