@@ -79,5 +79,5 @@ func notImage(kind Kind, name string) error {
 	case KindDocument, KindData:
 		return unsupportedf("not an image (%s)", name)
 	}
-	return corruptf("", "unrecognised binary content (not DICOM, NIfTI, PNG or JPEG)")
+	return corruptf("", "unrecognised binary content (not DICOM, PNG or JPEG)")
 }

@@ -557,7 +557,10 @@ func (w *walker) gzipMember(e *Entry, depth int) (bool, error) {
 	data, err := readLimited(gz, e.Size, limit)
 	if err != nil {
 		if byRatio && errors.Is(err, ErrTooLarge) {
-			err = ratioError(limit+1, e.Size, w.opts.maxRatio())
+			err = &TooLargeError{
+				What:  fmt.Sprintf("gzip stream of %d bytes inflating past %d", e.Size, limit),
+				Limit: fmt.Sprintf("compression ratio limit of %d:1", w.opts.maxRatio()),
+			}
 		}
 		e.Err = err
 		return true, w.emit(e)
