@@ -23,11 +23,13 @@
 // # What is compared
 //
 // A dataset is a folder, a zip file or a tar archive (gzipped or not, with
-// archives nested inside), scanned under a name. Every DICOM, PNG and JPEG
-// file in it is decoded (each frame of a multi-frame DICOM is an image of
-// its own) to the pixels a viewer shows: DICOM frames through their
-// modality and VOI LUTs or window, plus a min-max rendering when the
-// stored window makes another picture than a min-max export would.
+// archives nested inside), scanned under a name. Every DICOM, NIfTI
+// (.nii, .nii.gz), PNG and JPEG file in it is decoded (each frame of a
+// multi-frame DICOM, and each slice of a NIfTI volume, is an image of its
+// own) to the pixels a viewer shows: DICOM frames through their modality
+// and VOI LUTs or window, plus a min-max rendering when the stored window
+// makes another picture than a min-max export would; NIfTI slices between
+// the volume's 0.5th and 99.5th percentiles, as slice-dump scripts do.
 // Each image is fingerprinted (a 64-bit pHash under the eight rotations and
 // mirrors, PDQ, a grey thumbnail) and recorded with its digests and, for
 // DICOM, its instance, series and study UIDs and a salted digest of the

@@ -54,6 +54,20 @@ type Image struct {
 	// maximum exports, and a different one when the stored window clips.
 	// Searches and clusters match either rendering.
 	MinMax *hash.Fingerprint
+	// Volume describes the NIfTI volume a slice was cut from; nil for
+	// every other image.
+	Volume *Volume
+}
+
+// Volume is what an image record keeps of a NIfTI volume, so that lineage
+// can say which slices of how many a dump took.
+type Volume struct {
+	Dims      [4]int     // voxels along x, y, z, and the number of volumes (time points, channels)
+	PixelSize [3]float64 // usually mm
+	Datatype  string     // "int16", "float32", ...
+	QformCode int        // NIfTI's orientation codes: 0 unknown, 1 scanner, 2 aligned, 3 Talairach, 4 MNI
+	SformCode int
+	Slice, T  int // the image's index along z, and its volume
 }
 
 // Record encodings. Every value starts with a version byte so that a later
@@ -65,6 +79,7 @@ const (
 	imageRecordV1   = 1
 	imageRecordV2   = 2 // adds JPEGQuality after Lossy
 	imageRecordV3   = 3 // adds PDQZeros to fingerprints, and the optional min-max fingerprint at the end
+	imageRecordV4   = 4 // adds the optional NIfTI volume at the end
 	fileRecordV2    = 2 // adds each image's optional min-max pHash
 	fileRecordV3    = 3 // adds each image's two canonical pHashes (zeros: an image key without them)
 	datasetRecordV1 = 1
@@ -391,7 +406,7 @@ func encodeImage(im *Image, dsID uint32) []byte {
 		n += 1100
 	}
 	e := encoder{b: make([]byte, 0, n)}
-	e.byte(imageRecordV3)
+	e.byte(imageRecordV4)
 	e.uvarint(uint64(dsID))
 	e.string(im.Path)
 	e.int(im.Frame)
@@ -416,6 +431,20 @@ func encodeImage(im *Image, dsID uint32) []byte {
 	if im.MinMax != nil {
 		e.fingerprint(im.MinMax)
 	}
+	e.bool(im.Volume != nil)
+	if v := im.Volume; v != nil {
+		for _, d := range v.Dims {
+			e.int(d)
+		}
+		for _, p := range v.PixelSize {
+			e.u64(math.Float64bits(p))
+		}
+		e.string(v.Datatype)
+		e.int(v.QformCode)
+		e.int(v.SformCode)
+		e.int(v.Slice)
+		e.int(v.T)
+	}
 	return e.b
 }
 
@@ -439,8 +468,8 @@ func decodeImage(b []byte) (Image, uint32, error) {
 	d := decoder{b: b}
 	var im Image
 	v := d.byte()
-	if d.err == nil && (v < imageRecordV1 || v > imageRecordV3) {
-		d.err = fmt.Errorf("%w: image record version %d (this copycat reads versions %d to %d)", ErrVersion, v, imageRecordV1, imageRecordV3)
+	if d.err == nil && (v < imageRecordV1 || v > imageRecordV4) {
+		d.err = fmt.Errorf("%w: image record version %d (this copycat reads versions %d to %d)", ErrVersion, v, imageRecordV1, imageRecordV4)
 	}
 	ds := d.uvarint()
 	if ds > math.MaxUint32 {
@@ -470,6 +499,21 @@ func decodeImage(b []byte) (Image, uint32, error) {
 	if v >= imageRecordV3 && d.bool() {
 		im.MinMax = new(hash.Fingerprint)
 		d.fingerprint(im.MinMax, v)
+	}
+	if v >= imageRecordV4 && d.bool() {
+		vol := &Volume{}
+		for i := range vol.Dims {
+			vol.Dims[i] = d.int(0, math.MaxInt64)
+		}
+		for i := range vol.PixelSize {
+			vol.PixelSize[i] = math.Float64frombits(d.u64())
+		}
+		vol.Datatype = d.string()
+		vol.QformCode = d.int(math.MinInt32, maxInt32)
+		vol.SformCode = d.int(math.MinInt32, maxInt32)
+		vol.Slice = d.int(0, math.MaxInt64)
+		vol.T = d.int(0, math.MaxInt64)
+		im.Volume = vol
 	}
 	return im, uint32(ds), d.end("image")
 }

@@ -41,6 +41,7 @@ func sampleRecords() (datasetRecord, fileRecord, Image) {
 	mm := fakeImage(43, 1).Fingerprint
 	mm.PDQZeros = 256
 	im.MinMax = &mm
+	im.Volume = &Volume{Dims: [4]int{181, 217, 181, 2}, PixelSize: [3]float64{1, 1, 1.5}, Datatype: "int16", QformCode: 1, SformCode: 4, Slice: 90, T: 1}
 	fr.Images[1] = fileImageOf(&im, 7)
 	return ds, fr, im
 }
@@ -53,7 +54,7 @@ func beforeMinMax(fr fileRecord, im Image) (fileRecord, Image) {
 		fr.Images[i].mm, fr.Images[i].hasMM = 0, false
 		fr.Images[i].canon = [2]uint64{} // older than canonical pHashes too
 	}
-	im.Fingerprint.PDQZeros, im.MinMax = 0, nil
+	im.Fingerprint.PDQZeros, im.MinMax, im.Volume = 0, nil, nil
 	return fr, im
 }
 
@@ -96,18 +97,23 @@ func TestRecordsRoundTripAndGolden(t *testing.T) {
 }
 
 // TestDecodeOldImages reads image records of earlier versions: v1 (before
-// JPEGQuality) and v2 (before PDQZeros and the min-max fingerprint).
+// JPEGQuality), v2 (before PDQZeros and the min-max fingerprint) and v3
+// (before the NIfTI volume).
 func TestDecodeOldImages(t *testing.T) {
 	for _, tc := range []struct {
 		file        string
 		jpegQuality bool
-	}{{"image_v1.bin", false}, {"image_v2.bin", true}} {
+	}{{"image_v1.bin", false}, {"image_v2.bin", true}, {"image_v3.bin", true}} {
 		b, err := os.ReadFile(filepath.Join("testdata", "records", tc.file))
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, fr, want := sampleRecords()
-		_, want = beforeMinMax(fr, want)
+		if tc.file == "image_v3.bin" {
+			want.Volume = nil
+		} else {
+			_, want = beforeMinMax(fr, want)
+		}
 		want.ID, want.Dataset = 0, ""
 		if !tc.jpegQuality {
 			want.JPEGQuality = 0

@@ -23,6 +23,8 @@ func (d *Decoder) DecodeCost(data []byte) int64 {
 		return pngCost(data)
 	case FormatJPEG:
 		return jpegCost(data, d.opts)
+	case FormatNIfTI:
+		return niftiCost(data)
 	}
 	return 0
 }

@@ -56,6 +56,8 @@ func decode(data []byte, opts Options, emit func(Frame) error) (meta Meta, err e
 		return decodePNG(data, opts, emit)
 	case FormatJPEG:
 		return decodeJPEG(data, opts, emit)
+	case FormatNIfTI:
+		return decodeNIfTI(data, opts, emit)
 	default:
 		return decodeDICOM(data, opts, func(f Frame) error {
 			f.Image = normalize(f.Image)

@@ -1,15 +1,16 @@
 // Package ingest is the first stage of the copycat pipeline: it walks a
 // dataset (a folder, a zip, a tar or a gzip'd tar, with archives nested one
 // level inside), detects each file's format from its content, and decodes
-// DICOM, PNG and JPEG files into normalised pixels plus metadata. DICOM
-// parsing and its pixel pipeline live in ingest/internal/dicom; this package
-// sniffs, calls it, and turns its results into Frame, Meta and the errors
-// below.
+// DICOM, NIfTI, PNG and JPEG files into normalised pixels plus metadata.
+// DICOM parsing and its pixel pipeline live in ingest/internal/dicom, NIfTI
+// volumes in ingest/internal/nifti; this package sniffs, calls them, and
+// turns their results into Frame, Meta and the errors below.
 //
 // Everything downstream (hashing, the index, lineage) sees only what this
-// package emits: one Frame per image (one per frame of a multi-frame DICOM),
-// rendered the way a radiologist's viewer would show it, so that a DICOM and
-// the PNG someone exported from it land on the same pixels.
+// package emits: one Frame per image (one per frame of a multi-frame DICOM,
+// one per slice of a NIfTI volume), rendered the way a radiologist's viewer
+// or an export script would show it, so that a DICOM or a volume and the
+// PNG someone exported from it land on the same pixels.
 //
 // Files that cannot be read are never fatal: decoders return a *CorruptError,
 // an *UnsupportedError or a *TooLargeError (matchable with errors.As, and with

@@ -12,6 +12,7 @@ const (
 	FormatDICOM Format = "dicom"
 	FormatPNG   Format = "png"
 	FormatJPEG  Format = "jpeg"
+	FormatNIfTI Format = "nifti" // NIfTI-1 or NIfTI-2 volume, .nii or .nii.gz
 )
 
 // DefaultPixelBudget is the largest image, in pixels (rows x columns x
@@ -34,6 +35,10 @@ type Options struct {
 	// Fingerprints need no more, and full-size decoding is most of a scan's
 	// time. Frame.Scale says what was done; Meta keeps the full size.
 	MinSide int
+	// NIfTIWindows are the renderings of each NIfTI slice: the first is
+	// Frame.Image, the second (if any) Frame.MinMax. Nil means
+	// DefaultNIfTIWindows.
+	NIfTIWindows []NIfTIWindow
 
 	fast *fastJPEG // per-goroutine decoders, set by Decoder
 }
@@ -66,6 +71,24 @@ type Meta struct {
 	StudyInstanceUID  string
 	Modality          string
 	PatientIDDigest   string // hex of a salted SHA-256 of PatientID; never the ID itself; empty when absent
+
+	// Volume describes a NIfTI volume; nil for every other format.
+	Volume *Volume
+}
+
+// Volume is what a NIfTI header says about its volume. Width and Height
+// of Meta are a slice's (the second and first voxel axes), Frames the
+// slices of all volumes.
+type Volume struct {
+	Dims      [4]int     // voxels along x, y, z, and the number of volumes (time points, channels)
+	PixelSize [3]float64 // pixdim[1..3], usually mm
+	Datatype  string     // "int16", "float32", "RGB24", ...
+	// QformCode and SformCode say what the orientation refers to (0
+	// unknown, 1 scanner, 2 aligned, 3 Talairach, 4 MNI), for lineage's
+	// "axial slices 40-120 of 155".
+	QformCode, SformCode int
+	// Windows are the renderings in Frame.Image and Frame.MinMax.
+	Windows []NIfTIWindow
 }
 
 // Frame is one decoded image, normalised for comparison.
@@ -76,7 +99,10 @@ type Meta struct {
 // the luma plane). DICOM frames are rendered through the Modality LUT, VOI
 // LUT and photometric conversion into *image.Gray or *image.RGBA.
 type Frame struct {
-	Index int // 0-based frame number
+	Index int // 0-based frame number; for NIfTI, T*slices + the slice index
+	// T is a NIfTI slice's volume (time point or channel) in a 4-D file;
+	// 0 otherwise.
+	T     int
 	Image image.Image
 	// Scale is how much the image was reduced (1, 2, 4 or 8) under
 	// Options.MinSide; 0 or 1 means full size.
@@ -89,7 +115,8 @@ type Frame struct {
 	// least modality value black, its greatest white, padding left out)
 	// when Image used the window or VOI LUT of the DICOM header: a second
 	// picture of the same data, the one scripts that export DICOM to PNG
-	// mostly make. Nil for every other frame.
+	// mostly make. For a NIfTI slice it is the second of
+	// Options.NIfTIWindows. Nil for every other frame.
 	MinMax *image.Gray
 	// Digest, when not zero, is the frame's pixel digest as the decoder
 	// computed it (for JPEG data, see the README: a digest of the coded

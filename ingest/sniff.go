@@ -13,7 +13,7 @@ type Kind int
 // The kinds Sniff tells apart.
 const (
 	KindUnknown    Kind = iota // binary content that matches nothing we know
-	KindImage                  // DICOM, PNG or JPEG: decoded
+	KindImage                  // DICOM, NIfTI (also gzip'd), PNG or JPEG: decoded
 	KindArchive                // zip, tar or gzip'd tar: walked as part of the dataset
 	KindDocument               // text (README, CSV, JSON, licences): skipped, kept for the licence audit
 	KindData                   // known non-image binary (NumPy, HDF5, PDF, ...): skipped
@@ -39,6 +39,12 @@ func Sniff(head []byte) (Kind, string) {
 	case dicom.Sniff(head):
 		return KindImage, string(FormatDICOM)
 	}
+	switch single, pair := sniffNIfTI(head); {
+	case single:
+		return KindImage, string(FormatNIfTI)
+	case pair:
+		return KindOtherImage, "NIfTI .hdr/.img pair"
+	}
 	if k, name := sniffContainer(head); k != KindUnknown {
 		return k, name
 	}
@@ -46,9 +52,6 @@ func Sniff(head []byte) (Kind, string) {
 		if bytes.HasPrefix(head, []byte(m.magic)) {
 			return KindOtherImage, m.name
 		}
-	}
-	if len(head) >= 348 && (string(head[344:348]) == "n+1\x00" || string(head[344:348]) == "ni1\x00") {
-		return KindOtherImage, "NIfTI"
 	}
 	for _, m := range dataMagic {
 		if bytes.HasPrefix(head, []byte(m.magic)) {

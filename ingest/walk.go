@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	// klauspost's gzip inflates about 1.5 times as fast as the standard
+	// library's (ingest.BenchmarkInflateNIfTI256): .nii.gz volumes and
+	// tar.gz datasets are read through it.
+	"github.com/klauspost/compress/gzip"
 )
 
 // Walk limits. Each has a default chosen so that one file, decoded, fits
@@ -542,8 +546,22 @@ func (w *walker) gzipMember(e *Entry, depth int) (bool, error) {
 		e.Err = &CorruptError{Err: fmt.Errorf("gzip: %w", err)}
 		return true, w.emit(e)
 	}
-	data, err := readLimited(gz, e.Size, w.opts.maxFileSize())
+	// A gzip stream does not say how large it inflates: bound it by the
+	// ratio limit as well as the size limit, as zip members are (a .nii.gz
+	// of a blank mask is the largest ratio real data reaches, some 100:1).
+	limit := w.opts.maxFileSize()
+	byRatio := e.Size > 0 && max(1<<20, w.opts.maxRatio()*e.Size) < limit
+	if byRatio {
+		limit = max(1<<20, w.opts.maxRatio()*e.Size)
+	}
+	data, err := readLimited(gz, e.Size, limit)
 	if err != nil {
+		if byRatio && errors.Is(err, ErrTooLarge) {
+			err = &TooLargeError{
+				What:  fmt.Sprintf("gzip stream of %d bytes inflating past %d", e.Size, limit),
+				Limit: fmt.Sprintf("compression ratio limit of %d:1", w.opts.maxRatio()),
+			}
+		}
 		e.Err = err
 		return true, w.emit(e)
 	}

@@ -126,6 +126,9 @@ func fidelity(x, y *image) map[string]int {
 	if (x.format == "dicom") != (y.format == "dicom") {
 		out["DICOM rather than a raster rendering"] = map[bool]int{true: 1, false: -1}[x.format == "dicom"]
 	}
+	if (x.format == "nifti") != (y.format == "nifti") {
+		out["NIfTI volume rather than a slice rendering"] = map[bool]int{true: 1, false: -1}[x.format == "nifti"]
+	}
 	return out
 }
 
@@ -340,6 +343,7 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 		}
 	}
 	var sum int
+	firstSlice, lastSlice, slices := -1, -1, 0 // of the NIfTI slices rendered
 	for _, c := range cs {
 		o, p := &a.images[c.a], &a.images[c.b]
 		if !origFirst {
@@ -386,6 +390,13 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 		if o.format == "dicom" && p.format != "dicom" {
 			note("rendered-from-dicom", "to "+p.format)
 		}
+		if o.format == "nifti" && p.format != "nifti" {
+			note("rendered-from-nifti", "to "+p.format)
+			if firstSlice < 0 || int(o.slice) < firstSlice {
+				firstSlice = int(o.slice)
+			}
+			lastSlice, slices = max(lastSlice, int(o.slice)), max(slices, int(o.slices))
+		}
 		if t != 0 {
 			note(t.String(), "")
 		}
@@ -394,7 +405,11 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 		}
 	}
 	e.MeanDistance = round3(float64(sum) / float64(max(1, len(cs))))
-	order := []string{"rendered-from-dicom", "re-encoded", "lossy", "bit-depth-reduced", "resized", "cropped",
+	if firstSlice >= 0 {
+		// The range says which part of the volume was cut.
+		detail["rendered-from-nifti"][fmt.Sprintf("slices %d..%d of %d", firstSlice, lastSlice, slices)] = count["rendered-from-nifti"]
+	}
+	order := []string{"rendered-from-dicom", "rendered-from-nifti", "re-encoded", "lossy", "bit-depth-reduced", "resized", "cropped",
 		"aspect-changed"}
 	for t := match.Transform(1); t < 8; t++ {
 		order = append(order, t.String())

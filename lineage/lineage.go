@@ -129,7 +129,8 @@ type Edge struct {
 	Evidence []string `json:"evidence"`
 	// Transforms names what was done to the copies: resized,
 	// aspect-changed, cropped, re-encoded, lossy, bit-depth-reduced,
-	// rendered-from-dicom, a rotation or mirror (index.Transform names),
+	// rendered-from-dicom, rendered-from-nifti (with the slices used), a
+	// rotation or mirror (index.Transform names),
 	// new-material. Details has a sentence per transform with counts.
 	Transforms []string `json:"transforms"`
 	Details    []string `json:"transform_details"`
@@ -187,6 +188,9 @@ type image struct {
 	// image (from the index's cluster, match.Result.Transform).
 	transform match.Transform
 	cropped   bool // the cluster's relation to the representative is a crop
+	// slice and slices place a NIfTI slice in its volume (slices is 0
+	// for every other image).
+	slice, slices int32
 }
 
 // member is an image in a group and its relation to the group's first
@@ -252,6 +256,9 @@ func Analyze(ctx context.Context, st *index.Store, opts Options) (*Report, error
 				series: im.SeriesInstanceUID, dihedral: im.Fingerprint.Dihedral,
 				split: splitOf(im.Path), group: -1,
 			})
+			if v := im.Volume; v != nil {
+				a.images[len(a.images)-1].slice, a.images[len(a.images)-1].slices = int32(v.Slice), int32(v.Dims[2])
+			}
 			d.Images++
 			if s := splitOf(im.Path); s != "" {
 				if d.Splits == nil {

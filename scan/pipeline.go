@@ -419,9 +419,11 @@ func (w *Worker) process(ctx context.Context, j job, hold *budgetHold) (result, 
 // t, when measuring, is charged the decoding, digests and fingerprints.
 func decodeImages(dec *ingest.Decoder, h *hash.Hasher, data []byte, t *stageTimer) (ingest.Meta, []index.Image, error) {
 	var imgs []index.Image
+	var ts []int // each image's volume, for NIfTI slices
 	meta, err := dec.Decode(data, func(f ingest.Frame) error {
 		t.lap(StageDecode)
 		im := index.Image{Frame: f.Index, PixelSHA256: ingest.FrameDigest(f)}
+		ts = append(ts, f.T)
 		t.lap(StageDigest)
 		im.Fingerprint = h.ComputeReduced(f.Image, f.Scale, f.Width, f.Height)
 		// The min-max rendering is often the same picture (a window that
@@ -459,6 +461,11 @@ func decodeImages(dec *ingest.Decoder, h *hash.Hasher, data []byte, t *stageTime
 		im.StudyInstanceUID = meta.StudyInstanceUID
 		im.Modality = meta.Modality
 		im.PatientIDDigest = meta.PatientIDDigest
+		if v := meta.Volume; v != nil {
+			tv := ts[i]
+			im.Volume = &index.Volume{Dims: v.Dims, PixelSize: v.PixelSize, Datatype: v.Datatype,
+				QformCode: v.QformCode, SformCode: v.SformCode, Slice: im.Frame - tv*v.Dims[2], T: tv}
+		}
 	}
 	return meta, imgs, nil
 }

@@ -86,7 +86,7 @@ func TestReadNIfTI(t *testing.T) {
 			}
 		})
 	}
-	bad := niftiFile(t, binary.LittleEndian, 128, false) // RGB24
+	bad := append(niftiFile(t, binary.LittleEndian, 128, false), make([]byte, 3*12)...) // RGB24: 3 bytes a voxel
 	if _, err := ReadNIfTI(bytes.NewReader(bad)); !errors.Is(err, ErrUnsupportedNIfTI) {
 		t.Errorf("RGB volume: got %v, want ErrUnsupportedNIfTI", err)
 	}

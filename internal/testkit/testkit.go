@@ -14,10 +14,12 @@ package testkit
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"flag"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -249,4 +251,24 @@ func PNGHeader(width, height uint32, depth, colour byte) []byte {
 	b.Write(ihdr)
 	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(ihdr))
 	return b.Bytes()
+}
+
+// NIfTIFixture is the small real NIfTI volume tests share, relative to
+// the module root: 46x55x6 voxels cut from MRIcron's ch2, big-endian int16
+// with scaling, gzip'd (see the NOTICE beside it).
+const NIfTIFixture = "ingest/internal/nifti/testdata/ch2-small-int16be.nii.gz"
+
+// Gunzip returns the content of a gzip stream, failing tb when it is not
+// one.
+func Gunzip(tb testing.TB, data []byte) []byte {
+	tb.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }
