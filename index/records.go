@@ -54,6 +54,12 @@ type Image struct {
 	// maximum exports, and a different one when the stored window clips.
 	// Searches and clusters match either rendering.
 	MinMax *hash.Fingerprint
+	// Preview is a small picture of the image for people to look at (the
+	// HTML report): JPEG, longest side at most 96 px or so, true aspect
+	// ratio and colour, made by the scan. It is stored under a key of its
+	// own (see doc.go), so reads of image records leave it nil: Store.Preview
+	// reads it. Nil when the scan made none (older indexes).
+	Preview []byte
 }
 
 // Record encodings. Every value starts with a version byte so that a later

@@ -3,8 +3,13 @@ package lineage
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"html"
+	"image/jpeg"
 	"image/png"
+	"math"
+	"strconv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -133,14 +138,35 @@ func TestHTMLSelfContained(t *testing.T) {
 	if !strings.Contains(page, `id="lineage-graph"`) || !strings.Contains(page, "<line ") {
 		t.Error("no lineage graph with edges")
 	}
-	uris := regexp.MustCompile(`src="data:image/png;base64,([^"]+)"`).FindAllStringSubmatch(page, -1)
-	if len(uris) == 0 {
-		t.Fatal("no thumbnails")
+	// Every gallery image is a JPEG preview (the scan made them) whose
+	// CSS box has the image's aspect ratio.
+	imgs := regexp.MustCompile(`<img src="data:image/(\w+);base64,([^"]+)" width="(\d+)" height="(\d+)"`).FindAllStringSubmatch(page, -1)
+	if len(imgs) == 0 {
+		t.Fatal("no previews")
 	}
-	for _, u := range uris[:1] {
-		if !strings.HasPrefix(u[1], "iVBOR") {
-			t.Errorf("thumbnail is not a PNG: %.20s", u[1])
+	for _, m := range imgs {
+		if m[1] != "jpeg" {
+			t.Errorf("preview is %s, want jpeg", m[1])
+			continue
 		}
+		data, err := base64.StdEncoding.DecodeString(html.UnescapeString(m[2]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("preview: %v", err)
+		}
+		w, _ := strconv.Atoi(m[3])
+		h, _ := strconv.Atoi(m[4])
+		if got, want := float64(w)/float64(h), float64(cfg.Width)/float64(cfg.Height); math.Abs(got-want) > 0.05 {
+			t.Errorf("preview %dx%d shown at %dx%d", cfg.Width, cfg.Height, w, h)
+		}
+	}
+	// The leak pairs are marked in their cluster, and each leak row links
+	// to its clusters.
+	if !strings.Contains(page, `<figure class="leak">`) || !regexp.MustCompile(`<td><a href="#c\d+">`).MatchString(page) {
+		t.Error("leak pairs not marked or not linked")
 	}
 }
 
@@ -188,7 +214,7 @@ func TestHTMLInBrowser(t *testing.T) {
 		return out
 	}
 	dom := string(run("--dump-dom", "file://"+page))
-	for _, want := range []string{`id="lineage-graph"`, "original", "upload", "augmented", "data:image/png;base64,"} {
+	for _, want := range []string{`id="lineage-graph"`, "original", "upload", "augmented", "data:image/jpeg;base64,"} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("rendered DOM lacks %q", want)
 		}
