@@ -67,8 +67,8 @@ type Report struct {
 	// so their counts, overlaps and derivations may be short.
 	Incomplete []string `json:"incomplete_datasets,omitempty"`
 
-	groups []group  // for the HTML galleries, largest first
-	images []image  // the analysed images, for the galleries' captions
+	groups []group // for the HTML galleries, largest first
+	images []image // the analysed images, for the galleries' captions
 	// leakOf marks the images of the leak pairs (index into images ->
 	// index into Leaks), for the galleries.
 	leakOf map[int]int

@@ -9,16 +9,15 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
-	"strconv"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/copycat-dev/copycat/index"
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 // demoWorld builds the demo lineage (a DICOM original, a rendered and
@@ -174,13 +173,7 @@ func TestHTMLSelfContained(t *testing.T) {
 // (the DOM holds the graph and the thumbnails) and produce a screenshot.
 // Set LINEAGE_SCREENSHOT=file.png to keep the screenshot for a look.
 func TestHTMLInBrowser(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium not installed (apt-get install chromium)")
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	run := testkit.Chromium(t)
 	rep, st, _ := demoWorld(t)
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
@@ -197,21 +190,6 @@ func TestHTMLInBrowser(t *testing.T) {
 	shot := filepath.Join(dir, "shot.png")
 	if s := os.Getenv("LINEAGE_SCREENSHOT"); s != "" {
 		shot, _ = filepath.Abs(s)
-	}
-	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-		"--disable-component-update", "--no-first-run", "--user-data-dir=" + t.TempDir()}
-	run := func(args ...string) []byte {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, chromium, append(base, args...)...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("chromium %v: %v\n%s", args, err, stderr.String())
-		}
-		return out
 	}
 	dom := string(run("--dump-dom", "file://"+page))
 	for _, want := range []string{`id="lineage-graph"`, "original", "upload", "augmented", "data:image/jpeg;base64,"} {

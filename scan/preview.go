@@ -29,7 +29,7 @@ type previewer struct {
 	cnt []uint32 // sampled source columns per output column
 	xs  []int32  // the sampled source columns, left to right
 	row []uint8  // the samples of one source row, c values each
-	buf  bytes.Buffer
+	buf bytes.Buffer
 }
 
 // encode returns the JPEG preview of img, or nil when img is empty or
