@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/copycat-dev/copycat/internal/testkit"
 )
@@ -300,4 +301,124 @@ func colourJPEG(tb testing.TB, b64 string) bool {
 	}
 	_, ok := img.(*image.YCbCr)
 	return ok
+}
+
+// TestReport100k measures the report of 100,000 images through the CLI:
+// its files' sizes, and how long headless Chromium takes to load the
+// report and a page of clusters. It is opt-in, as it writes 100,000
+// pictures and scans them (several minutes): set COPYCAT_REPORT_100K to a
+// folder, where the pictures and index are kept for the next run. The
+// world: orig, 60,000 colour pictures 120x80 in train and test splits;
+// copy, 30,000 of them mirrored as JPEG plus 10,000 of its own.
+func TestReport100k(t *testing.T) {
+	dir := os.Getenv("COPYCAT_REPORT_100K")
+	if dir == "" {
+		t.Skip("set COPYCAT_REPORT_100K=DIR to run (writes 100,000 pictures into DIR)")
+	}
+	run := testkit.Chromium(t)
+	const nOrig, nCopied, nNew = 60000, 30000, 10000
+	orig, cp := filepath.Join(dir, "orig"), filepath.Join(dir, "copy")
+	idx := filepath.Join(dir, "idx")
+	if _, err := os.Stat(idx); err != nil {
+		start := time.Now()
+		for i := range nOrig {
+			img := colourPicture(i, 120, 80)
+			split := "train"
+			if i%5 == 0 {
+				split = "test"
+			}
+			name := fmt.Sprintf("%03d/patient_scan_%06d.png", i/1000, i)
+			writeImage(t, filepath.Join(orig, split, name), img, 0)
+			if i < nCopied {
+				writeImage(t, filepath.Join(cp, "train", strings.TrimSuffix(name, ".png")+".jpg"), mirrored(img), 85)
+			}
+		}
+		for i := range nNew {
+			writeImage(t, filepath.Join(cp, "train", fmt.Sprintf("new/%06d.jpg", i)), colourPicture(nOrig+i, 120, 80), 85)
+		}
+		t.Logf("wrote %d pictures in %v", nOrig+nCopied+nNew, time.Since(start).Round(time.Second))
+		start = time.Now()
+		if code, _, stderr := runCmd(t, nil, "scan", "--index", idx, "orig="+orig, "copy="+cp); code != exitOK {
+			os.RemoveAll(idx)
+			t.Fatalf("scan: exit %d: %s", code, stderr)
+		}
+		t.Logf("scan: %v", time.Since(start).Round(time.Second))
+	}
+	out := filepath.Join(dir, "report.html")
+	start := time.Now()
+	code, stdout, stderr := runCmd(t, nil, "report", "--index", idx, "--html", out)
+	if code != exitOK {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	t.Logf("report: %v: %s", time.Since(start).Round(100*time.Millisecond), strings.TrimSpace(stdout))
+	files := reportFiles(t, out)
+	var total, largest int64
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += st.Size()
+		if f != out {
+			largest = max(largest, st.Size())
+		}
+	}
+	mainSize := fileSize(t, out)
+	t.Logf("files: report %.1f MB, %d pages of clusters, largest %.1f MB, all %.1f MB", float64(mainSize)/1e6, len(files)-1, float64(largest)/1e6, float64(total)/1e6)
+
+	// Load times: the page's own clock at its load event (parsing, layout
+	// and decoding the inline previews), and the wall time of a headless
+	// Chromium run beyond that of an empty page (best of three each).
+	blank := filepath.Join(t.TempDir(), "blank.html")
+	if err := os.WriteFile(blank, []byte("<!DOCTYPE html><title>x</title><p>x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wall := func(page string) (time.Duration, string) {
+		best, loaded := time.Duration(1<<62), ""
+		for range 3 {
+			s := time.Now()
+			dom := string(run("--dump-dom", "file://"+page))
+			best = min(best, time.Since(s))
+			if m := regexp.MustCompile(`<pre id="loadtime">([\d.]+)</pre>`).FindStringSubmatch(dom); m != nil {
+				loaded = m[1]
+			}
+		}
+		return best, loaded
+	}
+	base, _ := wall(blank)
+	for _, f := range []string{out, files[len(files)/2]} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		timed := f + ".timed.html"
+		if err := os.WriteFile(timed, bytes.Replace(b, []byte("</body>"), []byte(loadTimeScript+"</body>"), 1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d, loaded := wall(timed)
+		if loaded == "" {
+			t.Errorf("%s: the load time script did not run", filepath.Base(f))
+		}
+		t.Logf("%s (%.1f MB): load event at %s ms; chromium run %v beyond an empty page's %v",
+			filepath.Base(f), float64(fileSize(t, f))/1e6, loaded, (d - base).Round(time.Millisecond), base.Round(time.Millisecond))
+	}
+}
+
+// loadTimeScript writes the time from navigation to the load event into
+// the page, for --dump-dom.
+const loadTimeScript = `<script>
+window.addEventListener('load', function () {
+  const pre = document.createElement('pre'); pre.id = 'loadtime';
+  pre.textContent = performance.now().toFixed(0);
+  document.body.appendChild(pre);
+});
+</script>`
+
+func fileSize(tb testing.TB, path string) int64 {
+	tb.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st.Size()
 }
