@@ -101,16 +101,7 @@ func (p *previewer) reduce(img image.Image) image.Image {
 		rows := min(y1-y0, maxSamples)
 		for i := range rows {
 			row := p.sampleRow(img, b.Min.Y+y0+(2*i+1)*(y1-y0)/(2*rows), c)
-			j := 0
-			for ox, n := range p.cnt {
-				a := p.acc[ox*c : ox*c+c]
-				for range n {
-					for k := range a {
-						a[k] += uint32(row[j*c+k])
-					}
-					j++
-				}
-			}
+			p.accumulate(row, c)
 		}
 		for ox, n := range p.cnt {
 			n *= uint32(rows)
@@ -123,6 +114,35 @@ func (p *previewer) reduce(img image.Image) image.Image {
 		}
 	}
 	return dst
+}
+
+// accumulate adds the samples of one row to the sums of their output
+// columns (p.cnt samples each, in order).
+func (p *previewer) accumulate(row []uint8, c int) {
+	if c == 1 {
+		for ox, n := range p.cnt {
+			var sum uint32
+			for _, v := range row[:n] {
+				sum += uint32(v)
+			}
+			p.acc[ox] += sum
+			row = row[n:]
+		}
+		return
+	}
+	for ox, n := range p.cnt {
+		var r, g, b uint32
+		for px := row[:4*n]; len(px) >= 4; px = px[4:] {
+			r += uint32(px[0])
+			g += uint32(px[1])
+			b += uint32(px[2])
+		}
+		a := p.acc[4*ox : 4*ox+3]
+		a[0] += r
+		a[1] += g
+		a[2] += b
+		row = row[4*n:]
+	}
 }
 
 // sampleRow returns the pixels of source row y at the columns p.xs, c
