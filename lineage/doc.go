@@ -42,4 +42,11 @@
 //     inside datasets and from an original's test split to a copy's train
 //     split, and the licence audit (license.go) over each dataset's
 //     documentation, read again from its source with ingest.Walk.
+//
+// The HTML report (html.go) shows all of it with every cluster's images:
+// each image by the preview the scan stored (index.Image.Preview; the
+// fingerprint's 32x32 thumbnail for images indexed before previews), at
+// its aspect ratio, leak pairs framed in red. Clusters are paged, 100 to a
+// self-contained page, so that the report of 100,000 images opens as fast
+// as a small one.
 package lineage

@@ -52,24 +52,26 @@ func (r *Report) WriteHTML(ctx context.Context, w io.Writer, st *index.Store) er
 // need more than one page (clustersPerPage), pages 2 and on go to the
 // folder named after the file (report.html: report_clusters/page-0002.html
 // and on), created if needed, and the report links to them; page files of
-// an earlier report there are removed first. It returns the page files
-// written beside path.
+// an earlier report there are removed first, so the folder always matches
+// the report. It returns the page files written beside path.
 func (r *Report) WriteHTMLFile(ctx context.Context, path string, st *index.Store) ([]string, error) {
 	base := filepath.Base(path)
 	pg := pager{perPage: clustersPerPage, main: base,
 		dir: strings.TrimSuffix(base, filepath.Ext(base)) + "_clusters"}
 	pg.pages = max(1, (len(r.groups)+pg.perPage-1)/pg.perPage)
 	var written []string
-	if pg.pages > 1 {
-		dir := filepath.Join(filepath.Dir(path), pg.dir)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir := filepath.Join(filepath.Dir(path), pg.dir)
+	// Pages of an earlier report would be stale: no link leads to them,
+	// but someone browsing the folder would find them.
+	old, _ := filepath.Glob(filepath.Join(dir, "page-*.html"))
+	for _, f := range old {
+		if err := os.Remove(f); err != nil {
 			return nil, fmt.Errorf("lineage: html pages: %w", err)
 		}
-		old, _ := filepath.Glob(filepath.Join(dir, "page-*.html"))
-		for _, f := range old {
-			if err := os.Remove(f); err != nil {
-				return nil, fmt.Errorf("lineage: html pages: %w", err)
-			}
+	}
+	if pg.pages > 1 {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("lineage: html pages: %w", err)
 		}
 	}
 	for page := 1; page <= pg.pages; page++ {

@@ -211,3 +211,35 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Errorf("screenshot is %v", b)
 	}
 }
+
+// TestHTMLFileRemovesStalePages writes a report whose clusters fit its
+// first page into a folder holding pages of an earlier, larger report:
+// they go, and no page is written.
+func TestHTMLFileRemovesStalePages(t *testing.T) {
+	rep, st, _ := demoWorld(t)
+	dir := t.TempDir()
+	stale := filepath.Join(dir, "r_clusters", "page-0002.html")
+	if err := os.MkdirAll(filepath.Dir(stale), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stale, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pages, err := rep.WriteHTMLFile(t.Context(), filepath.Join(dir, "r.html"), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) != 0 {
+		t.Errorf("pages %v for %d clusters", pages, len(rep.groups))
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale page still there (%v)", err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "r.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(string(b), `<div class="cluster`); got != len(rep.groups) {
+		t.Errorf("%d clusters on the page, want %d", got, len(rep.groups))
+	}
+}
