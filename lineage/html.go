@@ -363,7 +363,7 @@ type svgEdge struct {
 
 const (
 	nodeW, nodeH = 170, 46
-	colGap       = 110
+	colGap       = 150 // room for an edge's label ("30000 shared, 100%")
 	rowGap       = 30
 	margin       = 20
 )
@@ -461,7 +461,7 @@ nav{margin:.5em 0;line-height:1.9}nav a{margin-right:.6em;white-space:nowrap}nav
 .badge{background:#b00020;color:#fff;border-radius:3px;padding:0 5px;font-size:11px;font-weight:600}
 figure{margin:0;width:{{previewBox}}px;font-size:11px;line-height:1.3}
 figure .box{width:{{previewBox}}px;height:{{previewBox}}px;display:flex;align-items:center;justify-content:center;background:#f4f4f4;border:1px solid #aaa}
-figure.leak .box{border:3px solid #b00020;width:{{previewBox}}px;height:{{previewBox}}px}
+figure.leak .box{outline:3px solid #b00020;outline-offset:-1px}
 figure img{display:block}
 figcaption{word-break:normal;overflow-wrap:normal;hyphens:none;overflow:hidden;margin-top:2px}
 figcaption .leak{color:#b00020;font-weight:600}

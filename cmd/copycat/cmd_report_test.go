@@ -366,26 +366,9 @@ func TestReport100k(t *testing.T) {
 	mainSize := fileSize(t, out)
 	t.Logf("files: report %.1f MB, %d pages of clusters, largest %.1f MB, all %.1f MB", float64(mainSize)/1e6, len(files)-1, float64(largest)/1e6, float64(total)/1e6)
 
-	// Load times: the page's own clock at its load event (parsing, layout
-	// and decoding the inline previews), and the wall time of a headless
-	// Chromium run beyond that of an empty page (best of three each).
-	blank := filepath.Join(t.TempDir(), "blank.html")
-	if err := os.WriteFile(blank, []byte("<!DOCTYPE html><title>x</title><p>x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	wall := func(page string) (time.Duration, string) {
-		best, loaded := time.Duration(1<<62), ""
-		for range 3 {
-			s := time.Now()
-			dom := string(run("--dump-dom", "file://"+page))
-			best = min(best, time.Since(s))
-			if m := regexp.MustCompile(`<pre id="loadtime">([\d.]+)</pre>`).FindStringSubmatch(dom); m != nil {
-				loaded = m[1]
-			}
-		}
-		return best, loaded
-	}
-	base, _ := wall(blank)
+	// Load time: the page's own clock at its load event (parsing, layout
+	// and decoding the inline previews); the wall time of a Chromium run
+	// is mostly the browser's start, and too noisy on a shared machine.
 	for _, f := range []string{out, files[len(files)/2]} {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -395,12 +378,15 @@ func TestReport100k(t *testing.T) {
 		if err := os.WriteFile(timed, bytes.Replace(b, []byte("</body>"), []byte(loadTimeScript+"</body>"), 1), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		d, loaded := wall(timed)
-		if loaded == "" {
-			t.Errorf("%s: the load time script did not run", filepath.Base(f))
+		var loads []string
+		for range 3 {
+			m := regexp.MustCompile(`<pre id="loadtime">([\d.]+)</pre>`).FindStringSubmatch(string(run("--dump-dom", "file://"+timed)))
+			if m == nil {
+				t.Fatalf("%s: the load time script did not run", filepath.Base(f))
+			}
+			loads = append(loads, m[1])
 		}
-		t.Logf("%s (%.1f MB): load event at %s ms; chromium run %v beyond an empty page's %v",
-			filepath.Base(f), float64(fileSize(t, f))/1e6, loaded, (d - base).Round(time.Millisecond), base.Round(time.Millisecond))
+		t.Logf("%s (%.2f MB): load event at %s ms (three runs)", filepath.Base(f), float64(fileSize(t, f))/1e6, strings.Join(loads, ", "))
 	}
 }
 
