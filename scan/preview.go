@@ -151,9 +151,16 @@ func (p *previewer) accumulate(row []uint8, c int) {
 func (p *previewer) sampleRow(img image.Image, y, c int) []uint8 {
 	b := img.Bounds()
 	row := p.row[:len(p.xs)*c]
+	// Every column is sampled when the boxes are at most maxSamples wide
+	// (frames up to 4x the preview): rows of 8-bit frames are used as
+	// they are.
+	every := len(p.xs) == b.Dx()
 	switch m := img.(type) {
 	case *image.Gray:
 		src := m.Pix[m.PixOffset(b.Min.X, y):][:b.Dx()]
+		if every {
+			return src
+		}
 		for i, x := range p.xs {
 			row[i] = src[x]
 		}
@@ -164,11 +171,17 @@ func (p *previewer) sampleRow(img image.Image, y, c int) []uint8 {
 		}
 	case *image.RGBA:
 		src := m.Pix[m.PixOffset(b.Min.X, y):][:4*b.Dx()]
+		if every {
+			return src
+		}
 		for i, x := range p.xs {
 			copy(row[4*i:4*i+4], src[4*x:4*x+4])
 		}
 	case *image.NRGBA:
 		src := m.Pix[m.PixOffset(b.Min.X, y):][:4*b.Dx()]
+		if every {
+			return src
+		}
 		for i, x := range p.xs {
 			copy(row[4*i:4*i+4], src[4*x:4*x+4])
 		}
