@@ -90,4 +90,4 @@ deps: ## install the Debian packages the full test suite uses (needs root)
 
 .PHONY: clean
 clean: ## remove build and demo output
-	rm -rf bin $(DEMO_DIR) demo-report.html
+	rm -rf bin $(DEMO_DIR) demo-report.html demo-report_clusters

@@ -365,9 +365,18 @@ func (ix *Index) Lineage(ctx context.Context, opts LineageOptions) (*LineageRepo
 }
 
 // WriteHTMLReport writes r, made by Lineage from this index, as one
-// self-contained HTML page with the copies' thumbnails.
+// self-contained HTML page with the copies' previews, every cluster on
+// it: for small indexes (WriteHTMLReportFile pages the clusters).
 func (ix *Index) WriteHTMLReport(ctx context.Context, w io.Writer, r *LineageReport) error {
 	return r.WriteHTML(ctx, w, ix.st)
+}
+
+// WriteHTMLReportFile writes r, made by Lineage from this index, to the
+// HTML file path with the first 100 clusters; the others go to
+// self-contained pages of 100 in the folder beside it named after the
+// file (report.html: report_clusters/), whose paths it returns.
+func (ix *Index) WriteHTMLReportFile(ctx context.Context, path string, r *LineageReport) ([]string, error) {
+	return r.WriteHTMLFile(ctx, path, ix.st)
 }
 
 // DatasetInfo describes one dataset of the index: its source, counts,

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 // BenchmarkScanPut measures writing one-frame files through a scan the way
@@ -23,7 +25,7 @@ func BenchmarkScanPut(b *testing.B) {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := testkit.CPUTime()
 	i := 0
 	for b.Loop() {
 		im := pool[i%len(pool)]
@@ -42,7 +44,7 @@ func BenchmarkScanPut(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
-	b.ReportMetric(float64(b.N)/(cpuTime()-cpu0).Seconds(), "images/cpu-s")
+	b.ReportMetric(float64(b.N)/(testkit.CPUTime()-cpu0).Seconds(), "images/cpu-s")
 }
 
 // BenchmarkUnchanged measures the rescan fast path: one op confirms one

@@ -204,6 +204,24 @@ func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 	if err != nil {
 		return rep, fmt.Errorf("check: %w", err)
 	}
+	// Preview keys: only for images that exist.
+	err = s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{tagPreview}, PrefetchValues: false})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			id, err := parsePreviewKey(it.Item().Key())
+			if err != nil {
+				continue // reported above
+			}
+			if !seen[id] {
+				rep.problem("preview of image %d, which does not exist", id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return rep, fmt.Errorf("check: %w", err)
+	}
 	for _, id := range slices.Sorted(maps.Keys(mmWanted)) {
 		rep.problem("image %d has a min-max fingerprint but no min-max key", id)
 	}

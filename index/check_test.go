@@ -55,6 +55,9 @@ func TestCheckFindsDamage(t *testing.T) {
 			r.id, r.mm = 999, 7
 			return txn.Set(r.mmKey(), nil)
 		}, "min-max key of image 999, which has no min-max fingerprint"},
+		{"stray preview key", func(r fileImage, txn *badger.Txn) error {
+			return txn.Set(previewKey(999), []byte("jpeg"))
+		}, "preview of image 999, which does not exist"},
 		{"image key deleted", func(r fileImage, txn *badger.Txn) error {
 			return txn.Delete(r.key())
 		}, "which does not exist"},

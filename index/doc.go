@@ -54,6 +54,9 @@
 //	T<dataset ID:4><path>                      a documentation file (licence, README, card, Kaggle
 //	                                           metadata; docs.go): its size and first MiB; the key
 //	                                           with an empty path marks the documents as recorded
+//	P<id:8>                                    the image's preview (Image.Preview): a JPEG of at most
+//	                                           96 px a side, about 1.9 KB on the corpus; deleted with
+//	                                           the image, absent for images indexed before version 4
 //
 // pix is the first 8 bytes of the pixel SHA-256 (0 if unknown) and sop the
 // first 8 bytes of SHA-256(SOPInstanceUID, 0, frame) (0 without a UID);
@@ -67,9 +70,11 @@
 // Schema version 2 added the W keys, image records of version 3 (PDQZeros,
 // the min-max fingerprint) and file records of version 2 (each image's
 // min-max pHash); version 3 the canonical pHashes at the end of image keys
-// and file records of version 3 (which list them). This package reads the
-// older keys and records as they are, and a writer marks an older index 3
-// when it opens it. Files already indexed get min-max fingerprints when a
+// and file records of version 3 (which list them); version 4 the P keys,
+// kept apart from the I key's record so that reading every record (Images,
+// Clusters, lineage) does not read the previews too. This package reads the
+// older keys and records as they are, and a writer marks an older index 4
+// when it opens it. Files already indexed get min-max fingerprints and previews when a
 // scan reads them again; a rescan reads again every file whose record
 // predates canonical pHashes (Writer.Unchanged says no), so that its rotated
 // copies can be found.

@@ -18,6 +18,7 @@ const (
 	tagFile    = 'F'
 	tagImage   = 'I'
 	tagMinMax  = 'W'
+	tagPreview = 'P'
 )
 
 // Meta keys.
@@ -108,6 +109,24 @@ func (r fileImage) mmKey() []byte {
 	k = binary.BigEndian.AppendUint64(k, r.id)
 	k = binary.BigEndian.AppendUint32(k, r.ds)
 	return binary.BigEndian.AppendUint64(k, r.mm)
+}
+
+// previewKeyLen is the length of a preview key: tag and image ID.
+const previewKeyLen = 1 + 8
+
+// previewKey is the key of image id's preview (Image.Preview). It is
+// apart from the image record so that the reads of every record (Images,
+// clusters, lineage) do not carry the previews only the HTML report shows.
+func previewKey(id uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(make([]byte, 0, previewKeyLen), tagPreview), id)
+}
+
+// parsePreviewKey returns the image ID of a preview key.
+func parsePreviewKey(k []byte) (uint64, error) {
+	if len(k) != previewKeyLen || k[0] != tagPreview {
+		return 0, fmt.Errorf("%w: bad preview key %q", ErrCorrupt, k)
+	}
+	return binary.BigEndian.Uint64(k[1:]), nil
 }
 
 // parseMinMaxKey splits a min-max key into image ID, dataset and pHash.
@@ -226,6 +245,9 @@ func parseKey(k []byte) error {
 		return err
 	case tagDoc:
 		_, _, err := parseDocKey(k)
+		return err
+	case tagPreview:
+		_, err := parsePreviewKey(k)
 		return err
 	}
 	return fmt.Errorf("%w: unknown key tag %q", ErrCorrupt, k[0])

@@ -57,6 +57,12 @@ type Image struct {
 	// Volume describes the NIfTI volume a slice was cut from; nil for
 	// every other image.
 	Volume *Volume
+	// Preview is a small picture of the image for people to look at (the
+	// HTML report): JPEG, longest side at most 96 px or so, true aspect
+	// ratio and colour, made by the scan. It is stored under a key of its
+	// own (see doc.go), so reads of image records leave it nil: Store.Preview
+	// reads it. Nil when the scan made none (older indexes).
+	Preview []byte
 }
 
 // Volume is what an image record keeps of a NIfTI volume, so that lineage

@@ -22,10 +22,11 @@ import (
 // SchemaVersion is the version of the key schema this package writes. An
 // index with a higher version is refused with ErrVersion. Version 2 added
 // the W keys and the records that carry min-max fingerprints; version 3
-// the canonical pHash at the end of image keys (and in file records). A
-// writer marks an older index 3 when it opens it, since it may write
-// them, and reads the older keys and records as they are.
-const SchemaVersion = 3
+// the canonical pHash at the end of image keys (and in file records);
+// version 4 the P keys (image previews). A writer marks an older index 4
+// when it opens it, since it may write them, and reads the older keys and
+// records as they are (images without a P key have no preview).
+const SchemaVersion = 4
 
 // valueThreshold is the value size from which Badger stores a value in the
 // value log instead of the LSM tree: above file records of a few frames,
@@ -783,6 +784,34 @@ func (s *Store) Image(ctx context.Context, id uint64) (Image, error) {
 		return nil
 	})
 	return im, err
+}
+
+// Preview returns the preview the scan stored for image id
+// (Image.Preview), or nil without an error when there is none: images
+// indexed before previews existed, or whose frame could not be encoded.
+func (s *Store) Preview(ctx context.Context, id uint64) ([]byte, error) {
+	if err := s.checkOpen(false); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var b []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(previewKey(id))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		b, err = item.ValueCopy(nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("preview of image %d: %w", id, err)
+	}
+	return b, nil
 }
 
 // getImage reads and decodes an image record; Dataset is left empty.

@@ -252,6 +252,9 @@ func imageDeletes(refs []fileImage, ops []op) []op {
 		if ref.hasMM {
 			ops = append(ops, op{key: ref.mmKey(), del: true})
 		}
+		// The file record does not say whether the image has a preview:
+		// deleting a key that is not there costs a small tombstone.
+		ops = append(ops, op{key: previewKey(ref.id), del: true})
 	}
 	return ops
 }
@@ -549,6 +552,9 @@ func (sc *Writer) Put(f File, imgs []Image) error {
 		ops = append(ops, op{key: ref.key(), val: encodeImage(&im, ds)})
 		if ref.hasMM {
 			ops = append(ops, op{key: ref.mmKey(), val: []byte{}})
+		}
+		if len(im.Preview) > 0 {
+			ops = append(ops, op{key: previewKey(im.ID), val: im.Preview})
 		}
 	}
 	ops = append(ops, op{key: key, val: encodeFile(fr)})

@@ -75,7 +75,7 @@ func TestQueryClustersLineageAgree(t *testing.T) {
 	for _, g := range rep.groups {
 		var ids []uint64
 		for _, m := range g.members {
-			ids = append(ids, rep.ids[m.img])
+			ids = append(ids, rep.images[m.img].id)
 		}
 		got[setOf(ids)] = true
 	}

@@ -48,4 +48,11 @@
 //     (license.go, from the SPDX License List: spdx_table.go, made by
 //     `go generate`), the card's items present or missing (card.go), and
 //     the licence conflicts along each derivation (conflicts.go).
+//
+// The HTML report (html.go) shows all of it with every cluster's images:
+// each image by the preview the scan stored (index.Image.Preview; the
+// fingerprint's 32x32 thumbnail for images indexed before previews), at
+// its aspect ratio, leak pairs framed in red. Clusters are paged, 100 to a
+// self-contained page, so that the report of 100,000 images opens as fast
+// as a small one.
 package lineage

@@ -459,7 +459,10 @@ func (a *analysis) leaks(rep *Report) {
 		s1, s2   string
 	}
 	found := map[key]*Leak{}
-	add := func(k key, x, y string) {
+	// marked holds, for each image of a leak pair, its (first) leak until
+	// the leaks are numbered: one entry per image, however many pairs.
+	marked := map[int]key{}
+	add := func(k key, gi int, x, y *image, xs, ys string) {
 		l := found[k]
 		if l == nil {
 			l = &Leak{Dataset: rep.Datasets[k.ds].Name, Splits: []string{k.s1, k.s2}}
@@ -470,7 +473,15 @@ func (a *analysis) leaks(rep *Report) {
 		}
 		l.Pairs++
 		if len(l.Examples) < maxExamples {
-			l.Examples = append(l.Examples, [2]string{x, y})
+			l.Examples = append(l.Examples, [2]string{xs, ys})
+		}
+		if n := len(l.groups); n == 0 || l.groups[n-1] != gi {
+			l.groups = append(l.groups, gi) // groups are visited in order
+		}
+		for _, p := range []*image{x, y} {
+			if _, ok := marked[a.imageIndex(p)]; !ok {
+				marked[a.imageIndex(p)] = k
+			}
 		}
 	}
 	copies := map[int][]int{} // original -> copies, direct and indirect
@@ -482,7 +493,7 @@ func (a *analysis) leaks(rep *Report) {
 			}
 		}
 	}
-	for _, g := range a.groups {
+	for gi, g := range a.groups {
 		ms := g.members
 		for i, mi := range ms {
 			x := &a.images[mi.img]
@@ -499,23 +510,32 @@ func (a *analysis) leaks(rep *Report) {
 					if p.split > q.split {
 						p, q = q, p
 					}
-					add(key{x.ds, -1, p.split, q.split}, p.path, q.path)
+					add(key{x.ds, -1, p.split, q.split}, gi, p, q, p.path, q.path)
 				}
 				for _, pair := range [][2]*image{{x, y}, {y, x}} {
 					o, c := pair[0], pair[1]
 					if o.split == "test" && c.split == "train" && slices.Contains(copies[o.ds], c.ds) {
-						add(key{c.ds, o.ds, "test", "train"}, rep.Datasets[o.ds].Name+":"+o.path, rep.Datasets[c.ds].Name+":"+c.path)
+						add(key{c.ds, o.ds, "test", "train"}, gi, o, c, rep.Datasets[o.ds].Name+":"+o.path, rep.Datasets[c.ds].Name+":"+c.path)
 					}
 				}
 			}
 		}
 	}
+	number := map[key]int{}
 	for _, k := range slices.SortedFunc(maps.Keys(found), func(x, y key) int {
 		return cmp.Or(cmp.Compare(x.ds, y.ds), cmp.Compare(x.orig, y.orig), cmp.Compare(x.s1, y.s1), cmp.Compare(x.s2, y.s2))
 	}) {
+		number[k] = len(rep.Leaks)
 		rep.Leaks = append(rep.Leaks, *found[k])
 	}
+	rep.leakOf = make(map[int]int, len(marked))
+	for i, k := range marked {
+		rep.leakOf[i] = number[k]
+	}
 }
+
+// imageIndex returns the index in a.images of an image of it.
+func (a *analysis) imageIndex(p *image) int { return a.byID[p.id] }
 
 func (a *analysis) dsIndex(rep *Report, name string) int {
 	return slices.IndexFunc(rep.Datasets, func(d Dataset) bool { return d.Name == name })

@@ -1,6 +1,7 @@
 package lineage
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -11,65 +12,243 @@ import (
 	"io"
 	"maps"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/copycat-dev/copycat/hash"
 	"github.com/copycat-dev/copycat/index"
 	"github.com/copycat-dev/copycat/match"
 )
 
-// The HTML report caps its galleries so that it stays a few megabytes at
-// 100,000 images: each thumbnail is about 1 KB of PNG, so 200 clusters of at
-// most 12 thumbnails are at most 2.4 MB. Clusters spanning most datasets
-// come first; the report says how many were left out.
+// The HTML report shows every cluster, clustersPerPage to a page: the
+// first page is part of the report's file, the others are files of their
+// own in a folder beside it (WriteHTMLFile), each self-contained (its
+// previews inline), so that the report of an index of 100,000 images
+// opens as fast as that of a small one (see BenchmarkHTML100k). A cluster
+// shows at most maxGalleryMembers images, those spanning most datasets
+// first; the caption says how many more there are.
 const (
-	maxGalleryGroups  = 200
+	clustersPerPage   = 100
 	maxGalleryMembers = 12
+	// previewBox is the CSS size of the box a preview is fitted in, with
+	// its aspect ratio kept.
+	previewBox = 128
+	// maxLeakLinks bounds the clusters linked from a row of the leak table.
+	maxLeakLinks = 40
 )
 
 // WriteHTML writes the report as one self-contained HTML page: no scripts,
-// fonts or images are fetched, thumbnails are inline PNG data URIs read
-// from st (the index the report was made from).
+// fonts or images are fetched, previews are inline data URIs read from st
+// (the index the report was made from). It holds every cluster on the one
+// page, which suits small indexes; WriteHTMLFile pages them.
 func (r *Report) WriteHTML(ctx context.Context, w io.Writer, st *index.Store) error {
-	page := htmlPage{Report: r, Graph: r.graph()}
-	page.TotalGroups = len(r.groups)
-	// One encoder for all thumbnails: its buffer pool keeps the zlib state,
-	// which is most of the cost of encoding a 32x32 PNG.
+	pg := pager{perPage: max(1, len(r.groups)), pages: 1}
+	return r.writePage(ctx, w, st, pg, 1)
+}
+
+// WriteHTMLFile writes the report to the file path. When the clusters
+// need more than one page (clustersPerPage), pages 2 and on go to the
+// folder named after the file (report.html: report_clusters/page-0002.html
+// and on), created if needed, and the report links to them; page files of
+// an earlier report there are removed first, so the folder always matches
+// the report. It returns the page files written beside path.
+func (r *Report) WriteHTMLFile(ctx context.Context, path string, st *index.Store) ([]string, error) {
+	base := filepath.Base(path)
+	pg := pager{perPage: clustersPerPage, main: base,
+		dir: strings.TrimSuffix(base, filepath.Ext(base)) + "_clusters"}
+	pg.pages = max(1, (len(r.groups)+pg.perPage-1)/pg.perPage)
+	var written []string
+	dir := filepath.Join(filepath.Dir(path), pg.dir)
+	// Pages of an earlier report would be stale: no link leads to them,
+	// but someone browsing the folder would find them.
+	old, _ := filepath.Glob(filepath.Join(dir, "page-*.html"))
+	for _, f := range old {
+		if err := os.Remove(f); err != nil {
+			return nil, fmt.Errorf("lineage: html pages: %w", err)
+		}
+	}
+	if pg.pages > 1 {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("lineage: html pages: %w", err)
+		}
+	}
+	for page := 1; page <= pg.pages; page++ {
+		name := path
+		if page > 1 {
+			name = filepath.Join(filepath.Dir(path), pg.dir, pg.pageName(page))
+			written = append(written, name)
+		}
+		if err := writeFile(name, func(w io.Writer) error { return r.writePage(ctx, w, st, pg, page) }); err != nil {
+			return written, err
+		}
+	}
+	return written, nil
+}
+
+// writeFile creates name and writes it with write.
+func writeFile(name string, write func(io.Writer) error) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return fmt.Errorf("lineage: %w", err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("lineage: %w", err)
+	}
+	return nil
+}
+
+// pager says where each page of clusters is: page 1 is the report's own
+// file (main), the others are files in dir, a folder beside it.
+type pager struct {
+	perPage, pages int
+	main, dir      string
+}
+
+func (pg pager) pageName(page int) string { return fmt.Sprintf("page-%04d.html", page) }
+
+// href is the link from page from to cluster number n (1-based), or to
+// page to's top when n is 0.
+func (pg pager) href(from, to, n int) string {
+	if n > 0 {
+		to = (n-1)/pg.perPage + 1
+	}
+	var h string
+	switch {
+	case to == from:
+	case to == 1:
+		h = "../" + pg.main
+	case from == 1:
+		h = pg.dir + "/" + pg.pageName(to)
+	default:
+		h = pg.pageName(to)
+	}
+	if n > 0 {
+		return h + fmt.Sprintf("#c%d", n)
+	}
+	if h == "" {
+		return "#clusters"
+	}
+	return h
+}
+
+// writePage writes page number page of the report: page 1 has the summary,
+// the graph, derivations, leaks and findings before its clusters.
+func (r *Report) writePage(ctx context.Context, w io.Writer, st *index.Store, pg pager, page int) error {
+	p := htmlPage{Report: r, Main: page == 1, Page: page, Pages: pg.pages, TotalGroups: len(r.groups)}
+	if p.Main {
+		p.Graph = r.graph()
+		p.LeakRows = r.leakRows(pg)
+		if pg.pages > 1 {
+			for i := 1; i <= pg.pages; i++ {
+				first, last := (i-1)*pg.perPage+1, min(i*pg.perPage, len(r.groups))
+				p.Nav = append(p.Nav, pageLink{Href: pg.href(1, i, 0), Label: fmt.Sprintf("%d-%d", first, last), Current: i == 1})
+			}
+		}
+	} else {
+		p.Home = pg.href(page, 1, 0)
+	}
+	if page > 1 {
+		p.Prev = pg.href(page, page-1, 0)
+	}
+	if page < pg.pages {
+		p.Next = pg.href(page, page+1, 0)
+	}
+	first := (page - 1) * pg.perPage
+	last := min(first+pg.perPage, len(r.groups))
+	p.First, p.Last = first+1, last
+	// One encoder for all fallback thumbnails: its buffer pool keeps the
+	// zlib state, which is most of the cost of encoding a 32x32 PNG.
 	enc := &png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &onePool{}}
-	for gi, g := range r.groups[:min(len(r.groups), maxGalleryGroups)] {
+	for gi := first; gi < last; gi++ {
+		g := r.groups[gi]
 		gv := galleryGroup{Number: gi + 1, Size: len(g.members), Datasets: g.datasets}
 		for _, m := range g.members[:min(len(g.members), maxGalleryMembers)] {
-			im, err := st.Image(ctx, r.imageID(m.img))
-			if err != nil {
-				return fmt.Errorf("lineage: html thumbnail: %w", err)
-			}
-			uri, err := thumbURI(enc, &im.Fingerprint.Thumb)
+			mv, err := r.galleryMember(ctx, st, enc, m)
 			if err != nil {
 				return err
 			}
-			gv.Members = append(gv.Members, galleryMember{
-				Thumb: uri, Dataset: im.Dataset, Path: im.Path, Frame: im.Frame,
-				Size: fmt.Sprintf("%dx%d %s", im.Width, im.Height, im.Format), Distance: m.dist,
-				Transform: transformLabel(m.transform, m.cropped),
-			})
+			gv.Leak = gv.Leak || mv.Leak != ""
+			gv.Members = append(gv.Members, mv)
 		}
 		gv.More = len(g.members) - len(gv.Members)
-		page.Groups = append(page.Groups, gv)
+		p.Groups = append(p.Groups, gv)
 	}
-	page.Shown = len(page.Groups)
-	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, &page); err != nil {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := pageTemplate.Execute(bw, &p); err != nil {
 		return fmt.Errorf("lineage: html: %w", err)
 	}
-	if _, err := w.Write(buf.Bytes()); err != nil {
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("lineage: write html: %w", err)
 	}
 	return nil
 }
 
-// imageID maps an image index of the analysis to its ID in the index,
-// where the gallery reads its thumbnail.
-func (r *Report) imageID(i int) uint64 { return r.ids[i] }
+// galleryMember reads what the gallery shows of one member: its preview
+// (the 32x32 grey fingerprint thumbnail for images indexed before
+// previews), and its caption.
+func (r *Report) galleryMember(ctx context.Context, st *index.Store, enc *png.Encoder, m member) (galleryMember, error) {
+	im := &r.images[m.img]
+	mv := galleryMember{
+		Dataset: r.Datasets[im.ds].Name, Path: im.path, Frame: im.frame,
+		Size: fmt.Sprintf("%dx%d %s", im.w, im.h, im.format), Distance: m.dist,
+		Transform: transformLabel(m.transform, m.cropped),
+	}
+	mv.Width, mv.Height = fitBox(im.w, im.h)
+	if li, ok := r.leakOf[m.img]; ok {
+		l := &r.Leaks[li]
+		if l.Original != "" {
+			mv.Leak = fmt.Sprintf("leak: %s %s / %s %s", l.Original, l.Splits[0], l.Dataset, l.Splits[1])
+		} else {
+			mv.Leak = fmt.Sprintf("leak: %s / %s", l.Splits[0], l.Splits[1])
+		}
+	}
+	pv, err := st.Preview(ctx, im.id)
+	if err != nil {
+		return mv, fmt.Errorf("lineage: html preview: %w", err)
+	}
+	if pv != nil {
+		mv.Thumb = template.URL("data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(pv))
+		return mv, nil
+	}
+	rec, err := st.Image(ctx, im.id)
+	if err != nil {
+		return mv, fmt.Errorf("lineage: html thumbnail: %w", err)
+	}
+	mv.Thumb, err = thumbURI(enc, &rec.Fingerprint.Thumb)
+	return mv, err
+}
+
+// fitBox is the CSS size of a w x h image fitted in previewBox squared.
+func fitBox(w, h int) (int, int) {
+	if w <= 0 || h <= 0 {
+		return previewBox, previewBox
+	}
+	if w >= h {
+		return previewBox, max(1, (h*previewBox+w/2)/w)
+	}
+	return max(1, (w*previewBox+h/2)/h), previewBox
+}
+
+// leakRows are the rows of the leak table, with links to the clusters
+// holding the pairs.
+func (r *Report) leakRows(pg pager) []leakRow {
+	var rows []leakRow
+	for _, l := range r.Leaks {
+		row := leakRow{Leak: l}
+		for _, gi := range l.groups[:min(len(l.groups), maxLeakLinks)] {
+			row.Clusters = append(row.Clusters, pageLink{Href: pg.href(1, 0, gi+1), Label: fmt.Sprint(gi + 1)})
+		}
+		row.MoreClusters = len(l.groups) - len(row.Clusters)
+		rows = append(rows, row)
+	}
+	return rows
+}
 
 // transformLabel names what was done to the group's first image to make
 // this one, as clusters do ("" when nothing).
@@ -96,6 +275,24 @@ func thumbURI(enc *png.Encoder, t *[hash.ThumbSize * hash.ThumbSize]uint8) (temp
 	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())), nil
 }
 
+// breakable escapes s for HTML and lets the browser break the line only
+// after a path separator or punctuation (/ _ - . ! ,), never inside a
+// word: captions are paths, and "train/ct_00" + "01.png" misleads.
+func breakable(s string) template.HTML {
+	var b strings.Builder
+	start := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '/', '_', '-', '.', '!', ',':
+			b.WriteString(template.HTMLEscapeString(s[start : i+1]))
+			b.WriteString("<wbr>")
+			start = i + 1
+		}
+	}
+	b.WriteString(template.HTMLEscapeString(s[start:]))
+	return template.HTML(b.String())
+}
+
 // onePool is a png.EncoderBufferPool holding one buffer: WriteHTML
 // encodes thumbnails one at a time.
 type onePool struct{ b *png.EncoderBuffer }
@@ -105,22 +302,42 @@ func (p *onePool) Put(b *png.EncoderBuffer) { p.b = b }
 
 type htmlPage struct {
 	*Report
+	Main        bool // the report's first page: summary, graph, tables
 	Graph       svgGraph
+	LeakRows    []leakRow
 	Groups      []galleryGroup
-	Shown       int
+	First, Last int // the cluster numbers on this page
 	TotalGroups int
+	Page, Pages int
+	Nav         []pageLink // every page, on the first
+	Home        string     // the first page, from the others
+	Prev, Next  string
+}
+
+type pageLink struct {
+	Href, Label string
+	Current     bool
+}
+
+type leakRow struct {
+	Leak
+	Clusters     []pageLink
+	MoreClusters int
 }
 
 type galleryGroup struct {
 	Number, Size, Datasets, More int
+	Leak                         bool // a member is in a leak pair
 	Members                      []galleryMember
 }
 
 type galleryMember struct {
 	Thumb               template.URL
+	Width, Height       int // CSS size, the image's aspect ratio
 	Dataset, Path, Size string
 	Frame, Distance     int
 	Transform           string
+	Leak                string // the leak the image is in, or ""
 }
 
 // svgGraph is the lineage graph laid out in columns: originals on the
@@ -146,7 +363,7 @@ type svgEdge struct {
 
 const (
 	nodeW, nodeH = 170, 46
-	colGap       = 110
+	colGap       = 150 // room for an edge's label ("30000 shared, 100%")
 	rowGap       = 30
 	margin       = 20
 )
@@ -211,8 +428,11 @@ func (r *Report) graph() svgGraph {
 }
 
 var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"pct":   func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) },
-	"kinds": kinds,
+	"pct":        func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) },
+	"kinds":      kinds,
+	"breakable":  breakable,
+	"previewBox": func() int { return previewBox },
+	"maxMembers": func() int { return maxGalleryMembers },
 	"splits": func(m map[string]int) string {
 		var s string
 		for _, k := range slices.Sorted(maps.Keys(m)) {
@@ -228,23 +448,30 @@ var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 const pageHTML = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>copycat lineage report</title>
+<title>copycat lineage report{{if not .Main}}: clusters {{.First}}-{{.Last}}{{end}}</title>
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:1200px;padding:0 1em;color:#222}
 h1{font-size:1.5em}h2{margin-top:1.8em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f3f3f3}.num{text-align:right}.alert{color:#b00020;font-weight:600}.muted{color:#777}
 .edge{border:1px solid #ddd;border-radius:6px;padding:.4em 1em;margin:.6em 0}
-.gallery{display:flex;flex-wrap:wrap;gap:8px;margin:.3em 0 1em}
-.cluster{border-top:1px solid #eee;padding-top:.4em}
-figure{margin:0;width:120px;font-size:11px;word-break:break-all}
-figure img{width:96px;height:96px;image-rendering:pixelated;border:1px solid #aaa;display:block}
+nav{margin:.5em 0;line-height:1.9}nav a{margin-right:.6em;white-space:nowrap}nav b{margin-right:.6em}
+.gallery{display:flex;flex-wrap:wrap;gap:10px;margin:.3em 0 1em;align-items:flex-start}
+.cluster{border-top:1px solid #eee;padding-top:.4em}.cluster.leak{border-top:2px solid #b00020}
+.badge{background:#b00020;color:#fff;border-radius:3px;padding:0 5px;font-size:11px;font-weight:600}
+figure{margin:0;width:{{previewBox}}px;font-size:11px;line-height:1.3}
+figure .box{width:{{previewBox}}px;height:{{previewBox}}px;display:flex;align-items:center;justify-content:center;background:#f4f4f4;border:1px solid #aaa}
+figure.leak .box{outline:3px solid #b00020;outline-offset:-1px}
+figure img{display:block}
+figcaption{word-break:normal;overflow-wrap:normal;hyphens:none;overflow:hidden;margin-top:2px}
+figcaption .leak{color:#b00020;font-weight:600}
 svg text{font:12px system-ui,sans-serif}
 </style></head><body>
-<h1>copycat lineage report</h1>
+{{if .Main}}<h1>copycat lineage report</h1>
 <p>{{len .Datasets}} datasets, {{.Images}} images, {{.TotalGroups}} source images with copies,
 {{len .Edges}} derivations, {{len .Leaks}} leaks, {{len .Findings}} findings.</p>
 {{with .IncompleteWarning}}<p class="alert">Warning: {{.}}.</p>{{end}}
+<p><a href="#datasets">Datasets</a> · <a href="#graph">Lineage graph</a> · <a href="#edges">Derivations</a> · <a href="#leaks">Split leakage</a> · <a href="#findings">Findings</a> · <a href="#clusters">Clusters</a></p>
 
 <h2 id="datasets">Datasets</h2>
 <table><tr><th>Dataset</th><th>Images</th><th>Files</th><th>Failures</th><th>Splits</th><th>Licence</th><th>Found in</th><th>Stated source</th><th>Scanned from</th></tr>
@@ -285,16 +512,23 @@ svg text{font:12px system-ui,sans-serif}
 {{range .Overlaps}}<tr><td>{{.A}}</td><td>{{.B}}</td><td class="num">{{.SharedImages}}</td><td class="num">{{pct .AFraction}}</td><td class="num">{{pct .BFraction}}</td><td>{{kinds .Kinds}}</td></tr>{{end}}</table>{{end}}
 
 <h2 id="leaks">Split leakage</h2>
-{{if not .Leaks}}<p>None found.</p>{{else}}<table><tr><th>Dataset</th><th>From original</th><th>Splits</th><th>Pairs</th><th>Examples</th></tr>
-{{range .Leaks}}<tr><td>{{.Dataset}}</td><td>{{.Original}}</td><td>{{index .Splits 0}} / {{index .Splits 1}}</td><td class="num">{{.Pairs}}</td><td>{{range .Examples}}{{index . 0}} = {{index . 1}}<br>{{end}}</td></tr>{{end}}</table>{{end}}
+{{if not .LeakRows}}<p>None found.</p>{{else}}<p class="muted">A leak is a picture in two splits: inside one dataset, or in an original's test split and its copy's train split. The images of leak pairs are framed in red in the clusters.</p>
+<table><tr><th>Dataset</th><th>From original</th><th>Splits</th><th>Pairs</th><th>Examples</th><th>Clusters</th></tr>
+{{range .LeakRows}}<tr><td>{{.Dataset}}</td><td>{{if .Original}}{{.Original}}{{else}}<span class="muted">none: both images are in {{.Dataset}}</span>{{end}}</td><td>{{if .Original}}{{.Original}} {{index .Splits 0}} / {{.Dataset}} {{index .Splits 1}}{{else}}{{index .Splits 0}} / {{index .Splits 1}}{{end}}</td><td class="num">{{.Pairs}}</td><td>{{range .Examples}}{{index . 0}} = {{index . 1}}<br>{{end}}</td>
+<td>{{range .Clusters}}<a href="{{.Href}}">{{.Label}}</a> {{end}}{{if .MoreClusters}}and {{.MoreClusters}} more{{end}}</td></tr>{{end}}</table>{{end}}
 
 <h2 id="findings">Licence and documentation findings</h2>
 {{if not .Findings}}<p>None.</p>{{else}}<ul>{{range .Findings}}<li class="alert">{{.}}</li>{{end}}</ul>{{end}}
 
 <h2 id="clusters">Clusters</h2>
-<p>Showing {{.Shown}} of {{.TotalGroups}} clusters (those spanning the most datasets first), at most 12 images each. Distance is the pHash distance to the first image; a transform names how the image is turned relative to it.</p>
-{{range .Groups}}<div class="cluster"><b>Cluster {{.Number}}</b> <span class="muted">{{.Size}} images in {{.Datasets}} datasets{{if .More}}, {{.More}} more not shown{{end}}</span>
-<div class="gallery">{{range .Members}}<figure><img src="{{.Thumb}}" alt="thumbnail of {{.Path}}"><figcaption><b>{{.Dataset}}</b><br>{{.Path}}{{if .Frame}} [frame {{.Frame}}]{{end}}<br>{{.Size}}<br>distance {{.Distance}}{{if .Transform}}, {{.Transform}}{{end}}</figcaption></figure>{{end}}</div></div>
+<p>{{.TotalGroups}} clusters, those spanning the most datasets first{{if gt .Pages 1}}, {{.Last}} on this page and the others on {{.Pages}} pages in all{{end}}; at most {{maxMembers}} images of each are shown. Distance is the pHash distance to the first image; a transform names how the image is turned relative to it.</p>
+{{if .Nav}}<nav id="pages">Pages (cluster numbers): {{range .Nav}}{{if .Current}}<b>{{.Label}}</b>{{else}}<a href="{{.Href}}">{{.Label}}</a>{{end}} {{end}}</nav>{{end}}
+{{else}}<h1 id="clusters">copycat lineage report: clusters {{.First}} to {{.Last}} of {{.TotalGroups}}</h1>
+<nav><a href="{{.Home}}">report</a> <a href="{{.Home}}#pages">all pages</a>{{if .Prev}} <a href="{{.Prev}}">&larr; previous page</a>{{end}}{{if .Next}} <a href="{{.Next}}">next page &rarr;</a>{{end}} <span class="muted">page {{.Page}} of {{.Pages}}</span></nav>
 {{end}}
+{{range .Groups}}<div class="cluster{{if .Leak}} leak{{end}}" id="c{{.Number}}"><b>Cluster {{.Number}}</b> <span class="muted">{{.Size}} images in {{.Datasets}} datasets{{if .More}}, {{.More}} more not shown{{end}}</span>{{if .Leak}} <span class="badge">leak</span>{{end}}
+<div class="gallery">{{range .Members}}<figure{{if .Leak}} class="leak"{{end}}><div class="box"><img src="{{.Thumb}}" width="{{.Width}}" height="{{.Height}}" alt="preview of {{.Path}}"></div><figcaption title="{{.Dataset}}: {{.Path}}"><b>{{breakable .Dataset}}</b><br>{{breakable .Path}}{{if .Frame}} [frame&nbsp;{{.Frame}}]{{end}}<br>{{.Size}}<br>distance&nbsp;{{.Distance}}{{if .Transform}}, {{.Transform}}{{end}}{{with .Leak}}<br><span class="leak">{{.}}</span>{{end}}</figcaption></figure>{{end}}</div></div>
+{{end}}
+{{if gt .Pages 1}}<nav>{{if .Prev}}<a href="{{.Prev}}">&larr; previous page</a>{{end}}{{if .Next}} <a href="{{.Next}}">next page &rarr;</a>{{end}}{{if not .Main}} <a href="{{.Home}}#pages">all pages</a>{{end}}</nav>{{end}}
 </body></html>
 `

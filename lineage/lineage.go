@@ -67,8 +67,11 @@ type Report struct {
 	// so their counts, overlaps and derivations may be short.
 	Incomplete []string `json:"incomplete_datasets,omitempty"`
 
-	groups []group  // for the HTML galleries, largest first
-	ids    []uint64 // index ID of each analysed image, for the galleries
+	groups []group // for the HTML galleries, largest first
+	images []image // the analysed images, for the galleries' captions
+	// leakOf marks the images of the leak pairs (index into images ->
+	// index into Leaks), for the galleries.
+	leakOf map[int]int
 }
 
 // Dataset is one dataset of the index with its documentation audit.
@@ -163,6 +166,8 @@ type Leak struct {
 	// Examples are a few of the pairs as paths (dataset-qualified across
 	// datasets).
 	Examples [][2]string `json:"examples"`
+
+	groups []int // the groups (clusters) holding the pairs, ascending, for the HTML report
 }
 
 // image is what lineage keeps of an indexed image: everything but the
@@ -277,10 +282,7 @@ func Analyze(ctx context.Context, st *index.Store, opts Options) (*Report, error
 	}
 	rep.Groups = len(a.groups)
 	rep.groups = a.groups
-	rep.ids = make([]uint64, len(a.images))
-	for i := range a.images {
-		rep.ids[i] = a.images[i].id
-	}
+	rep.images = a.images
 	log.Debug("lineage: groups", "groups", len(a.groups))
 
 	for i := range rep.Datasets {

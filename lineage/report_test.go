@@ -3,17 +3,21 @@ package lineage
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"html"
+	"image/jpeg"
 	"image/png"
+	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/copycat-dev/copycat/index"
+	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
 // demoWorld builds the demo lineage (a DICOM original, a rendered and
@@ -178,14 +182,35 @@ func TestHTMLSelfContained(t *testing.T) {
 	if !strings.Contains(page, `id="lineage-graph"`) || !strings.Contains(page, "<line ") {
 		t.Error("no lineage graph with edges")
 	}
-	uris := regexp.MustCompile(`src="data:image/png;base64,([^"]+)"`).FindAllStringSubmatch(page, -1)
-	if len(uris) == 0 {
-		t.Fatal("no thumbnails")
+	// Every gallery image is a JPEG preview (the scan made them) whose
+	// CSS box has the image's aspect ratio.
+	imgs := regexp.MustCompile(`<img src="data:image/(\w+);base64,([^"]+)" width="(\d+)" height="(\d+)"`).FindAllStringSubmatch(page, -1)
+	if len(imgs) == 0 {
+		t.Fatal("no previews")
 	}
-	for _, u := range uris[:1] {
-		if !strings.HasPrefix(u[1], "iVBOR") {
-			t.Errorf("thumbnail is not a PNG: %.20s", u[1])
+	for _, m := range imgs {
+		if m[1] != "jpeg" {
+			t.Errorf("preview is %s, want jpeg", m[1])
+			continue
 		}
+		data, err := base64.StdEncoding.DecodeString(html.UnescapeString(m[2]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("preview: %v", err)
+		}
+		w, _ := strconv.Atoi(m[3])
+		h, _ := strconv.Atoi(m[4])
+		if got, want := float64(w)/float64(h), float64(cfg.Width)/float64(cfg.Height); math.Abs(got-want) > 0.05 {
+			t.Errorf("preview %dx%d shown at %dx%d", cfg.Width, cfg.Height, w, h)
+		}
+	}
+	// The leak pairs are marked in their cluster, and each leak row links
+	// to its clusters.
+	if !strings.Contains(page, `<figure class="leak">`) || !regexp.MustCompile(`<td><a href="#c\d+">`).MatchString(page) {
+		t.Error("leak pairs not marked or not linked")
 	}
 }
 
@@ -193,13 +218,7 @@ func TestHTMLSelfContained(t *testing.T) {
 // (the DOM holds the graph and the thumbnails) and produce a screenshot.
 // Set LINEAGE_SCREENSHOT=file.png to keep the screenshot for a look.
 func TestHTMLInBrowser(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium not installed (apt-get install chromium)")
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	run := testkit.Chromium(t)
 	rep, st, _ := demoWorld(t)
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
@@ -217,23 +236,8 @@ func TestHTMLInBrowser(t *testing.T) {
 	if s := os.Getenv("LINEAGE_SCREENSHOT"); s != "" {
 		shot, _ = filepath.Abs(s)
 	}
-	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-		"--disable-component-update", "--no-first-run", "--user-data-dir=" + t.TempDir()}
-	run := func(args ...string) []byte {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, chromium, append(base, args...)...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("chromium %v: %v\n%s", args, err, stderr.String())
-		}
-		return out
-	}
 	dom := string(run("--dump-dom", "file://"+page))
-	for _, want := range []string{`id="lineage-graph"`, "original", "upload", "augmented", "data:image/png;base64,"} {
+	for _, want := range []string{`id="lineage-graph"`, "original", "upload", "augmented", "data:image/jpeg;base64,"} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("rendered DOM lacks %q", want)
 		}
@@ -250,5 +254,37 @@ func TestHTMLInBrowser(t *testing.T) {
 	}
 	if b := img.Bounds(); b.Dx() < 1000 || b.Dy() < 1000 {
 		t.Errorf("screenshot is %v", b)
+	}
+}
+
+// TestHTMLFileRemovesStalePages writes a report whose clusters fit its
+// first page into a folder holding pages of an earlier, larger report:
+// they go, and no page is written.
+func TestHTMLFileRemovesStalePages(t *testing.T) {
+	rep, st, _ := demoWorld(t)
+	dir := t.TempDir()
+	stale := filepath.Join(dir, "r_clusters", "page-0002.html")
+	if err := os.MkdirAll(filepath.Dir(stale), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stale, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pages, err := rep.WriteHTMLFile(t.Context(), filepath.Join(dir, "r.html"), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) != 0 {
+		t.Errorf("pages %v for %d clusters", pages, len(rep.groups))
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale page still there (%v)", err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "r.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(string(b), `<div class="cluster`); got != len(rep.groups) {
+		t.Errorf("%d clusters on the page, want %d", got, len(rep.groups))
 	}
 }

@@ -35,7 +35,7 @@ func HashFiles(ctx context.Context, paths []string, opts ingest.Options, fn func
 			}
 			continue
 		}
-		_, imgs, err := decodeImages(dec, h, data, &stageTimer{})
+		_, imgs, err := decodeImages(dec, h, nil, data, &stageTimer{})
 		if err != nil {
 			if ferr := fn(FrameHash{Path: p, Err: fileError(p, err)}); ferr != nil {
 				return ferr

@@ -336,6 +336,7 @@ func send[T any](ctx context.Context, ch chan<- T, v T) error {
 type Worker struct {
 	dec    *ingest.Decoder
 	h      *hash.Hasher
+	pv     previewer
 	stages *Stages // measured when set (Options.Stages)
 }
 
@@ -399,7 +400,7 @@ func (w *Worker) process(ctx context.Context, j job, hold *budgetHold) (result, 
 		}
 		t = w.stages.start() // the wait is not decoding
 	}
-	meta, imgs, err := decodeImages(w.dec, w.h, data, &t)
+	meta, imgs, err := decodeImages(w.dec, w.h, &w.pv, data, &t)
 	r.file.Format = string(meta.Format)
 	if err != nil {
 		r.file.Failure = failureReason(err)
@@ -416,8 +417,10 @@ func (w *Worker) process(ctx context.Context, j job, hold *budgetHold) (result, 
 // decodeImages decodes one file and returns an index record per frame with
 // everything the file says (the scan adds path and file digests): the one
 // decode-digest-fingerprint step that scan, query and hash share.
-// t, when measuring, is charged the decoding, digests and fingerprints.
-func decodeImages(dec *ingest.Decoder, h *hash.Hasher, data []byte, t *stageTimer) (ingest.Meta, []index.Image, error) {
+// pv, when not nil, makes each frame's preview (the index stores it, for
+// the HTML report). t, when measuring, is charged the decoding, digests,
+// fingerprints and previews.
+func decodeImages(dec *ingest.Decoder, h *hash.Hasher, pv *previewer, data []byte, t *stageTimer) (ingest.Meta, []index.Image, error) {
 	var imgs []index.Image
 	var ts []int // each image's volume, for NIfTI slices
 	meta, err := dec.Decode(data, func(f ingest.Frame) error {
@@ -434,6 +437,9 @@ func decodeImages(dec *ingest.Decoder, h *hash.Hasher, data []byte, t *stageTime
 				mm := h.Compute(f.MinMax)
 				im.MinMax = &mm
 			}
+		}
+		if pv != nil {
+			im.Preview = pv.encode(f.Image)
 		}
 		t.lap(StageFingerprint)
 		imgs = append(imgs, im)

@@ -59,7 +59,7 @@ type QueryResult struct {
 // record a scan would store for each of its frames: fingerprints, digests
 // and metadata. A file that cannot be decoded gives a *FileError.
 func (w *Worker) Frames(path string, data []byte) ([]index.Image, error) {
-	_, imgs, err := decodeImages(w.dec, w.h, data, &stageTimer{})
+	_, imgs, err := decodeImages(w.dec, w.h, nil, data, &stageTimer{})
 	if err != nil {
 		return nil, fileError(path, err)
 	}

@@ -44,7 +44,7 @@ func TestReducedDecodeFingerprints(t *testing.T) {
 		if strings.HasSuffix(p, ".dcm") && !jpegCoded(data) {
 			continue
 		}
-		_, imgs, err := decodeImages(full, h, data, &stageTimer{})
+		_, imgs, err := decodeImages(full, h, nil, data, &stageTimer{})
 		if err != nil || len(imgs) == 0 {
 			continue
 		}
@@ -59,7 +59,7 @@ func TestReducedDecodeFingerprints(t *testing.T) {
 		worst := ""
 		worstD := -1
 		for _, r := range refs {
-			_, imgs, err := decodeImages(dec, h, r.data, &stageTimer{})
+			_, imgs, err := decodeImages(dec, h, nil, r.data, &stageTimer{})
 			if err != nil || len(imgs) == 0 {
 				t.Fatalf("%s at MinSide %d: %v", r.path, minSide, err)
 			}

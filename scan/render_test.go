@@ -26,7 +26,7 @@ func fingerprintFile(tb testing.TB, p string) (hash.Fingerprint, ingest.Meta, er
 	}
 	dec := ingest.NewDecoder(ingest.Options{MinSide: hash.MinSide})
 	defer dec.Close()
-	meta, imgs, err := decodeImages(dec, hash.NewHasher(), data, &stageTimer{})
+	meta, imgs, err := decodeImages(dec, hash.NewHasher(), nil, data, &stageTimer{})
 	var fp hash.Fingerprint
 	if len(imgs) > 0 {
 		fp = imgs[0].Fingerprint

@@ -13,7 +13,7 @@ const (
 	StageRead        Stage = iota // reading the file (disk, archive member)
 	StageDecode                   // sniffing and decoding to pixels
 	StageDigest                   // the file and pixel digests
-	StageFingerprint              // the fingerprints, of every rendering
+	StageFingerprint              // the fingerprints, of every rendering, and the preview
 	StageWrite                    // writing the records into the index, committing
 	numStages
 )

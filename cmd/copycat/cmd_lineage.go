@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
+	"path/filepath"
 
 	"github.com/copycat-dev/copycat"
 )
@@ -49,7 +49,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "report", "[--index DIR] [--wait] [--max-distance D] --html FILE")
 	indexFlag := addIndexFlag(fs)
 	maxDist := fs.Int("max-distance", copycat.DefaultMaxDistance, "largest pHash distance (of 64 bits) between copies")
-	out := fs.String("html", "", "write a self-contained HTML report to FILE")
+	out := fs.String("html", "", "write the HTML report to FILE (clusters beyond the first 100 in pages in the folder FILE_clusters beside it)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -61,16 +61,13 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer ix.Close()
-	f, err := os.Create(*out)
+	pages, err := ix.WriteHTMLReportFile(ctx, *out, r)
 	if err != nil {
-		return err
-	}
-	if err := ix.WriteHTMLReport(ctx, f, r); err != nil {
-		f.Close()
 		return fmt.Errorf("write %s: %w", *out, err)
 	}
-	if err := f.Close(); err != nil {
-		return err
+	if len(pages) > 0 {
+		fmt.Fprintf(e.stdout, "wrote %s and %d cluster pages in %s\n", *out, len(pages), filepath.Dir(pages[0]))
+		return nil
 	}
 	fmt.Fprintf(e.stdout, "wrote %s\n", *out)
 	return nil

@@ -52,7 +52,7 @@ var commands = map[string]command{
 	"query":    {"find an image's copies in the index", runQuery},
 	"clusters": {"list groups of images that are copies of one another", runClusters},
 	"lineage":  {"which dataset derives from which, how, leaks and licenses", runLineage},
-	"report":   {"write the lineage, leaks and copies as one HTML file", runReport},
+	"report":   {"write the lineage, leaks and copies as HTML (a file, and pages of clusters beside it)", runReport},
 }
 
 // usageError marks a bad command line: exit code 2.

@@ -15,6 +15,7 @@ package testkit
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/binary"
 	"flag"
 	"fmt"
@@ -27,6 +28,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files (and generated fixtures) in testdata/ from what the tests compute")
@@ -271,4 +273,34 @@ func Gunzip(tb testing.TB, data []byte) []byte {
 		tb.Fatal(err)
 	}
 	return out
+}
+
+// Chromium returns a function that runs headless Chromium with the given
+// arguments and returns its standard output, or skips the test when
+// chromium is not installed (`make deps` installs it) or in -short mode.
+// Each browser gets a fresh profile and fetches nothing on its own.
+func Chromium(tb testing.TB) func(args ...string) []byte {
+	tb.Helper()
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		tb.Skip("chromium not installed (make deps)")
+	}
+	if testing.Short() {
+		tb.Skip("browser test skipped in -short mode")
+	}
+	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--disable-component-update", "--no-first-run", "--user-data-dir=" + tb.TempDir()}
+	return func(args ...string) []byte {
+		tb.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, append(slices.Clip(base), args...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			tb.Fatalf("chromium %v: %v\n%s", args, err, stderr.String())
+		}
+		return out
+	}
 }
