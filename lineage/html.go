@@ -474,21 +474,21 @@ svg text{font:12px system-ui,sans-serif}
 <p><a href="#datasets">Datasets</a> · <a href="#graph">Lineage graph</a> · <a href="#edges">Derivations</a> · <a href="#leaks">Split leakage</a> · <a href="#findings">Findings</a> · <a href="#clusters">Clusters</a></p>
 
 <h2 id="datasets">Datasets</h2>
-<table><tr><th>Dataset</th><th>Images</th><th>Files</th><th>Failures</th><th>Splits</th><th>Licence</th><th>Found in</th><th>Stated source</th><th>Scanned from</th></tr>
+<table><tr><th>Dataset</th><th>Images</th><th>Files</th><th>Failures</th><th>Splits</th><th>License</th><th>Found in</th><th>Stated source</th><th>Scanned from</th></tr>
 {{range .Datasets}}<tr><td>{{.Name}}</td><td class="num">{{.Images}}</td><td class="num">{{.Files}}</td><td class="num">{{.Failures}}</td>
 <td>{{splits .Splits}}</td><td>{{if .License}}{{.License}}{{else}}<span class="alert">none</span>{{end}}</td>
 <td>{{.LicenseFinding.Source}}{{if .Method}} ({{.Method}}){{end}}</td><td>{{if .StatedSource}}{{.StatedSource}}{{else}}<span class="alert">none</span>{{end}}</td><td class="muted">{{.Source}}</td></tr>
 {{end}}</table>
 
 <h2 id="documentation">Documentation</h2>
-<p class="muted">The licence's evidence (file:line, how it was recognised) and the dataset card's items: present items show where they are stated.</p>
-<table><tr><th>Dataset</th><th>Licence evidence</th><th>Score</th>{{range .CardItems}}<th>{{.}}</th>{{end}}</tr>
+<p class="muted">The license's evidence (file:line, how it was recognised) and the dataset card's items: present items show where they are stated.</p>
+<table><tr><th>Dataset</th><th>License evidence</th><th>Score</th>{{range .CardItems}}<th>{{.}}</th>{{end}}</tr>
 {{range .Datasets}}<tr><td>{{.Name}}</td><td>{{with .Evidence}}{{.File}}:{{.Line}} ({{.Method}}){{else}}<span class="alert">{{if eq .LicenseFinding.Source "unavailable"}}unavailable{{else}}none{{end}}</span>{{end}}</td>
 {{with .Documentation}}<td class="num">{{printf "%.2f" .Score}}</td>{{range .Items}}<td title="{{.Evidence}}">{{if .Present}}&#10003;{{else}}<span class="alert">missing</span>{{end}}</td>{{end}}{{else}}<td colspan="10" class="muted">unavailable</td>{{end}}</tr>
 {{end}}</table>
 
 <h2 id="graph">Lineage graph</h2>
-<p class="muted">Arrows go from original to copy; dashed: direction undetermined; red: licence changed or missing in the copy.</p>
+<p class="muted">Arrows go from original to copy; dashed: direction undetermined; red: license changed or missing in the copy.</p>
 <svg id="lineage-graph" xmlns="http://www.w3.org/2000/svg" width="{{.Graph.Width}}" height="{{.Graph.Height}}" viewBox="0 0 {{.Graph.Width}} {{.Graph.Height}}">
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#444"/></marker>
 <marker id="arrow-alert" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#b00020"/></marker></defs>
@@ -505,7 +505,7 @@ svg text{font:12px system-ui,sans-serif}
 <p>{{.SharedImages}} shared source images; {{pct .CopyFraction}} of {{.Copy}} is found in {{.Original}}, {{pct .OriginalFraction}} of {{.Original}} in {{.Copy}}; closest pairs: {{kinds .Kinds}}; mean pHash distance {{.MeanDistance}}.</p>
 <ul>{{range .Evidence}}<li>{{.}}</li>{{end}}</ul>
 {{if .Details}}<p>Transformations:</p><ul>{{range .Details}}<li>{{.}}</li>{{end}}</ul>{{end}}
-<p>Licence: {{if .OriginalLicense}}{{.OriginalLicense}}{{else}}none{{end}} &rarr; {{if .CopyLicense}}{{.CopyLicense}}{{else}}none{{end}}{{if .LicenseChanged}} <span class="alert">changed</span>{{end}}</p></div>
+<p>License: {{if .OriginalLicense}}{{.OriginalLicense}}{{else}}none{{end}} &rarr; {{if .CopyLicense}}{{.CopyLicense}}{{else}}none{{end}}{{if .LicenseChanged}} <span class="alert">changed</span>{{end}}</p></div>
 {{end}}
 {{if .Indirect}}<h3>Indirect derivations</h3><ul>{{range .Indirect}}<li>{{.Original}} &rarr; {{.Copy}}: {{.Via}}</li>{{end}}</ul>{{end}}
 {{if .Overlaps}}<h3>All overlaps</h3><table><tr><th>A</th><th>B</th><th>Shared</th><th>of A</th><th>of B</th><th>Closest pairs</th></tr>
@@ -517,7 +517,7 @@ svg text{font:12px system-ui,sans-serif}
 {{range .LeakRows}}<tr><td>{{.Dataset}}</td><td>{{if .Original}}{{.Original}}{{else}}<span class="muted">none: both images are in {{.Dataset}}</span>{{end}}</td><td>{{if .Original}}{{.Original}} {{index .Splits 0}} / {{.Dataset}} {{index .Splits 1}}{{else}}{{index .Splits 0}} / {{index .Splits 1}}{{end}}</td><td class="num">{{.Pairs}}</td><td>{{range .Examples}}{{index . 0}} = {{index . 1}}<br>{{end}}</td>
 <td>{{range .Clusters}}<a href="{{.Href}}">{{.Label}}</a> {{end}}{{if .MoreClusters}}and {{.MoreClusters}} more{{end}}</td></tr>{{end}}</table>{{end}}
 
-<h2 id="findings">Licence and documentation findings</h2>
+<h2 id="findings">License and documentation findings</h2>
 {{if not .Findings}}<p>None.</p>{{else}}<ul>{{range .Findings}}<li class="alert">{{.}}</li>{{end}}</ul>{{end}}
 
 <h2 id="clusters">Clusters</h2>
