@@ -1,10 +1,10 @@
 package scan
 
 import (
-	"bytes"
 	"image"
 	"image/color"
-	"image/jpeg"
+
+	"github.com/copycat-dev/copycat/ingest"
 )
 
 // The preview is the picture the HTML report shows of an image, so that
@@ -28,11 +28,11 @@ const (
 // previewer makes previews; it keeps its buffers between images (one per
 // Worker, not safe for concurrent use).
 type previewer struct {
-	acc []uint32 // sums of one output row, c values per pixel
-	cnt []uint32 // sampled source columns per output column
-	xs  []int32  // the sampled source columns, left to right
-	row []uint8  // the samples of one source row, c values each
-	buf bytes.Buffer
+	acc []uint32            // sums of one output row, c values per pixel
+	cnt []uint32            // sampled source columns per output column
+	xs  []int32             // the sampled source columns, left to right
+	row []uint8             // the samples of one source row, c values each
+	enc *ingest.JPEGEncoder // made on first use: libjpeg-turbo when built in
 }
 
 // encode returns the JPEG preview of img, or nil when img is empty or
@@ -42,11 +42,14 @@ func (p *previewer) encode(img image.Image) []byte {
 	if small == nil {
 		return nil
 	}
-	p.buf.Reset()
-	if err := jpeg.Encode(&p.buf, small, &jpeg.Options{Quality: previewQuality}); err != nil {
+	if p.enc == nil {
+		p.enc = ingest.NewJPEGEncoder()
+	}
+	data, err := p.enc.Encode(small, previewQuality)
+	if err != nil {
 		return nil
 	}
-	return bytes.Clone(p.buf.Bytes())
+	return data
 }
 
 // maxSamples is how many source rows (and columns) at most are averaged

@@ -30,3 +30,14 @@ func (d *Decoder) Close() error { return nil }
 
 // Luma fails with an error matching codec.ErrNotBuilt in this build.
 func Luma(data []byte, minSide int) (*image.Gray, int, error) { return nil, 0, errNotBuilt }
+
+// Encoder is a TurboJPEG compressor; in this build it cannot be made.
+type Encoder struct{}
+
+// NewEncoder fails with an error matching codec.ErrNotBuilt in this build.
+func NewEncoder() (*Encoder, error) { return nil, errNotBuilt }
+
+// Encode fails with an error matching codec.ErrNotBuilt in this build.
+func (e *Encoder) Encode(dst []byte, img image.Image, quality int) ([]byte, error) {
+	return dst, errNotBuilt
+}
