@@ -314,10 +314,10 @@ type Writer struct {
 	// merge is set by BeginMerge: Finish keeps the files this write did
 	// not see, and marks the dataset complete only when mergeComplete.
 	merge, mergeComplete bool
-	counts   WriteResult // Files, Images, Failures of a fresh scan
-	ops      []op        // Put's scratch
-	err      error       // sticky after a failed write: the scan is unusable
-	res      WriteResult
+	counts               WriteResult // Files, Images, Failures of a fresh scan
+	ops                  []op        // Put's scratch
+	err                  error       // sticky after a failed write: the scan is unusable
+	res                  WriteResult
 }
 
 // WriteResult summarises a finished scan.
