@@ -1,16 +1,19 @@
 package scan
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"strconv"
 	"strings"
 )
 
 // Shard selects a deterministic part of every dataset's files, so that N
 // machines can scan one shared tree without overlap: shard K of N (K from
-// 1) takes the files whose FNV-1a hash of dataset name and path is K-1
-// modulo N. Every machine computes the same split without talking to the
+// 1) takes the files whose hash of dataset name and path (the first 8
+// bytes of SHA-256 of name, NUL, path, big-endian) is K-1 modulo N. Not
+// FNV-1a: its low bits depend only on the low bits of the input bytes, so
+// modulo 2 or 4 it splits numbered files by their digits' parity. Every machine computes the same split without talking to the
 // others, whatever order its walk finds the files in, and the N parts
 // exported and imported into one index (package interchange) give the
 // index one full scan gives. The zero value takes every file.
@@ -47,9 +50,10 @@ func (s Shard) Includes(dataset, path string) bool {
 	if s.N <= 1 {
 		return true
 	}
-	h := fnv.New64a()
+	h := sha256.New()
 	h.Write([]byte(dataset))
 	h.Write([]byte{0})
 	h.Write([]byte(path))
-	return h.Sum64()%uint64(s.N) == uint64(s.K-1)
+	var sum [sha256.Size]byte
+	return binary.BigEndian.Uint64(h.Sum(sum[:0]))%uint64(s.N) == uint64(s.K-1)
 }
