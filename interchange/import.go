@@ -89,11 +89,7 @@ func importOne(ctx context.Context, st *index.Store, dir string, sum *ImportSumm
 		return fmt.Errorf("import %s: not a folder (give the folder copycat export wrote)", dir)
 	}
 	ex := &export{dir: dir}
-	defer func() {
-		for _, c := range ex.closers {
-			c.Close()
-		}
-	}()
+	defer ex.close()
 	var salts [3]string
 	if ex.datasets, salts[0], err = openTable[Dataset](ex, TableDatasets); err != nil {
 		return err
@@ -235,6 +231,13 @@ func (ex *export) imagesOf(f *File, out []index.Image, sum *ImportSummary) ([]in
 			sum.DigestsDropped++
 		}
 		out = append(out, im)
+	}
+}
+
+// close closes the export's files.
+func (ex *export) close() {
+	for _, c := range ex.closers {
+		c.Close()
 	}
 }
 

@@ -23,11 +23,7 @@ const seed = "testdata/upload"
 func readTable[T any](tb testing.TB, dir, name string) []T {
 	tb.Helper()
 	ex := &export{dir: dir}
-	defer func() {
-		for _, c := range ex.closers {
-			c.Close()
-		}
-	}()
+	defer ex.close()
 	rr, _, err := openTable[T](ex, name)
 	if err != nil {
 		tb.Fatal(err)
@@ -240,11 +236,7 @@ func FuzzReadTable(f *testing.F) {
 // drain reads a table to its end or first error, at most 10,000 rows.
 func drain[T any](t *testing.T, dir, name string, fn func(*T)) {
 	ex := &export{dir: dir}
-	defer func() {
-		for _, c := range ex.closers {
-			c.Close()
-		}
-	}()
+	defer ex.close()
 	rr, _, err := openTable[T](ex, name)
 	if err != nil {
 		if !errors.Is(err, ErrFormat) && !errors.Is(err, ErrVersion) {

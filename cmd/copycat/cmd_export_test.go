@@ -53,10 +53,7 @@ func emptyIndex(t *testing.T, dir string) string {
 func recordDump(t *testing.T, dir string) []string {
 	t.Helper()
 	ctx := context.Background()
-	st, err := index.Open(dir, index.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openReadOnly(t, dir)
 	defer st.Close()
 	infos, err := st.Datasets(ctx)
 	if err != nil {
@@ -83,6 +80,17 @@ func recordDump(t *testing.T, dir string) []string {
 		}
 	}
 	return out
+}
+
+// openReadOnly opens an index with the index package, to read its
+// records; the caller closes it.
+func openReadOnly(t *testing.T, dir string) *index.Store {
+	t.Helper()
+	st, err := index.Open(dir, index.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 // withoutImageIDs decodes JSON output and drops every "image_id" field:
@@ -244,10 +252,7 @@ func TestImportOtherSalt(t *testing.T) {
 func recordDumpDigests(t *testing.T, dir string) []string {
 	t.Helper()
 	ctx := context.Background()
-	st, err := index.Open(dir, index.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openReadOnly(t, dir)
 	defer st.Close()
 	var out []string
 	for im, err := range st.Images(ctx, "original") {
