@@ -258,3 +258,36 @@ func drain[T any](t *testing.T, dir, name string, fn func(*T)) {
 		fn(&r)
 	}
 }
+
+// TestImportIncomplete imports an export of an interrupted scan: the
+// dataset stays incomplete in the union, and a later complete import of
+// the same dataset does not make it complete.
+func TestImportIncomplete(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "ex")
+	testkit.CopyTree(t, seed, dir)
+	ds := readTable[Dataset](t, seed, TableDatasets)
+	ds[0].Complete = false
+	salt := map[string]string{KeySchemaVersion: "1", KeySaltID: "x"}
+	for name, write := range map[string]func(map[string]string){
+		TableDatasets: func(m map[string]string) { writeTable(t, dir, TableDatasets, ds, m) },
+		TableFiles:    func(m map[string]string) { writeTable(t, dir, TableFiles, readTable[File](t, seed, TableFiles), m) },
+		TableImages:   func(m map[string]string) { writeTable(t, dir, TableImages, readTable[Image](t, seed, TableImages), m) },
+	} {
+		salt[KeyTable] = name
+		write(salt)
+	}
+	st := openStore(t)
+	for _, exp := range []string{dir, seed} {
+		if _, err := Import(ctx, st, []string{exp}); err != nil {
+			t.Fatal(err)
+		}
+		infos, err := st.Datasets(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(infos) != 1 || infos[0].Complete || infos[0].Files != 4 || infos[0].Images != 3 {
+			t.Errorf("after importing %s: %+v, want upload incomplete with 4 files and 3 images", exp, infos)
+		}
+	}
+}
