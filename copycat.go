@@ -10,6 +10,7 @@ import (
 
 	"github.com/copycat-dev/copycat/index"
 	"github.com/copycat-dev/copycat/ingest"
+	"github.com/copycat-dev/copycat/interchange"
 	"github.com/copycat-dev/copycat/lineage"
 	"github.com/copycat-dev/copycat/match"
 	"github.com/copycat-dev/copycat/scan"
@@ -150,7 +151,19 @@ type ScanOptions struct {
 	// source; without it Scan refuses with a *NameTakenError before
 	// scanning anything. Rescanning a dataset's own source needs nothing.
 	Replace bool
+	// Shard, when set (ParseShard), scans only that deterministic part of
+	// each dataset's files, so that N machines share one tree: Export
+	// each shard's index, then Import the N exports into one.
+	Shard Shard
 }
+
+// Shard is a deterministic part K of N of every dataset's files, chosen
+// by a hash of dataset name and path; the zero value is every file.
+type Shard = scan.Shard
+
+// ParseShard reads a shard as the command line gives it, "K/N" with
+// 1 <= K <= N.
+func ParseShard(s string) (Shard, error) { return scan.ParseShard(s) }
 
 // WalkOptions bound what a scan reads of each file and archive: file size,
 // the compression ratio of archive members, archives nested in archives.
@@ -190,6 +203,7 @@ func (ix *Index) Scan(ctx context.Context, datasets []Dataset, opts ScanOptions)
 		Walk:        opts.Walk,
 		Progress:    opts.Progress,
 		Replace:     opts.Replace,
+		Shard:       opts.Shard,
 	}, datasets)
 }
 
@@ -439,3 +453,37 @@ func HashFiles(ctx context.Context, paths []string, fn func(FrameHash) error) er
 // "openjpeg", "turbojpeg", "spng", "libdeflate"; see the package
 // documentation).
 func Codecs() []string { return ingest.Codecs() }
+
+// ExportSummary is what Export wrote: the folder, the rows of each table
+// and the bytes. Its JSON form is what `copycat export --json` prints.
+type ExportSummary = interchange.ExportSummary
+
+// Export writes every dataset, file and image record of the index, with
+// all fingerprints, as Parquet files in folder dir: datasets.parquet,
+// files.parquet, images.parquet and documents.parquet, in a versioned
+// schema documented in
+// package interchange. dir must not hold an export already. A read-only
+// index can be exported.
+func (ix *Index) Export(ctx context.Context, dir string) (*ExportSummary, error) {
+	return interchange.Export(ctx, ix.st, dir)
+}
+
+// ImportSummary is what Import did. Its JSON form is what
+// `copycat import --json` prints.
+type ImportSummary = interchange.ImportSummary
+
+// Import merges exports (folders written by Export, perhaps by other
+// machines from shards of one tree) into the index: each dataset's files
+// are added to what the index holds under its name; a file already there
+// with the same size and modification time is kept, so importing an
+// export twice changes nothing. Clusters, Lineage and reports then work
+// on the union. A damaged export fails with an error matching
+// ErrBadExport, naming the file. Patient-ID digests of an export from an
+// index with another salt are dropped (counted in the summary): they
+// would not compare.
+func (ix *Index) Import(ctx context.Context, dirs []string) (*ImportSummary, error) {
+	if ix.readOnly {
+		return nil, fmt.Errorf("import into %s: %w", ix.Dir(), ErrReadOnly)
+	}
+	return interchange.Import(ctx, ix.st, dirs)
+}

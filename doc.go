@@ -20,6 +20,13 @@
 //
 // The examples below run exactly this on the project's test data.
 //
+// # Past one machine
+//
+// Scan with ScanOptions.Shard on N machines (each its own index), Export
+// each index as Parquet, and Import the N exports into one index: it then
+// holds what one full scan would, and Clusters and Lineage give the same
+// answers. The Parquet schema is documented in package interchange.
+//
 // # What is compared
 //
 // A dataset is a folder, a zip file or a tar archive (gzipped or not, with

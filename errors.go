@@ -3,6 +3,7 @@ package copycat
 import (
 	"github.com/copycat-dev/copycat/index"
 	"github.com/copycat-dev/copycat/ingest"
+	"github.com/copycat-dev/copycat/interchange"
 	"github.com/copycat-dev/copycat/lineage"
 	"github.com/copycat-dev/copycat/scan"
 )
@@ -60,6 +61,17 @@ var (
 	ErrIndexVersion = index.ErrVersion
 	// ErrNoDatasets is returned by Lineage on an index with no dataset.
 	ErrNoDatasets = lineage.ErrNoDatasets
+)
+
+// Errors about exports (Import).
+var (
+	// ErrBadExport matches an export file Import cannot use: not Parquet,
+	// not a copycat table, other columns, rows out of order or values out
+	// of range.
+	ErrBadExport = interchange.ErrFormat
+	// ErrExportVersion matches an export of a schema version this copycat
+	// does not read.
+	ErrExportVersion = interchange.ErrVersion
 )
 
 // NameTakenError is Scan's refusal to give a dataset name that the index

@@ -27,7 +27,7 @@ var layers = []struct {
 	{7, []string{"bench", "internal/reupload/cutgen"}}, // measurement, and a generator's command
 	{6, []string{""}},                                  // the public package
 	{6, []string{"internal/..."}},                      // generators and test helpers, for tests and bench
-	{5, []string{"scan", "lineage"}},                   // the analyses: the pipeline, dataset lineage
+	{5, []string{"scan", "lineage", "interchange"}},    // the analyses: the pipeline, dataset lineage; Parquet export and import
 	{4, []string{"index"}},                             // the store, the search, the clusters
 	{3, []string{"match"}},                             // the rule for copies
 	{2, []string{"ingest", "ingest/..."}},              // walking and decoding
@@ -42,6 +42,7 @@ var forbidden = []struct {
 	why          string
 }{
 	{"github.com/dgraph-io/badger", []string{"index"}, "only index touches the store"},
+	{"github.com/parquet-go/parquet-go", []string{"interchange"}, "only interchange reads and writes Parquet"},
 }
 
 // noIO lists the packages that do no I/O, and the imports that would.

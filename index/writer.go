@@ -314,10 +314,13 @@ type Writer struct {
 	// put.
 	fresh    bool
 	putPaths *bloom
-	counts   WriteResult // Files, Images, Failures of a fresh scan
-	ops      []op        // Put's scratch
-	err      error       // sticky after a failed write: the scan is unusable
-	res      WriteResult
+	// merge is set by BeginMerge: Finish keeps the files this write did
+	// not see, and marks the dataset complete only when mergeComplete.
+	merge, mergeComplete bool
+	counts               WriteResult // Files, Images, Failures of a fresh scan
+	ops                  []op        // Put's scratch
+	err                  error       // sticky after a failed write: the scan is unusable
+	res                  WriteResult
 }
 
 // WriteResult summarises a finished scan.
@@ -677,7 +680,7 @@ func (sc *Writer) Finish() (WriteResult, error) {
 		res.Files, res.Images, res.Failures = sc.counts.Files, sc.counts.Images, sc.counts.Failures
 	} else {
 		err = sc.s.eachFile(sc.rec.ID, func(path string, fr fileRecord) error {
-			if fr.Gen != sc.rec.Gen {
+			if fr.Gen != sc.rec.Gen && !sc.merge {
 				res.Removed++
 				return sc.b.deleteFile(sc.rec.ID, path, fr)
 			}
@@ -699,6 +702,9 @@ func (sc *Writer) Finish() (WriteResult, error) {
 	// replaced and deleted records is not reclaimed.
 	rec := sc.rec
 	rec.State = stateComplete
+	if sc.merge && !sc.mergeComplete {
+		rec.State = stateScanning // what was merged is not a whole dataset
+	}
 	rec.Files, rec.Images, rec.Failures = res.Files, res.Images, res.Failures
 	rec.LastScan = time.Now()
 	err = sc.s.update(func(txn *badger.Txn) error {

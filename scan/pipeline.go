@@ -162,6 +162,9 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 	g.Go(func() error {
 		defer close(jobs)
 		return src.Walk(gctx, func(e *ingest.Entry) error {
+			if !opts.Shard.Includes(d.Name, e.Path) {
+				return nil
+			}
 			if e.Err == nil {
 				same, err := sc.Unchanged(e.Path, e.Size, e.ModTime)
 				if err != nil {

@@ -56,6 +56,9 @@ type Options struct {
 	// folder or archive take the new one; without it Run refuses with a
 	// *NameTakenError before scanning anything.
 	Replace bool
+	// Shard, when set, scans only that shard of each dataset's files
+	// (see Shard).
+	Shard Shard
 	// Stages, when set, accumulates the time of each stage of the work
 	// (see Stages); `copycat bench scan` reports it.
 	Stages *Stages

@@ -13,7 +13,7 @@ import (
 )
 
 func runScan(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "scan", "[--index DIR] [--wait] [--workers N] [--json] [--max-pixels N] [--replace] [NAME=]PATH...")
+	fs := newFlagSet(e, "scan", "[--index DIR] [--wait] [--workers N] [--json] [--max-pixels N] [--replace] [--shard K/N] [NAME=]PATH...")
 	var (
 		indexFlag = addIndexFlag(fs)
 		workers   = fs.Int("workers", 0, "decode/hash workers (default: all cores)")
@@ -22,6 +22,7 @@ func runScan(ctx context.Context, e *env, args []string) error {
 		maxFile   = fs.Int64("max-file-size", 0, "refuse files and archive members larger than this many bytes (default 1 GiB)")
 		readMem   = fs.Int64("read-budget", 0, "bytes of file data all workers hold at once; a larger file is processed alone (default 64 MiB)")
 		replace   = fs.Bool("replace", false, "let a dataset name that the index holds for another folder or archive take this one")
+		shard     = fs.String("shard", "", "scan only shard K of N (K/N, 1 <= K <= N) of each dataset's files, by a hash of dataset and path")
 	)
 	paths, err := parseArgs(fs, args)
 	if err != nil {
@@ -33,6 +34,11 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	}
 	opts := copycat.ScanOptions{Workers: *workers, PixelBudget: *maxPixels, ReadBudget: *readMem, Replace: *replace}
 	opts.Walk.MaxFileSize = *maxFile
+	if *shard != "" {
+		if opts.Shard, err = copycat.ParseShard(*shard); err != nil {
+			return &usageError{err.Error()}
+		}
+	}
 	if !*asJSON && e.stdoutFile != nil && term.IsTerminal(int(e.stdoutFile.Fd())) {
 		opts.Progress = progressBar(e.stderr, func() int {
 			w, _, err := term.GetSize(int(e.stdoutFile.Fd()))

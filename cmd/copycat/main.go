@@ -53,6 +53,8 @@ var commands = map[string]command{
 	"clusters": {"list groups of images that are copies of one another", runClusters},
 	"lineage":  {"which dataset derives from which, how, leaks and licenses", runLineage},
 	"report":   {"write the lineage, leaks and copies as HTML (a file, and pages of clusters beside it)", runReport},
+	"export":   {"write the index's records and fingerprints as Parquet files", runExport},
+	"import":   {"merge Parquet exports (of other indexes, or shards) into the index", runImport},
 }
 
 // usageError marks a bad command line: exit code 2.
