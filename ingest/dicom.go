@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"github.com/copycat-dev/copycat/ingest/internal/decodeerr"
 	"github.com/copycat-dev/copycat/ingest/internal/dicom"
 )
 
@@ -32,19 +33,20 @@ func decodeDICOM(data []byte, opts Options, emit func(Frame) error) (Meta, error
 		Modality:          m.Modality,
 		PatientIDDigest:   m.PatientIDDigest,
 	}
-	return meta, fromDICOMError(err)
+	return meta, fromDecoderError(err, FormatDICOM)
 }
 
-// fromDICOMError maps the dicom package's error types onto ingest's. It
-// looks at err itself, not its chain: the decoder returns its own errors
-// unwrapped, and anything else (emit's error) must pass unchanged.
-func fromDICOMError(err error) error {
+// fromDecoderError maps the error types of the decoders under
+// ingest/internal (package decodeerr) onto ingest's, for a file of format
+// f. It looks at err itself, not its chain: the decoders return their own
+// errors unwrapped, and anything else (emit's error) must pass unchanged.
+func fromDecoderError(err error, f Format) error {
 	switch e := err.(type) {
-	case *dicom.CorruptError:
-		return &CorruptError{Format: FormatDICOM, Err: e.Err}
-	case *dicom.UnsupportedError:
+	case *decodeerr.CorruptError:
+		return &CorruptError{Format: f, Err: e.Err}
+	case *decodeerr.UnsupportedError:
 		return &UnsupportedError{Reason: e.Reason}
-	case *dicom.TooLargeError:
+	case *decodeerr.TooLargeError:
 		return &TooLargeError{What: e.What, Limit: e.Limit}
 	}
 	return err

@@ -103,21 +103,7 @@ func decodeNIfTI(data []byte, opts Options, emit func(Frame) error) (Meta, error
 			Windows:   windows,
 		}
 	}
-	return meta, fromNIfTIError(err)
-}
-
-// fromNIfTIError maps the nifti package's error types onto ingest's,
-// looking at err itself: anything else (emit's error) passes unchanged.
-func fromNIfTIError(err error) error {
-	switch e := err.(type) {
-	case *nifti.CorruptError:
-		return &CorruptError{Format: FormatNIfTI, Err: e.Err}
-	case *nifti.UnsupportedError:
-		return &UnsupportedError{Reason: e.Reason}
-	case *nifti.TooLargeError:
-		return &TooLargeError{What: e.What, Limit: e.Limit}
-	}
-	return err
+	return meta, fromDecoderError(err, FormatNIfTI)
 }
 
 // niftiCost is the memory a NIfTI decode holds beyond data: the inflated
@@ -153,7 +139,7 @@ func ReadNIfTI(data []byte, opts Options) (*NIfTIVolume, error) {
 	}
 	h, vox, err := nifti.Load(data, nifti.Options{PixelBudget: opts.pixelBudget()})
 	if err != nil {
-		return nil, fromNIfTIError(err)
+		return nil, fromDecoderError(err, FormatNIfTI)
 	}
 	if h.Samples() > 1 {
 		return nil, unsupportedf("NIfTI %s voxels are not scalar values", h.TypeName())

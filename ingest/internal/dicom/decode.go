@@ -10,6 +10,7 @@ import (
 	"github.com/suyashkumar/dicom/pkg/tag"
 
 	"github.com/copycat-dev/copycat/ingest/internal/codec/jpegscale"
+	"github.com/copycat-dev/copycat/ingest/internal/decodeerr"
 	"github.com/copycat-dev/copycat/ingest/internal/jpeghdr"
 )
 
@@ -80,10 +81,10 @@ type Frame struct {
 
 // Decode decodes a whole DICOM file held in memory. It fills Meta from the
 // header, refuses images whose frames are over opts' pixel budget (Rows x
-// Columns x SamplesPerPixel) with a *TooLargeError before decoding
+// Columns x SamplesPerPixel) with a *decodeerr.TooLargeError before decoding
 // any pixel data, and calls emit once per frame, in order, decoding one
 // frame at a time so memory stays at about one decoded frame. Errors for
-// bad input are *CorruptError, *UnsupportedError or *TooLargeError, a panic
+// bad input are *decodeerr.CorruptError, *decodeerr.UnsupportedError or *decodeerr.TooLargeError, a panic
 // while decoding included (it is reported as corrupt input); an error from
 // emit stops decoding and is returned as is.
 //
@@ -121,7 +122,7 @@ func Decode(data []byte, opts Options, emit func(Frame) error) (meta Meta, err e
 		meta.Photometric = img.photometric
 	}
 	if n, budget := img.frameSamples(), opts.pixelBudget(); n > budget {
-		return meta, &TooLargeError{
+		return meta, &decodeerr.TooLargeError{
 			What:  fmt.Sprintf("frame %dx%d with %d samples per pixel (%.1f megapixels)", img.cols, img.rows, img.spp, float64(n)/1e6),
 			Limit: fmt.Sprintf("pixel budget of %g megapixels", float64(budget)/1e6),
 		}

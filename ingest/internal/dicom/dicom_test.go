@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/copycat-dev/copycat/ingest/internal/decodeerr"
 	"github.com/copycat-dev/copycat/internal/testkit"
 )
 
@@ -69,9 +70,9 @@ func decodeDICOMAll(data []byte, opts Options, keep func(int) bool) (Meta, []ima
 // dicomErrClass names the error class of err, for tables and goldens.
 func dicomErrClass(err error) string {
 	var (
-		ce *CorruptError
-		ue *UnsupportedError
-		te *TooLargeError
+		ce *decodeerr.CorruptError
+		ue *decodeerr.UnsupportedError
+		te *decodeerr.TooLargeError
 	)
 	switch {
 	case err == nil:
@@ -86,7 +87,7 @@ func dicomErrClass(err error) string {
 	return "other"
 }
 
-// isCorrupt reports whether err is a *CorruptError.
+// isCorrupt reports whether err is a *decodeerr.CorruptError.
 func isCorrupt(err error) bool { return dicomErrClass(err) == "corrupt" }
 
 // pixelHash is a short digest of a rendered frame's pixels.
@@ -183,7 +184,7 @@ func TestDecodeDICOMFixtures(t *testing.T) {
 			data := dicomReadFile(t, filepath.Join("testdata", "dicom", tt.name))
 			meta, frames, err := decodeDICOMAll(data, Options{Salt: []byte("s")}, nil)
 			if tt.codec != "" && !strings.Contains(build, tt.codec) {
-				var ue *UnsupportedError
+				var ue *decodeerr.UnsupportedError
 				if !errors.As(err, &ue) || !strings.HasPrefix(ue.Reason, "unsupported transfer syntax ") || !strings.HasSuffix(ue.Reason, "("+tt.ts+")") {
 					t.Fatalf("without the %s codec: err = %v, want unsupported transfer syntax ... (%s)", tt.codec, err, tt.ts)
 				}
@@ -435,7 +436,7 @@ func TestDICOMMRSmallIdentical(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			_, got, err := decodeDICOMAll(dicomReadFile(t, f), Options{}, nil)
-			var ue *UnsupportedError
+			var ue *decodeerr.UnsupportedError
 			if errors.As(err, &ue) && strings.HasPrefix(ue.Reason, "unsupported transfer syntax") {
 				t.Skipf("codec not in this build: %v", err)
 			}

@@ -10,8 +10,8 @@
 // the file; ingest turns them into its Frame and Meta.
 //
 // The package does not import ingest (ingest imports it): it has its own
-// plain Options, Meta and Frame, and its own *CorruptError, *UnsupportedError
-// and *TooLargeError, which ingest maps onto its public error types.
+// plain Options, Meta and Frame, and reports bad input with the error
+// types of package decodeerr, which ingest maps onto its public ones.
 //
 // How a file is read is described in parse.go; PS3.5 and PS3.3 are the
 // references throughout.

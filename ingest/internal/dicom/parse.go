@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/copycat-dev/copycat/ingest/internal/decodeerr"
 	dicomlib "github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
 )
@@ -134,7 +135,7 @@ func parseDICOMHeader(data []byte, budget int64) (*dicomHeader, error) {
 
 	cut, pix, err := scanDICOM(body, h.Enc)
 	if err != nil {
-		return nil, &CorruptError{Err: err}
+		return nil, corrupt(err)
 	}
 	h.Pixel = pix
 
@@ -143,7 +144,7 @@ func parseDICOMHeader(data []byte, budget int64) (*dicomHeader, error) {
 	ds, err := dicomlib.Parse(in, int64(len(hdr)+cut), nil,
 		dicomlib.SkipPixelData(), dicomlib.AllowUnknownSpecificCharacterSet())
 	if err != nil {
-		return nil, &CorruptError{Err: dicomLibraryError(err)}
+		return nil, corrupt(dicomLibraryError(err))
 	}
 	h.Attrs = dicomAttrs(ds.Elements)
 	return h, nil
@@ -274,7 +275,7 @@ func inflateDICOM(body []byte, budget int64) ([]byte, error) {
 		return nil, corruptf("inflate data set: %w", err)
 	}
 	if int64(len(out)) > limit {
-		return nil, &TooLargeError{
+		return nil, &decodeerr.TooLargeError{
 			What:  fmt.Sprintf("deflated data set inflating past %d bytes", limit),
 			Limit: fmt.Sprintf("inflate cap of %d bytes (4 bytes per pixel of the pixel budget + 16 MB)", limit),
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/suyashkumar/dicom/pkg/tag"
 
+	"github.com/copycat-dev/copycat/ingest/internal/decodeerr"
 	"github.com/copycat-dev/copycat/ingest/internal/jpeghdr"
 )
 
@@ -194,7 +195,7 @@ func (d *dicomImage) prepare() error {
 	}
 	g, err := groupDICOMFragments(pix, d.frames, d.h.TS.Kind)
 	if err != nil {
-		return &CorruptError{Err: err}
+		return corrupt(err)
 	}
 	d.groups = g
 	return nil
@@ -382,7 +383,7 @@ func (d *dicomImage) codecError(i int, err error) error {
 	case errors.Is(err, errDICOMCodecUnsupported):
 		return unsupportedf("unsupported %s stream in frame %d: %v", d.h.TS.Name, i, err)
 	case errors.Is(err, errDICOMCodecTooLarge):
-		return &TooLargeError{What: fmt.Sprintf("frame %d as coded", i), Limit: "the codec's frame size limit"}
+		return &decodeerr.TooLargeError{What: fmt.Sprintf("frame %d as coded", i), Limit: "the codec's frame size limit"}
 	}
 	return corruptf("frame %d: %w", i, err)
 }

@@ -16,7 +16,7 @@ const (
 // dicomTS describes one transfer syntax.
 type dicomTS struct {
 	UID       string
-	Name      string // the name PS3.6 gives it, used in UnsupportedError reasons
+	Name      string // the name PS3.6 gives it, used in decodeerr.UnsupportedError reasons
 	Kind      dicomCodecKind
 	Lossy     bool // always lossy; syntaxes that may be either rely on (0028,2110)
 	Implicit  bool // implicit VR data set
@@ -86,7 +86,7 @@ func lookupDICOMTS(uid string) dicomTS {
 	return dicomTS{UID: uid, Name: "unknown", Kind: dcmNoCodec, Unknown: true}
 }
 
-// unsupportedTS is the UnsupportedError for a transfer syntax this build
+// unsupportedTS is the decodeerr.UnsupportedError for a transfer syntax this build
 // cannot decode.
 func (ts dicomTS) unsupported() error {
 	return unsupportedf("unsupported transfer syntax %s (%s)", ts.Name, ts.UID)

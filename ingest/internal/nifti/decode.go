@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/copycat-dev/copycat/ingest/internal/decodeerr"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -103,8 +104,8 @@ type Frame struct {
 
 // Decode decodes a .nii or .nii.gz held in data and calls emit for every
 // slice of every volume, in file order. It returns the header (nil when
-// none could be read). Errors for bad input are *CorruptError,
-// *UnsupportedError or *TooLargeError; an error from emit is returned as
+// none could be read). Errors for bad input are *decodeerr.CorruptError,
+// *decodeerr.UnsupportedError or *decodeerr.TooLargeError; an error from emit is returned as
 // is.
 func Decode(data []byte, opts Options, emit func(Frame) error) (*Header, error) {
 	h, vox, err := Load(data, opts)
@@ -154,9 +155,9 @@ func Load(data []byte, opts Options) (*Header, []byte, error) {
 	}
 	switch {
 	case end > maxInflated:
-		return h, nil, &TooLargeError{What: fmt.Sprintf("gzip'd volume inflating to %d bytes", end), Limit: fmt.Sprintf("file size limit of %d bytes", maxInflated)}
+		return h, nil, &decodeerr.TooLargeError{What: fmt.Sprintf("gzip'd volume inflating to %d bytes", end), Limit: fmt.Sprintf("file size limit of %d bytes", maxInflated)}
 	case end > 1<<20 && end > mulSat(ratio, int64(len(data))):
-		return h, nil, &TooLargeError{What: fmt.Sprintf("gzip'd volume expanding %d bytes to %d", len(data), end), Limit: fmt.Sprintf("compression ratio limit of %d:1", ratio)}
+		return h, nil, &decodeerr.TooLargeError{What: fmt.Sprintf("gzip'd volume expanding %d bytes to %d", len(data), end), Limit: fmt.Sprintf("compression ratio limit of %d:1", ratio)}
 	}
 	buf := make([]byte, end)
 	copy(buf, head[:n])

@@ -17,6 +17,6 @@
 // Each slice is rendered under one or two windows (see Window); ingest
 // decides which.
 //
-// The package mirrors ingest's three error types (CorruptError,
-// UnsupportedError, TooLargeError); ingest maps them onto its own.
+// Bad input is reported with the error types of package decodeerr, which
+// ingest maps onto its own.
 package nifti

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+
+	"github.com/copycat-dev/copycat/ingest/internal/decodeerr"
 )
 
 // Header sizes: sizeof_hdr of each version, and where the voxels may start
@@ -260,13 +262,13 @@ func (h *Header) Check(budget, size int64) error {
 	slice := mulSat(mulSat(h.Height(), h.Width()), spp)
 	all := mulSat(slice, mulSat(h.Slices(), h.Volumes()))
 	if slice > budget {
-		return &TooLargeError{
+		return &decodeerr.TooLargeError{
 			What:  fmt.Sprintf("slice %dx%d with %d samples per voxel (%.1f megapixels)", h.Width(), h.Height(), spp, float64(slice)/1e6),
 			Limit: fmt.Sprintf("pixel budget of %g megapixels", float64(budget)/1e6),
 		}
 	}
 	if all > budget {
-		return &TooLargeError{
+		return &decodeerr.TooLargeError{
 			What:  fmt.Sprintf("volume %s with %d samples per voxel (%.1f megavoxels)", h.DimString(), spp, float64(all)/1e6),
 			Limit: fmt.Sprintf("pixel budget of %g megapixels", float64(budget)/1e6),
 		}

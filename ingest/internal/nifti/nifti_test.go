@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/copycat-dev/copycat/ingest/internal/decodeerr"
 )
 
 // spec describes a NIfTI file for build.
@@ -298,9 +300,9 @@ func TestPercentileWindow(t *testing.T) {
 // read.
 func TestHostileHeaders(t *testing.T) {
 	dim := [8]int64{3, 8, 8, 4}
-	var corrupt *CorruptError
-	var unsupported *UnsupportedError
-	var tooLarge *TooLargeError
+	var corrupt *decodeerr.CorruptError
+	var unsupported *decodeerr.UnsupportedError
+	var tooLarge *decodeerr.TooLargeError
 	for _, tt := range []struct {
 		name string
 		data []byte
@@ -349,7 +351,7 @@ func TestHostileHeaders(t *testing.T) {
 func TestGzipBomb(t *testing.T) {
 	data := build(t, spec{datatype: TypeUint8, dim: [8]int64{3, 128, 128, 128}, value: func(int) float64 { return 0 }, gz: true})
 	_, _, err := Load(data, Options{MaxRatio: 100})
-	var tl *TooLargeError
+	var tl *decodeerr.TooLargeError
 	if !errors.As(err, &tl) || !strings.Contains(err.Error(), "compression ratio limit of 100:1") {
 		t.Fatalf("2 MB of zeros in %d bytes: got %v, want a compression ratio refusal", len(data), err)
 	}
