@@ -1,6 +1,7 @@
 package lineage
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -85,6 +86,26 @@ func TestVagueLicenceFindings(t *testing.T) {
 		findings(rep)
 		if len(rep.Findings) != 1 || rep.Findings[0] != tt.want {
 			t.Errorf("%s: findings %q, want %q", tt.license, rep.Findings, tt.want)
+		}
+	}
+}
+
+// TestUnavailableFinding: documentation missing from the index is a
+// finding that says to scan again; an audit skipped on request is not.
+func TestUnavailableFinding(t *testing.T) {
+	tests := []struct {
+		name        string
+		noDocuments bool
+		want        []string
+	}{
+		{"not in the index", false, []string{"set: documentation unavailable (not in the index: scan the dataset again to keep it)"}},
+		{"audit skipped", true, nil},
+	}
+	for _, tt := range tests {
+		rep := &Report{Datasets: []Dataset{{Name: "set", LicenseFinding: LicenseFinding{Source: "unavailable", StatedSource: "x"}}}, noDocuments: tt.noDocuments}
+		findings(rep)
+		if !slices.Equal(rep.Findings, tt.want) {
+			t.Errorf("%s: findings %q, want %q", tt.name, rep.Findings, tt.want)
 		}
 	}
 }

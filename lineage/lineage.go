@@ -72,6 +72,10 @@ type Report struct {
 	// leakOf marks the images of the leak pairs (index into images ->
 	// index into Leaks), for the galleries.
 	leakOf map[int]int
+	// noDocuments says the audit was skipped (Options.NoDocuments): the
+	// documentation is "unavailable" because nobody looked, not because
+	// the index lacks it.
+	noDocuments bool
 }
 
 // Dataset is one dataset of the index with its documentation audit.
@@ -285,6 +289,7 @@ func Analyze(ctx context.Context, st *index.Store, opts Options) (*Report, error
 	rep.images = a.images
 	log.Debug("lineage: groups", "groups", len(a.groups))
 
+	rep.noDocuments = opts.NoDocuments
 	for i := range rep.Datasets {
 		if opts.NoDocuments {
 			rep.Datasets[i].LicenseFinding = LicenseFinding{Source: "unavailable"}
