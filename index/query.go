@@ -382,19 +382,34 @@ func (s *Store) Query(ctx context.Context, q Query) ([]Match, error) {
 // with the dataset's best match (match.Ties), so that the next slice of a
 // series is not called a copy beside the slice itself. The query is one
 // image of no dataset: the rule within a dataset (near-identical only)
-// and the cannot-links do not apply to it.
+// and the cannot-links do not apply to it. Among the frames of one file
+// (the slices of a NIfTI volume, the frames of a multi-frame DICOM) only
+// the best stays verified: a picture is one frame of a file, and 1 mm
+// slices of a volume tie with one another under a JPEG dump's noise
+// (issue 16: half the verified matches of JPEG slice dumps were
+// neighbouring slices). Clusters reach the same answer through their
+// cannot-link between images of one dataset that are not near-identical.
 func rankPerDataset(ms []Match) {
+	type file struct{ dataset, path string }
 	best := map[string]float64{}
+	bestInFile := map[file]float64{}
 	for _, m := range ms {
+		f := file{m.Image.Dataset, m.Image.Path}
 		if m.Verified && m.Kind == match.NearDuplicate {
 			best[m.Image.Dataset] = max(best[m.Image.Dataset], m.Result.Score)
+			bestInFile[f] = max(bestInFile[f], m.Result.Score)
 		}
 		if m.Kind.Exact() {
 			best[m.Image.Dataset] = 1
+			bestInFile[f] = 1
 		}
 	}
 	for i := range ms {
-		if m := &ms[i]; m.Verified && m.Kind == match.NearDuplicate && !match.Ties(m.Result.Score, best[m.Image.Dataset]) {
+		m := &ms[i]
+		if !m.Verified || m.Kind != match.NearDuplicate {
+			continue
+		}
+		if !match.Ties(m.Result.Score, best[m.Image.Dataset]) || m.Result.Score < bestInFile[file{m.Image.Dataset, m.Image.Path}] {
 			m.Verified = false
 		}
 	}
