@@ -73,7 +73,8 @@ type Volume struct {
 	Datatype  string     // "int16", "float32", ...
 	QformCode int        // NIfTI's orientation codes: 0 unknown, 1 scanner, 2 aligned, 3 Talairach, 4 MNI
 	SformCode int
-	Slice, T  int // the image's index along z, and its volume
+	Slice, T  int    // the image's index along z, and its volume
+	Plane     string // "axial", "coronal", "sagittal", or "" (unknown orientation)
 }
 
 // Record encodings. Every value starts with a version byte so that a later
@@ -86,6 +87,7 @@ const (
 	imageRecordV2   = 2 // adds JPEGQuality after Lossy
 	imageRecordV3   = 3 // adds PDQZeros to fingerprints, and the optional min-max fingerprint at the end
 	imageRecordV4   = 4 // adds the optional NIfTI volume at the end
+	imageRecordV5   = 5 // adds the volume's plane
 	fileRecordV2    = 2 // adds each image's optional min-max pHash
 	fileRecordV3    = 3 // adds each image's two canonical pHashes (zeros: an image key without them)
 	datasetRecordV1 = 1
@@ -412,7 +414,7 @@ func encodeImage(im *Image, dsID uint32) []byte {
 		n += 1100
 	}
 	e := encoder{b: make([]byte, 0, n)}
-	e.byte(imageRecordV4)
+	e.byte(imageRecordV5)
 	e.uvarint(uint64(dsID))
 	e.string(im.Path)
 	e.int(im.Frame)
@@ -450,6 +452,7 @@ func encodeImage(im *Image, dsID uint32) []byte {
 		e.int(v.SformCode)
 		e.int(v.Slice)
 		e.int(v.T)
+		e.string(v.Plane)
 	}
 	return e.b
 }
@@ -474,8 +477,8 @@ func decodeImage(b []byte) (Image, uint32, error) {
 	d := decoder{b: b}
 	var im Image
 	v := d.byte()
-	if d.err == nil && (v < imageRecordV1 || v > imageRecordV4) {
-		d.err = fmt.Errorf("%w: image record version %d (this copycat reads versions %d to %d)", ErrVersion, v, imageRecordV1, imageRecordV4)
+	if d.err == nil && (v < imageRecordV1 || v > imageRecordV5) {
+		d.err = fmt.Errorf("%w: image record version %d (this copycat reads versions %d to %d)", ErrVersion, v, imageRecordV1, imageRecordV5)
 	}
 	ds := d.uvarint()
 	if ds > math.MaxUint32 {
@@ -519,6 +522,9 @@ func decodeImage(b []byte) (Image, uint32, error) {
 		vol.SformCode = d.int(math.MinInt32, maxInt32)
 		vol.Slice = d.int(0, math.MaxInt64)
 		vol.T = d.int(0, math.MaxInt64)
+		if v >= imageRecordV5 {
+			vol.Plane = d.string()
+		}
 		im.Volume = vol
 	}
 	return im, uint32(ds), d.end("image")

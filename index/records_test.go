@@ -41,7 +41,7 @@ func sampleRecords() (datasetRecord, fileRecord, Image) {
 	mm := fakeImage(43, 1).Fingerprint
 	mm.PDQZeros = 256
 	im.MinMax = &mm
-	im.Volume = &Volume{Dims: [4]int{181, 217, 181, 2}, PixelSize: [3]float64{1, 1, 1.5}, Datatype: "int16", QformCode: 1, SformCode: 4, Slice: 90, T: 1}
+	im.Volume = &Volume{Dims: [4]int{181, 217, 181, 2}, PixelSize: [3]float64{1, 1, 1.5}, Datatype: "int16", QformCode: 1, SformCode: 4, Slice: 90, T: 1, Plane: "axial"}
 	fr.Images[1] = fileImageOf(&im, 7)
 	return ds, fr, im
 }
@@ -97,21 +97,28 @@ func TestRecordsRoundTripAndGolden(t *testing.T) {
 }
 
 // TestDecodeOldImages reads image records of earlier versions: v1 (before
-// JPEGQuality), v2 (before PDQZeros and the min-max fingerprint) and v3
-// (before the NIfTI volume).
+// JPEGQuality), v2 (before PDQZeros and the min-max fingerprint), v3
+// (before the NIfTI volume) and v4 (before the volume's plane).
 func TestDecodeOldImages(t *testing.T) {
 	for _, tc := range []struct {
 		file        string
 		jpegQuality bool
-	}{{"image_v1.bin", false}, {"image_v2.bin", true}, {"image_v3.bin", true}} {
+	}{{"image_v1.bin", false}, {"image_v2.bin", true}, {"image_v3.bin", true}, {"image_v4.bin", true}} {
 		b, err := os.ReadFile(filepath.Join("testdata", "records", tc.file))
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, fr, want := sampleRecords()
-		if tc.file == "image_v3.bin" {
+		switch tc.file {
+		case "image_v4.bin":
+			if want.Volume != nil {
+				v := *want.Volume
+				v.Plane = ""
+				want.Volume = &v
+			}
+		case "image_v3.bin":
 			want.Volume = nil
-		} else {
+		default:
 			_, want = beforeMinMax(fr, want)
 		}
 		want.ID, want.Dataset = 0, ""

@@ -87,6 +87,10 @@ type Volume struct {
 	// unknown, 1 scanner, 2 aligned, 3 Talairach, 4 MNI), for lineage's
 	// "axial slices 40-120 of 155".
 	QformCode, SformCode int
+	// Plane is the anatomical plane of the slices ("axial", "coronal",
+	// "sagittal"), from the orientation the sform or qform gives the
+	// third voxel axis; "" when the header gives none.
+	Plane string
 	// Windows are the renderings in Frame.Image and Frame.MinMax.
 	Windows []NIfTIWindow
 }

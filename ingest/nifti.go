@@ -100,6 +100,7 @@ func decodeNIfTI(data []byte, opts Options, emit func(Frame) error) (Meta, error
 			Datatype:  h.TypeName(),
 			QformCode: h.QformCode,
 			SformCode: h.SformCode,
+			Plane:     nifti.Plane(h.SliceAxis),
 			Windows:   windows,
 		}
 	}

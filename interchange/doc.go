@@ -85,6 +85,7 @@
 //	  qform_code,    int32    NIfTI orientation codes
 //	  sform_code
 //	  slice, t       int64    the slice's index along z, and its volume
+//	  plane          string   "axial", "coronal", "sagittal"; empty unknown
 //	preview          bytes    the JPEG preview the HTML report shows (at
 //	                          most 96 px a side); empty before previews
 //

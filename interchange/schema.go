@@ -72,6 +72,7 @@ type Volume struct {
 	SformCode int32     `parquet:"sform_code"`
 	Slice     int64     `parquet:"slice"`
 	T         int64     `parquet:"t"`
+	Plane     string    `parquet:"plane"` // "axial", "coronal", "sagittal", or empty
 }
 
 // File is a row of the files table: one file of a dataset, read or not.
@@ -210,7 +211,7 @@ func imageRow(im *index.Image) Image {
 			Dims:      []int64{int64(v.Dims[0]), int64(v.Dims[1]), int64(v.Dims[2]), int64(v.Dims[3])},
 			PixelSize: []float64{v.PixelSize[0], v.PixelSize[1], v.PixelSize[2]},
 			Datatype:  v.Datatype, QformCode: int32(v.QformCode), SformCode: int32(v.SformCode),
-			Slice: int64(v.Slice), T: int64(v.T),
+			Slice: int64(v.Slice), T: int64(v.T), Plane: v.Plane,
 		}
 	}
 	r.Preview = im.Preview
@@ -249,7 +250,7 @@ func (r *Image) record() (index.Image, bool) {
 			Dims:      [4]int{int(v.Dims[0]), int(v.Dims[1]), int(v.Dims[2]), int(v.Dims[3])},
 			PixelSize: [3]float64{v.PixelSize[0], v.PixelSize[1], v.PixelSize[2]},
 			Datatype:  v.Datatype, QformCode: int(v.QformCode), SformCode: int(v.SformCode),
-			Slice: int(v.Slice), T: int(v.T),
+			Slice: int(v.Slice), T: int(v.T), Plane: v.Plane,
 		}
 	}
 	if len(r.Preview) > 0 {

@@ -344,6 +344,7 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 	}
 	var sum int
 	firstSlice, lastSlice, slices := -1, -1, 0 // of the NIfTI slices rendered
+	plane := ""                                // their plane, when the volume's orientation says
 	for _, c := range cs {
 		o, p := &a.images[c.a], &a.images[c.b]
 		if !origFirst {
@@ -396,6 +397,9 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 				firstSlice = int(o.slice)
 			}
 			lastSlice, slices = max(lastSlice, int(o.slice)), max(slices, int(o.slices))
+			if o.plane != "" {
+				plane = o.plane + " "
+			}
 		}
 		if t != 0 {
 			note(t.String(), "")
@@ -407,7 +411,7 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 	e.MeanDistance = round3(float64(sum) / float64(max(1, len(cs))))
 	if firstSlice >= 0 {
 		// The range says which part of the volume was cut.
-		detail["rendered-from-nifti"][fmt.Sprintf("slices %d..%d of %d", firstSlice, lastSlice, slices)] = count["rendered-from-nifti"]
+		detail["rendered-from-nifti"][fmt.Sprintf("%sslices %d..%d of %d", plane, firstSlice, lastSlice, slices)] = count["rendered-from-nifti"]
 	}
 	order := []string{"rendered-from-dicom", "rendered-from-nifti", "re-encoded", "lossy", "bit-depth-reduced", "resized", "cropped",
 		"aspect-changed"}

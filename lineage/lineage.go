@@ -200,6 +200,7 @@ type image struct {
 	// slice and slices place a NIfTI slice in its volume (slices is 0
 	// for every other image).
 	slice, slices int32
+	plane         string // a NIfTI slice's plane ("axial"...); shares the volume's string
 }
 
 // member is an image in a group and its relation to the group's first
@@ -266,7 +267,8 @@ func Analyze(ctx context.Context, st *index.Store, opts Options) (*Report, error
 				split: splitOf(im.Path), group: -1,
 			})
 			if v := im.Volume; v != nil {
-				a.images[len(a.images)-1].slice, a.images[len(a.images)-1].slices = int32(v.Slice), int32(v.Dims[2])
+				last := &a.images[len(a.images)-1]
+				last.slice, last.slices, last.plane = int32(v.Slice), int32(v.Dims[2]), v.Plane
 			}
 			d.Images++
 			if s := splitOf(im.Path); s != "" {

@@ -473,7 +473,7 @@ func decodeImages(dec *ingest.Decoder, h *hash.Hasher, pv *previewer, data []byt
 		if v := meta.Volume; v != nil {
 			tv := ts[i]
 			im.Volume = &index.Volume{Dims: v.Dims, PixelSize: v.PixelSize, Datatype: v.Datatype,
-				QformCode: v.QformCode, SformCode: v.SformCode, Slice: im.Frame - tv*v.Dims[2], T: tv}
+				QformCode: v.QformCode, SformCode: v.SformCode, Slice: im.Frame - tv*v.Dims[2], T: tv, Plane: v.Plane}
 		}
 	}
 	return meta, imgs, nil

@@ -565,7 +565,7 @@ func TestNIfTIDumpLineage(t *testing.T) {
 				t.Errorf("transforms %v, want %s", e.Transforms, want)
 			}
 		}
-		if d := strings.Join(e.Details, "\n"); !strings.Contains(d, "slices 40..120 of 181") {
+		if d := strings.Join(e.Details, "\n"); !strings.Contains(d, "axial slices 40..120 of 181") {
 			t.Errorf("details do not name the slices 40..120 of 181:\n%s", d)
 		}
 		return

@@ -72,14 +72,19 @@ type Header struct {
 	Datatype int
 	// Pixdim is the header's pixdim[]: Pixdim[1..3] the voxel size (in
 	// XYZTUnits, usually mm), Pixdim[0] the qfac.
-	Pixdim     [8]float64
-	VoxOffset  int64
-	SclSlope   float64 // 0 when the voxels are not scaled (the spec's rule)
-	SclInter   float64
-	CalMin     float64
-	CalMax     float64
-	QformCode  int
-	SformCode  int
+	Pixdim    [8]float64
+	VoxOffset int64
+	SclSlope  float64 // 0 when the voxels are not scaled (the spec's rule)
+	SclInter  float64
+	CalMin    float64
+	CalMax    float64
+	QformCode int
+	SformCode int
+	// SliceAxis is the direction in world space (x: left-right, y:
+	// posterior-anterior, z: inferior-superior) of the third voxel axis,
+	// the one slices are cut along: from the sform when its code is set,
+	// else from the qform's quaternion, else zero (unknown).
+	SliceAxis  [3]float64
 	XYZTUnits  int
 	headerSize int
 }
@@ -164,6 +169,8 @@ func ParseHeader(head []byte) (*Header, error) {
 		h.CalMax, h.CalMin = f32(124), f32(128)
 		h.XYZTUnits = int(head[123])
 		h.QformCode, h.SformCode = int(int16(bo.Uint16(head[252:]))), int(int16(bo.Uint16(head[254:])))
+		h.SliceAxis = sliceAxis(h.QformCode, h.SformCode, [3]float64{f32(256), f32(260), f32(264)},
+			[3]float64{f32(288), f32(304), f32(320)})
 	} else {
 		h.headerSize = SizeNIfTI2
 		if !bytes.Equal(head[8:12], []byte("\r\n\x1a\n")) {
@@ -181,6 +188,8 @@ func ParseHeader(head []byte) (*Header, error) {
 		h.CalMax, h.CalMin = f64(192), f64(200)
 		h.QformCode, h.SformCode = int(int32(bo.Uint32(head[344:]))), int(int32(bo.Uint32(head[348:])))
 		h.XYZTUnits = int(int32(bo.Uint32(head[500:])))
+		h.SliceAxis = sliceAxis(h.QformCode, h.SformCode, [3]float64{f64(352), f64(360), f64(368)},
+			[3]float64{f64(416), f64(448), f64(480)})
 	}
 	if !finite(h.SclSlope) || !finite(h.SclInter) || h.SclSlope == 0 {
 		h.SclSlope, h.SclInter = 0, 0 // the spec: a zero slope means unscaled
@@ -307,4 +316,37 @@ func addSat(a, b int64) int64 {
 		return math.MaxInt64
 	}
 	return a + b
+}
+
+// sliceAxis is the world direction of the third voxel axis: the third
+// column of the sform's matrix (srow_x[2], srow_y[2], srow_z[2]) when the
+// sform is set, else of the rotation the qform's quaternion (b, c, d)
+// describes, else zero.
+func sliceAxis(qcode, scode int, quat, srowCol [3]float64) [3]float64 {
+	finite3 := func(v [3]float64) bool { return finite(v[0]) && finite(v[1]) && finite(v[2]) }
+	switch {
+	case scode > 0 && finite3(srowCol):
+		return srowCol
+	case qcode > 0 && finite3(quat):
+		b, c, d := quat[0], quat[1], quat[2]
+		a := math.Sqrt(max(0, 1-b*b-c*c-d*d))
+		return [3]float64{2*b*d + 2*a*c, 2*c*d - 2*a*b, a*a + d*d - c*c - b*b}
+	}
+	return [3]float64{}
+}
+
+// Plane names the anatomical plane of slices cut along axis (a
+// SliceAxis): "sagittal" when it runs mostly left-right, "coronal"
+// posterior-anterior, "axial" inferior-superior; "" when unknown.
+func Plane(axis [3]float64) string {
+	x, y, z := math.Abs(axis[0]), math.Abs(axis[1]), math.Abs(axis[2])
+	switch {
+	case x == 0 && y == 0 && z == 0:
+		return ""
+	case x >= y && x >= z:
+		return "sagittal"
+	case y >= z:
+		return "coronal"
+	}
+	return "axial"
 }

@@ -438,3 +438,30 @@ func TestCodedAgreesWithFloat(t *testing.T) {
 		})
 	}
 }
+
+// TestPlane names the plane of slices from the third voxel axis's world
+// direction, as the sform or qform gives it.
+func TestPlane(t *testing.T) {
+	half := math.Sqrt(0.5)
+	tests := []struct {
+		name         string
+		qcode, scode int
+		quat, srow   [3]float64
+		want         string
+	}{
+		{"sform, MNI-style axial", 0, 4, [3]float64{}, [3]float64{0, 0, 2}, "axial"},
+		{"sform, coronal", 0, 2, [3]float64{}, [3]float64{0.1, -1, 0.2}, "coronal"},
+		{"sform, sagittal", 0, 1, [3]float64{}, [3]float64{-1.5, 0, 0}, "sagittal"},
+		{"qform identity", 1, 0, [3]float64{0, 0, 0}, [3]float64{}, "axial"},
+		{"qform 90 degrees about x", 1, 0, [3]float64{half, 0, 0}, [3]float64{}, "coronal"},
+		{"qform 90 degrees about y", 1, 0, [3]float64{0, half, 0}, [3]float64{}, "sagittal"},
+		{"sform wins over qform", 1, 1, [3]float64{0, 0, 0}, [3]float64{1, 0, 0}, "sagittal"},
+		{"no orientation", 0, 0, [3]float64{0, 0, 0}, [3]float64{0, 0, 1}, ""},
+		{"NaN sform, qform used", 1, 1, [3]float64{0, 0, 0}, [3]float64{math.NaN(), 0, 1}, "axial"},
+	}
+	for _, tt := range tests {
+		if got := Plane(sliceAxis(tt.qcode, tt.scode, tt.quat, tt.srow)); got != tt.want {
+			t.Errorf("%s: plane %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
