@@ -61,7 +61,8 @@ func incompleteWarning(names []string) string {
 func (r *Report) WriteText(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
-	p("%d datasets, %d images, %d source images with copies\n", len(r.Datasets), r.Images, r.Groups)
+	p("%d %s, %d %s, %d source %s with copies\n", len(r.Datasets), plural(len(r.Datasets), "dataset", "datasets"),
+		r.Images, plural(r.Images, "image", "images"), r.Groups, plural(r.Groups, "image", "images"))
 	if len(r.Incomplete) > 0 {
 		p("WARNING: %s\n", r.IncompleteWarning())
 	}
@@ -84,7 +85,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		if where != "" {
 			where = " (" + where + ")"
 		}
-		p("  %s: %d images, license %s%s", d.Name, d.Images, lic, where)
+		p("  %s: %d %s, license %s%s", d.Name, d.Images, plural(d.Images, "image", "images"), lic, where)
 		if len(d.Splits) > 0 {
 			var parts []string
 			for _, s := range slices.Sorted(maps.Keys(d.Splits)) {
@@ -130,9 +131,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	for _, l := range r.Leaks {
 		if l.Original != "" {
-			p("  %s %s -> %s %s: %d pairs, e.g. %s = %s\n", l.Original, l.Splits[0], l.Dataset, l.Splits[1], l.Pairs, l.Examples[0][0], l.Examples[0][1])
+			p("  %s %s -> %s %s: %d %s, e.g. %s = %s\n", l.Original, l.Splits[0], l.Dataset, l.Splits[1], l.Pairs, plural(l.Pairs, "pair", "pairs"), l.Examples[0][0], l.Examples[0][1])
 		} else {
-			p("  %s: %s/%s: %d pairs, e.g. %s = %s\n", l.Dataset, l.Splits[0], l.Splits[1], l.Pairs, l.Examples[0][0], l.Examples[0][1])
+			p("  %s: %s/%s: %d %s, e.g. %s = %s\n", l.Dataset, l.Splits[0], l.Splits[1], l.Pairs, plural(l.Pairs, "pair", "pairs"), l.Examples[0][0], l.Examples[0][1])
 		}
 	}
 	p("\nFindings\n")
@@ -184,4 +185,12 @@ func kinds(m map[string]int) string {
 		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// plural picks the word for n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
