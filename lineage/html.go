@@ -429,6 +429,7 @@ func (r *Report) graph() svgGraph {
 
 var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"pct":        func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) },
+	"count":      func(n int, one, many string) string { return fmt.Sprintf("%d %s", n, plural(n, one, many)) },
 	"kinds":      kinds,
 	"breakable":  breakable,
 	"previewBox": func() int { return previewBox },
@@ -468,8 +469,8 @@ figcaption .leak{color:#b00020;font-weight:600}
 svg text{font:12px system-ui,sans-serif}
 </style></head><body>
 {{if .Main}}<h1>copycat lineage report</h1>
-<p>{{len .Datasets}} datasets, {{.Images}} images, {{.TotalGroups}} source images with copies,
-{{len .Edges}} derivations, {{len .Leaks}} leaks, {{len .Findings}} findings.</p>
+<p>{{count (len .Datasets) "dataset" "datasets"}}, {{count .Images "image" "images"}}, {{count .TotalGroups "source image" "source images"}} with copies,
+{{count (len .Edges) "derivation" "derivations"}}, {{count (len .Leaks) "leak" "leaks"}}, {{count (len .Findings) "finding" "findings"}}.</p>
 {{with .IncompleteWarning}}<p class="alert">Warning: {{.}}.</p>{{end}}
 <p><a href="#datasets">Datasets</a> · <a href="#graph">Lineage graph</a> · <a href="#edges">Derivations</a> · <a href="#leaks">Split leakage</a> · <a href="#findings">Findings</a> · <a href="#clusters">Clusters</a></p>
 
