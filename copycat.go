@@ -55,6 +55,12 @@ type Options struct {
 	// Waiting, when set, is called once if the open has to wait, with the
 	// lock in the way, so that a program can say why nothing happens.
 	Waiting func(*LockedError)
+	// MinFreeSpace, when positive, replaces the MinFreeSpace floor that a
+	// writable Open and every Scan keep free on the index's device. Lower
+	// it only for jobs known to be small (a few thousand images need a few
+	// MB of index): the floor is what keeps Badger from meeting a full
+	// device mid-write (see SpaceError).
+	MinFreeSpace int64
 }
 
 // Index is an open copycat index: a folder holding the fingerprints and
@@ -66,6 +72,7 @@ type Index struct {
 	st       *index.Store
 	readOnly bool
 	logger   *slog.Logger
+	minFree  int64 // Options.MinFreeSpace
 
 	mu      sync.Mutex
 	workers []*scan.Worker // idle query decoders, reused across Query calls
@@ -84,7 +91,7 @@ func Open(dir string, opts Options) (*Index, error) {
 // (Options.Wait).
 func OpenContext(ctx context.Context, dir string, opts Options) (*Index, error) {
 	if !opts.ReadOnly {
-		if err := scan.CheckIndexDir(dir); err != nil {
+		if err := scan.CheckIndexDir(dir, opts.MinFreeSpace); err != nil {
 			return nil, err
 		}
 	}
@@ -92,7 +99,7 @@ func OpenContext(ctx context.Context, dir string, opts Options) (*Index, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &Index{st: st, readOnly: opts.ReadOnly, logger: opts.Logger}, nil
+	return &Index{st: st, readOnly: opts.ReadOnly, logger: opts.Logger, minFree: opts.MinFreeSpace}, nil
 }
 
 // Dir returns the index's folder.
@@ -197,13 +204,14 @@ func (ix *Index) Scan(ctx context.Context, datasets []Dataset, opts ScanOptions)
 		return nil, fmt.Errorf("scan into %s: %w", ix.Dir(), ErrReadOnly)
 	}
 	return scan.Run(ctx, ix.st, scan.Options{
-		Workers:     opts.Workers,
-		PixelBudget: opts.PixelBudget,
-		ReadBudget:  opts.ReadBudget,
-		Walk:        opts.Walk,
-		Progress:    opts.Progress,
-		Replace:     opts.Replace,
-		Shard:       opts.Shard,
+		Workers:      opts.Workers,
+		PixelBudget:  opts.PixelBudget,
+		ReadBudget:   opts.ReadBudget,
+		Walk:         opts.Walk,
+		Progress:     opts.Progress,
+		Replace:      opts.Replace,
+		Shard:        opts.Shard,
+		MinFreeSpace: ix.minFree,
 	}, datasets)
 }
 

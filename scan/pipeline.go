@@ -49,7 +49,7 @@ type counters struct {
 func run(ctx context.Context, store *index.Store, opts Options, datasets []Dataset) (*Summary, error) {
 	start := time.Now()
 	dir := store.Dir()
-	if err := checkSpace(dir, dir); err != nil {
+	if err := checkSpace(dir, dir, opts.MinFreeSpace); err != nil {
 		return nil, err
 	}
 	sum := &Summary{Index: dir}
@@ -232,9 +232,9 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 				return gctx.Err()
 			case r, ok := <-results:
 				if !ok {
-					return checkSpace(store.Dir(), store.Dir()) // before Finish writes
+					return checkSpace(store.Dir(), store.Dir(), opts.MinFreeSpace) // before Finish writes
 				}
-				if err := checkSpace(store.Dir(), store.Dir()); err != nil {
+				if err := checkSpace(store.Dir(), store.Dir(), opts.MinFreeSpace); err != nil {
 					return err
 				}
 				if r.doc != nil || r.unchanged {

@@ -62,6 +62,10 @@ type Options struct {
 	// Stages, when set, accumulates the time of each stage of the work
 	// (see Stages); `copycat bench scan` reports it.
 	Stages *Stages
+	// MinFreeSpace, when positive, replaces MinFreeSpace as the free space
+	// the scan keeps on the index's device. Lower it only for a job known
+	// to be small: see MinFreeSpace for what the floor protects against.
+	MinFreeSpace int64
 }
 
 func (o Options) workers() int {

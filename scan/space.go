@@ -57,7 +57,10 @@ func megabytes(n uint64) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<2
 // a read-only file system, a device short of space (a *SpaceError). The
 // index folder may not exist yet: its nearest existing parent is checked
 // then.
-func CheckIndexDir(dir string) error {
+//
+// minFree replaces MinFreeSpace as the floor when positive (the user
+// knows the job is small, or the device is watched otherwise).
+func CheckIndexDir(dir string, minFree int64) error {
 	probe := existingAncestor(dir)
 	if virtualFS(probe) {
 		return fmt.Errorf("index %s is not writable: %s is on a virtual file system (such as /proc), which holds no files; use another --index", dir, probe)
@@ -65,16 +68,21 @@ func CheckIndexDir(dir string) error {
 	if err := writable(probe); err != nil {
 		return fmt.Errorf("index %s is not writable: %w (a scan writes to it; datasets, query, clusters, lineage and report only read it)", dir, err)
 	}
-	return checkSpace(dir, probe)
+	return checkSpace(dir, probe, minFree)
 }
 
 // checkSpace returns a *SpaceError when the device holding probe has less
-// than MinFreeSpace available. Where free space cannot be measured it
-// returns nil: the scan goes on unguarded.
-func checkSpace(dir, probe string) error {
+// than the floor available: minFree when positive, else MinFreeSpace.
+// Where free space cannot be measured it returns nil: the scan goes on
+// unguarded.
+func checkSpace(dir, probe string, minFree int64) error {
+	need := uint64(MinFreeSpace)
+	if minFree > 0 {
+		need = uint64(minFree)
+	}
 	free, ok := freeSpace(probe)
-	if ok && free < MinFreeSpace {
-		return &SpaceError{Dir: dir, Free: free, Need: MinFreeSpace}
+	if ok && free < need {
+		return &SpaceError{Dir: dir, Free: free, Need: need}
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ func TestCheckIndexDirRefusesUnwritable(t *testing.T) {
 		f.Close()
 		t.Skip("this user writes in a 0555 folder (root): cmd/copycat's fault tests cover it as nobody")
 	}
-	err := CheckIndexDir(filepath.Join(ro, "idx"))
+	err := CheckIndexDir(filepath.Join(ro, "idx"), 0)
 	if !errors.Is(err, os.ErrPermission) || !strings.Contains(err.Error(), "not writable") {
 		t.Errorf("CheckIndexDir in a 0555 folder: %v, want a permission error saying it is not writable", err)
 	}
@@ -66,7 +66,7 @@ func TestCheckIndexDirRefusesVirtualFS(t *testing.T) {
 	if _, err := os.Stat("/proc/self"); err != nil {
 		t.Skip("no /proc here")
 	}
-	err := CheckIndexDir("/proc/copycat-index")
+	err := CheckIndexDir("/proc/copycat-index", 0)
 	var se *SpaceError
 	if err == nil || errors.As(err, &se) || !strings.Contains(err.Error(), "not writable") {
 		t.Errorf("CheckIndexDir under /proc: %v, want not writable (and no SpaceError)", err)

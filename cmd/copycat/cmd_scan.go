@@ -13,7 +13,7 @@ import (
 )
 
 func runScan(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "scan", "[--index DIR] [--wait] [--workers N] [--json] [--max-pixels N] [--replace] [--shard K/N] [NAME=]PATH...")
+	fs := newFlagSet(e, "scan", "[--index DIR] [--wait] [--workers N] [--json] [--max-pixels N] [--replace] [--shard K/N] [--min-free BYTES] [NAME=]PATH...")
 	var (
 		indexFlag = addIndexFlag(fs)
 		workers   = fs.Int("workers", 0, "decode/hash workers (default: all cores)")
@@ -24,6 +24,7 @@ func runScan(ctx context.Context, e *env, args []string) error {
 		replace   = fs.Bool("replace", false, "let a dataset name that the index holds for another folder or archive take this one")
 		shard     = fs.String("shard", "", "scan only shard K of N (K/N, 1 <= K <= N) of each dataset's files, by a hash of dataset and path")
 	)
+	indexFlag.minFree = fs.Int64("min-free", 0, "free space to keep on the index's device, in bytes (default 128 MiB; lower it only for a small job)")
 	paths, err := parseArgs(fs, args)
 	if err != nil {
 		return err

@@ -218,3 +218,22 @@ func TestFaultReadOnlyIndex(t *testing.T) {
 	}
 	wantOK(t, copycatProc(t, bin, nil, "lineage", "--index", idx), "lineage")
 }
+
+// TestMinFreeOverride scans a small dataset onto a device with less free
+// space than the default floor: refused without --min-free, done with a
+// floor the job fits under.
+func TestMinFreeOverride(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root (CI runs the tests as root)")
+	}
+	bin := testBinary(t)
+	small := filepath.Join(t.TempDir(), "small")
+	writePNGs(t, small, 0, 20)
+	m := mountTmpfs(t, 48<<20)
+	idx := filepath.Join(m.dir, "idx")
+	wantFailure(t, copycatProc(t, bin, nil, "scan", "--index", idx, small), idx, "no space left on device")
+	wantOK(t, copycatProc(t, bin, nil, "scan", "--index", idx, "--min-free", fmt.Sprint(16<<20), small), "scan with --min-free")
+	if got, want := datasetCounts(t, bin, nil, idx), []string{"small images=20 complete=true"}; !equal(got, want) {
+		t.Errorf("datasets: %v, want %v", got, want)
+	}
+}

@@ -168,6 +168,8 @@ func parseNoArgs(fs *flag.FlagSet, args []string) error {
 type indexFlags struct {
 	dir  *string
 	wait *bool
+	// minFree is --min-free, defined by the commands that write (scan).
+	minFree *int64
 }
 
 // addIndexFlag defines --index and --wait.
@@ -184,10 +186,14 @@ func (f *indexFlags) path(e *env) string { return indexDir(*f.dir, e) }
 // open opens the index; with --wait it says once on stderr what it waits
 // for.
 func (f *indexFlags) open(ctx context.Context, e *env, readOnly bool) (*copycat.Index, error) {
-	return copycat.OpenContext(ctx, f.path(e), copycat.Options{ReadOnly: readOnly, Wait: *f.wait,
+	opts := copycat.Options{ReadOnly: readOnly, Wait: *f.wait,
 		Waiting: func(le *copycat.LockedError) {
 			fmt.Fprintf(e.stderr, "copycat: waiting for the copycat process holding %s (lock %s)...\n", le.Dir, le.LockFile)
-		}})
+		}}
+	if f.minFree != nil {
+		opts.MinFreeSpace = *f.minFree
+	}
+	return copycat.OpenContext(ctx, f.path(e), opts)
 }
 
 // Where the index is when --index is not given: the environment variable
