@@ -379,3 +379,20 @@ func TestFixturesGolden(t *testing.T) {
 	}
 	testkit.Check(t, filepath.Join("testdata", "fixtures.golden"), b.String())
 }
+
+// TestPDQZerosNoLeak hashes an image too small for PDQ after a normal one:
+// its PDQZeros must be what it gets alone, not the previous image's count.
+func TestPDQZerosNoLeak(t *testing.T) {
+	big := image.NewGray(image.Rect(0, 0, 64, 64))
+	for i := range big.Pix {
+		big.Pix[i] = uint8(i * 37)
+	}
+	tiny := image.NewGray(image.Rect(0, 0, 3, 3))
+	for _, h := range []*Hasher{NewHasher(), NewScanHasher()} {
+		want := NewHasher().Compute(tiny)
+		h.Compute(big)
+		if got := h.Compute(tiny); got != want {
+			t.Errorf("a 3x3 image after a 64x64 one: PDQZeros %d, alone %d", got.PDQZeros, want.PDQZeros)
+		}
+	}
+}

@@ -93,6 +93,13 @@ func (h *Hasher) ComputeReduced(img image.Image, scale, width, height int) Finge
 	if !ok {
 		return fp
 	}
+	if h.pdqs != nil {
+		// An image too small for PDQ returns before hashB64 sets zeros:
+		// the previous image's count must not leak into this one (it did,
+		// making a 3x3 DICOM's record depend on which file the worker
+		// hashed before it).
+		h.pdqs.zeros = 0
+	}
 	fp.PDQ, fp.PDQQuality = h.pdqReduced(img, scale, width, height)
 	if h.pdqs != nil {
 		fp.PDQZeros = h.pdqs.zeros
