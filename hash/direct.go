@@ -139,8 +139,7 @@ func (d *directAxis) compose(pw *pixelWeights, bins *axisBins, out int, cells fu
 
 // resizeDirect is resize for a small luma plane.
 func (h *Hasher) resizeDirect(p lumaPlane, need int) {
-	sx, ex := reducedExtent(p.width, h.reduced.scale, h.reduced.width)
-	sy, ey := reducedExtent(p.height, h.reduced.scale, h.reduced.height)
+	sx, ex, sy, ey := h.extents(p.width, p.height)
 	h.dx.set(p.width, sx, ex, &h.bx, &h.tx64, &h.tx8, &h.tx9)
 	h.dy.set(p.height, sy, ey, &h.by, &h.ty64, &h.ty8, nil)
 	w, ht := p.width, p.height

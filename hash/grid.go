@@ -381,10 +381,17 @@ func (h *Hasher) buildGrid(img image.Image) bool {
 // setBins computes the grid's bins for a w x ht image, over the original's
 // extent when it is a reduced decode (see ComputeReduced).
 func (h *Hasher) setBins(w, ht int) {
-	sx, ex := reducedExtent(w, h.reduced.scale, h.reduced.width)
-	sy, ey := reducedExtent(ht, h.reduced.scale, h.reduced.height)
+	sx, ex, sy, ey := h.extents(w, ht)
 	h.bx.set(w, sx, ex)
 	h.by.set(ht, sy, ey)
+}
+
+// extents gives each axis of a w x ht image its scale and original length
+// (reducedExtent) from what ComputeReduced was told.
+func (h *Hasher) extents(w, ht int) (sx, ex, sy, ey int) {
+	sx, ex = reducedExtent(w, h.reduced.scale, h.reduced.width)
+	sy, ey = reducedExtent(ht, h.reduced.scale, h.reduced.height)
+	return sx, ex, sy, ey
 }
 
 // opaque reports whether every pixel of an NRGBA row has alpha 255.

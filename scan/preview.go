@@ -173,21 +173,9 @@ func (p *previewer) sampleRow(img image.Image, y, c int) []uint8 {
 			row[i] = src[2*x]
 		}
 	case *image.RGBA:
-		src := m.Pix[m.PixOffset(b.Min.X, y):][:4*b.Dx()]
-		if every {
-			return src
-		}
-		for i, x := range p.xs {
-			copy(row[4*i:4*i+4], src[4*x:4*x+4])
-		}
+		return p.sample4(m.Pix[m.PixOffset(b.Min.X, y):][:4*b.Dx()], row, every)
 	case *image.NRGBA:
-		src := m.Pix[m.PixOffset(b.Min.X, y):][:4*b.Dx()]
-		if every {
-			return src
-		}
-		for i, x := range p.xs {
-			copy(row[4*i:4*i+4], src[4*x:4*x+4])
-		}
+		return p.sample4(m.Pix[m.PixOffset(b.Min.X, y):][:4*b.Dx()], row, every)
 	case *image.NRGBA64:
 		src := m.Pix[m.PixOffset(b.Min.X, y):][:8*b.Dx()]
 		for i, x := range p.xs {
@@ -217,4 +205,16 @@ func resize[T any](s []T, n int) []T {
 		return s[:n]
 	}
 	return make([]T, n)
+}
+
+// sample4 samples a row of 4-byte pixels (RGBA or NRGBA) at the columns
+// p.xs into row, or returns src itself when every column is sampled.
+func (p *previewer) sample4(src, row []uint8, every bool) []uint8 {
+	if every {
+		return src
+	}
+	for i, x := range p.xs {
+		copy(row[4*i:4*i+4], src[4*x:4*x+4])
+	}
+	return row
 }
