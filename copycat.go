@@ -55,12 +55,18 @@ type Options struct {
 	// Waiting, when set, is called once if the open has to wait, with the
 	// lock in the way, so that a program can say why nothing happens.
 	Waiting func(*LockedError)
-	// MinFreeSpace, when positive, replaces the MinFreeSpace floor that a
-	// writable Open and every Scan keep free on the index's device. Lower
-	// it only for jobs known to be small (a few thousand images need a few
-	// MB of index): the floor is what keeps Badger from meeting a full
-	// device mid-write (see SpaceError).
+	// MinFreeSpace, when positive, is the free space that a writable Open
+	// and every Scan keep on the index's device, whatever the job. By
+	// default a scan keeps what its job may still write, up to
+	// MinFreeSpace (see ScanJob), and other writes keep MinFreeSpace: the
+	// floor is what keeps Badger from meeting a full device mid-write (see
+	// SpaceError).
 	MinFreeSpace int64
+	// ScanJob, when set, is the datasets the caller opens the index to
+	// Scan: a writable Open then checks the free space that job needs,
+	// which for a small job is far less than MinFreeSpace (a few hundred
+	// images run with tens of MB free), instead of MinFreeSpace.
+	ScanJob []Dataset
 }
 
 // Index is an open copycat index: a folder holding the fingerprints and
@@ -81,8 +87,9 @@ type Index struct {
 
 // Open opens the index in folder dir, creating it unless opts.ReadOnly.
 // Opening for writing first checks that the folder can be written and that
-// its device has MinFreeSpace free (a *SpaceError otherwise), since the
-// store cannot survive a full device mid-write.
+// its device has the free space it keeps (a *SpaceError otherwise: see
+// Options.MinFreeSpace and Options.ScanJob), since the store cannot
+// survive a full device mid-write.
 func Open(dir string, opts Options) (*Index, error) {
 	return OpenContext(context.Background(), dir, opts)
 }
@@ -91,7 +98,11 @@ func Open(dir string, opts Options) (*Index, error) {
 // (Options.Wait).
 func OpenContext(ctx context.Context, dir string, opts Options) (*Index, error) {
 	if !opts.ReadOnly {
-		if err := scan.CheckIndexDir(dir, opts.MinFreeSpace); err != nil {
+		floor := scan.FixedFloor(opts.MinFreeSpace)
+		if opts.ScanJob != nil {
+			floor = scan.JobFloor(ctx, opts.ScanJob, opts.MinFreeSpace)
+		}
+		if err := scan.CheckIndexDir(dir, floor.Need()); err != nil {
 			return nil, err
 		}
 	}

@@ -83,11 +83,12 @@ type NameTakenError = scan.NameTakenError
 // it writes or only reads.
 type LockedError = index.LockedError
 
-// SpaceError reports that the index's device has less than MinFreeSpace
-// free, so a scan did not start or stopped; what was written is kept. It
-// matches syscall.ENOSPC.
+// SpaceError reports that the index's device has less free space than a
+// scan keeps (what its job may write, at most MinFreeSpace), so the scan
+// did not start or stopped; what was written is kept. It matches
+// syscall.ENOSPC.
 type SpaceError = scan.SpaceError
 
-// MinFreeSpace is the free space a scan keeps on the index's device (see
-// SpaceError).
+// MinFreeSpace is the most free space a scan keeps on the index's device,
+// and what other writes keep (see SpaceError and Options.MinFreeSpace).
 const MinFreeSpace = scan.MinFreeSpace

@@ -2,9 +2,12 @@ package ingest
 
 import (
 	"archive/zip"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -76,5 +79,63 @@ func writeZip(t *testing.T, path string, files map[string]string) {
 	}
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMeasureDataset checks the bytes the measure adds up: file sizes, the
+// uncompressed sizes of zip members, a gzip file's trailer; and that its
+// stop function ends it early.
+func TestMeasureDataset(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.png", make([]byte, 1000))
+	write("b.dcm", make([]byte, 3000))
+	writeZip(t, filepath.Join(dir, "c.zip"), map[string]string{"x.png": strings.Repeat("x", 5000), "y.png": strings.Repeat("y", 7000)})
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write(make([]byte, 1<<20)); err != nil { // a blank volume: 1 MiB in about 1 KB
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	write("d.nii.gz", gz.Bytes())
+	write("e.gz", []byte("not gzip at all, but long enough"))
+
+	tests := []struct {
+		name string
+		root string
+		want Extent
+	}{
+		{"plain file", filepath.Join(dir, "a.png"), Extent{Files: 1, Bytes: 1000, Exact: true}},
+		{"zip", filepath.Join(dir, "c.zip"), Extent{Files: 2, Bytes: 12000, Exact: true}},
+		{"gzip trailer", filepath.Join(dir, "d.nii.gz"), Extent{Files: 1, Bytes: 1 << 20, Exact: true}},
+		// A trailer that says less than the file's size: the size wins.
+		{"not gzip", filepath.Join(dir, "e.gz"), Extent{Files: 1, Bytes: 32, Exact: true}},
+		{"folder", dir, Extent{Files: 6, Bytes: 1000 + 3000 + 12000 + 1<<20 + 32, Exact: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := MeasureDataset(context.Background(), tt.root, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+
+	got, err := MeasureDataset(context.Background(), dir, func(e Extent) bool { return e.Files >= 2 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Extent{Files: 2, Bytes: 4000, Exact: true, Stopped: true}); got != want {
+		t.Errorf("stopped at 2 files: got %+v, want %+v", got, want)
 	}
 }

@@ -49,7 +49,9 @@ type counters struct {
 func run(ctx context.Context, store *index.Store, opts Options, datasets []Dataset) (*Summary, error) {
 	start := time.Now()
 	dir := store.Dir()
-	if err := checkSpace(dir, dir, opts.MinFreeSpace); err != nil {
+	floor := JobFloor(ctx, datasets, opts.MinFreeSpace)
+	floor.opened = true // store is open
+	if err := checkSpace(dir, dir, floor.Need()); err != nil {
 		return nil, err
 	}
 	sum := &Summary{Index: dir}
@@ -60,7 +62,7 @@ func run(ctx context.Context, store *index.Store, opts Options, datasets []Datas
 	cnt.datasets.Store(int64(len(datasets)))
 	for i, d := range datasets {
 		cnt.datasetIndex.Store(int64(i + 1))
-		ds, err := scanDataset(ctx, opts, decodeOpts, store, d, &cnt)
+		ds, err := scanDataset(ctx, opts, decodeOpts, store, d, &cnt, floor)
 		if ds != nil {
 			sum.Datasets = append(sum.Datasets, ds)
 		}
@@ -138,7 +140,7 @@ func countTotal(ctx context.Context, cnt *counters, datasets []Dataset) {
 // workers and one writer into the index, joined by bounded channels under
 // one errgroup. The index allows one scan at a time, so datasets are
 // scanned one after the other.
-func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, store *index.Store, d Dataset, cnt *counters) (*DatasetSummary, error) {
+func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, store *index.Store, d Dataset, cnt *counters, floor *Floor) (*DatasetSummary, error) {
 	dsStart := time.Now()
 	src, err := ingest.OpenDataset(d.Path, opts.Walk)
 	if err != nil {
@@ -222,7 +224,8 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 	})
 
 	// The single writer. It checks the free space before every file,
-	// unchanged ones too (their records are rewritten): see MinFreeSpace.
+	// unchanged ones too (their records are rewritten): see MinFreeSpace
+	// and Floor.
 	// It gathers the documentation files, stored before Finish.
 	var docs docSet
 	g.Go(func() error {
@@ -232,11 +235,12 @@ func scanDataset(ctx context.Context, opts Options, decodeOpts ingest.Options, s
 				return gctx.Err()
 			case r, ok := <-results:
 				if !ok {
-					return checkSpace(store.Dir(), store.Dir(), opts.MinFreeSpace) // before Finish writes
+					return checkSpace(store.Dir(), store.Dir(), floor.Need()) // before Finish writes
 				}
-				if err := checkSpace(store.Dir(), store.Dir(), opts.MinFreeSpace); err != nil {
+				if err := checkSpace(store.Dir(), store.Dir(), floor.Need()); err != nil {
 					return err
 				}
+				floor.processed(r.file.Size)
 				if r.doc != nil || r.unchanged {
 					docs.add(index.Document{Path: r.file.Path, Size: r.file.Size, Data: r.doc}, r.unchanged)
 				}

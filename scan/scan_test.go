@@ -25,7 +25,7 @@ import (
 // runIn scans into the index at dir, opened for the scan alone as
 // `copycat scan` does.
 func runIn(ctx context.Context, dir string, opts Options, ds []Dataset) (*Summary, error) {
-	if err := CheckIndexDir(dir, opts.MinFreeSpace); err != nil {
+	if err := CheckIndexDir(dir, JobFloor(ctx, ds, opts.MinFreeSpace).Need()); err != nil {
 		return nil, err
 	}
 	st, err := index.Open(dir, index.Options{})

@@ -1,15 +1,20 @@
 package scan
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/copycat-dev/copycat/index"
+	"github.com/copycat-dev/copycat/ingest"
 )
 
-// MinFreeSpace is the free space a scan leaves on the index's device: it
-// stops with a *SpaceError before the device has less than this.
+// MinFreeSpace is the most free space a scan keeps on the index's device
+// (a job measured smaller keeps less: see Floor): it stops with a
+// *SpaceError before the device has less than its floor.
 //
 // A full disk cannot simply be met with an error, because Badger writes
 // its write-ahead log, value log and new tables through memory maps of
@@ -58,9 +63,8 @@ func megabytes(n uint64) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<2
 // index folder may not exist yet: its nearest existing parent is checked
 // then.
 //
-// minFree replaces MinFreeSpace as the floor when positive (the user
-// knows the job is small, or the device is watched otherwise).
-func CheckIndexDir(dir string, minFree int64) error {
+// need is the free space to keep: a Floor's Need, usually.
+func CheckIndexDir(dir string, need uint64) error {
 	probe := existingAncestor(dir)
 	if virtualFS(probe) {
 		return fmt.Errorf("index %s is not writable: %s is on a virtual file system (such as /proc), which holds no files; use another --index", dir, probe)
@@ -68,23 +72,117 @@ func CheckIndexDir(dir string, minFree int64) error {
 	if err := writable(probe); err != nil {
 		return fmt.Errorf("index %s is not writable: %w (a scan writes to it; datasets, query, clusters, lineage and report only read it)", dir, err)
 	}
-	return checkSpace(dir, probe, minFree)
+	return checkSpace(dir, probe, need)
 }
 
 // checkSpace returns a *SpaceError when the device holding probe has less
-// than the floor available: minFree when positive, else MinFreeSpace.
-// Where free space cannot be measured it returns nil: the scan goes on
-// unguarded.
-func checkSpace(dir, probe string, minFree int64) error {
-	need := uint64(MinFreeSpace)
-	if minFree > 0 {
-		need = uint64(minFree)
-	}
+// than need available. Where free space cannot be measured it returns nil:
+// the scan goes on unguarded.
+func checkSpace(dir, probe string, need uint64) error {
 	free, ok := freeSpace(probe)
 	if ok && free < need {
 		return &SpaceError{Dir: dir, Free: free, Need: need}
 	}
 	return nil
+}
+
+// What a job may write, per its measure (ingest.MeasureDataset). A scanned
+// file writes its file record, and per image an image record (about 1.4
+// KB), a preview (about 2 KB) and keys: perFileWrite covers a one-image
+// file with room to spare, and a quarter of the file's bytes covers the
+// images of a multi-frame DICOM or a NIfTI volume (a frame's records are
+// far smaller than a quarter of the frame's bytes, down to frames of
+// about 13 KB: a NIfTI of blank slices in a .gz is measured by its
+// uncompressed size for that reason). A dataset's documents are stored
+// whole, up to index.MaxDocumentsBytes. Badger may then write each byte
+// up to writeAmplification times before the space is reclaimed: the
+// write-ahead log, the table a memtable is flushed to, and a compaction's
+// copy before the old table is deleted. spaceSlack covers Badger's own
+// files (MANIFEST, DISCARD, key registry) and the pages of its memory-mapped
+// files that it touches first; openWrite of it is what opening an index
+// writes (measured: 20 KB once closed, a few pages more while open), so a
+// scan that opened the index keeps that much less than its Open checked.
+//
+// Measured (TestFreeSpaceFloor): 1100 small generated PNGs keep 49.1 MB at
+// the start, a device of that size holds their scan, and the index they
+// leave is 1.8 MB: the estimate is generous, by design, since a wrong one
+// costs a crash.
+const (
+	perFileWrite       = 8 << 10
+	writeAmplification = 3
+	spaceSlack         = 8 << 20
+	openWrite          = 256 << 10
+)
+
+// Floor is the free space a scan keeps on the index's device, checked
+// before every file. A job whose size can be measured keeps what it may
+// still write, which shrinks as it goes (a scan of a few hundred images
+// runs on a device with tens of MB free); a job that cannot be measured
+// (it holds a tar) or may write more keeps MinFreeSpace; a fixed floor
+// (--min-free) overrides both. Only the scan's writer goroutine uses it.
+type Floor struct {
+	fixed    uint64 // when > 0, the floor whatever the job
+	measured bool   // write holds the job's estimate
+	write    int64  // the whole job's estimated writes
+	done     int64  // estimated writes of the files already processed
+	opened   bool   // the index is open: what opening wrote is spent
+}
+
+// FixedFloor is a Floor of exactly need bytes (need > 0), or MinFreeSpace
+// when need <= 0.
+func FixedFloor(need int64) *Floor {
+	if need <= 0 {
+		need = MinFreeSpace
+	}
+	return &Floor{fixed: uint64(need)}
+}
+
+// JobFloor measures the datasets (ingest.MeasureDataset, stopping once the
+// job is known to need MinFreeSpace) and returns the Floor for scanning
+// them. minFree, when positive, makes it a FixedFloor instead. A dataset
+// that cannot be measured (it does not exist) is left to the scan to
+// report.
+func JobFloor(ctx context.Context, datasets []Dataset, minFree int64) *Floor {
+	if minFree > 0 {
+		return FixedFloor(minFree)
+	}
+	f := &Floor{measured: true}
+	for _, d := range datasets {
+		base := f.write
+		e, err := ingest.MeasureDataset(ctx, d.Path, func(e ingest.Extent) bool {
+			return writeAmplification*(base+datasetWrite(e))+spaceSlack >= MinFreeSpace
+		})
+		if err != nil || !e.Exact || e.Stopped {
+			return FixedFloor(MinFreeSpace)
+		}
+		f.write += datasetWrite(e)
+	}
+	return f
+}
+
+// datasetWrite is what a dataset of this extent may write to the index.
+func datasetWrite(e ingest.Extent) int64 {
+	return e.Files*perFileWrite + e.Bytes/4 + min(e.Bytes, index.MaxDocumentsBytes)
+}
+
+// processed counts a file of size bytes as written.
+func (f *Floor) processed(size int64) {
+	f.done = min(f.done+perFileWrite+max(size, 0)/4, f.write)
+}
+
+// Need is the free space to keep now: what the rest of the job may write,
+// amplified, plus one more copy of what it wrote (the flush of the
+// memtables still holding it), plus slack; never more than MinFreeSpace.
+// Before the index is opened, that is what CheckIndexDir asks for.
+func (f *Floor) Need() uint64 {
+	if f.fixed > 0 {
+		return f.fixed
+	}
+	n := writeAmplification*(f.write-f.done) + f.done + spaceSlack
+	if f.opened {
+		n -= openWrite
+	}
+	return uint64(min(n, MinFreeSpace))
 }
 
 // existingAncestor returns dir if it exists, else its nearest existing

@@ -72,3 +72,39 @@ func TestCheckIndexDirRefusesVirtualFS(t *testing.T) {
 		t.Errorf("CheckIndexDir under /proc: %v, want not writable (and no SpaceError)", err)
 	}
 }
+
+// TestFloorNeed checks the floor's arithmetic: a fixed floor stays put, a
+// measured one shrinks as files are processed and never exceeds
+// MinFreeSpace.
+func TestFloorNeed(t *testing.T) {
+	const mb = 1 << 20
+	tests := []struct {
+		name      string
+		floor     *Floor
+		processed []int64
+		opened    bool
+		want      uint64
+	}{
+		{"fixed", FixedFloor(5 * mb), []int64{1 * mb}, true, 5 * mb},
+		{"fixed default", FixedFloor(0), nil, false, MinFreeSpace},
+		{"empty job", &Floor{measured: true}, nil, false, spaceSlack},
+		{"job before open", &Floor{measured: true, write: 2 * mb}, nil, false, 3*2*mb + spaceSlack},
+		{"job once open", &Floor{measured: true, write: 2 * mb}, nil, true, 3*2*mb + spaceSlack - openWrite},
+		// One 4 MB file done: 8 KiB + 1 MB of the 2 MB written.
+		{"half done", &Floor{measured: true, write: 2 * mb}, []int64{4 * mb}, false,
+			3*(2*mb-(mb+perFileWrite)) + mb + perFileWrite + spaceSlack},
+		{"done counts no more than the job", &Floor{measured: true, write: 2 * mb}, []int64{40 * mb}, false, 2*mb + spaceSlack},
+		{"big job", &Floor{measured: true, write: 100 * mb}, nil, false, MinFreeSpace},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, size := range tt.processed {
+				tt.floor.processed(size)
+			}
+			tt.floor.opened = tt.opened
+			if got := tt.floor.Need(); got != tt.want {
+				t.Errorf("Need() = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

@@ -24,7 +24,7 @@ func runScan(ctx context.Context, e *env, args []string) error {
 		replace   = fs.Bool("replace", false, "let a dataset name that the index holds for another folder or archive take this one")
 		shard     = fs.String("shard", "", "scan only shard K of N (K/N, 1 <= K <= N) of each dataset's files, by a hash of dataset and path")
 	)
-	indexFlag.minFree = fs.Int64("min-free", 0, "free space to keep on the index's device, in bytes (default 128 MiB; lower it only for a small job)")
+	indexFlag.minFree = fs.Int64("min-free", 0, "free space to keep on the index's device, in bytes, whatever the job (default: what the job may still write, at most 128 MiB)")
 	paths, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -56,6 +56,7 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	if err := copycat.CheckDatasets(ds); err != nil {
 		return err
 	}
+	indexFlag.scanJob = ds
 	ix, err := indexFlag.open(ctx, e, false)
 	if err != nil {
 		return err

@@ -49,6 +49,16 @@ func (m *tmpfs) resize(tb testing.TB, size int64) {
 	}
 }
 
+// used is how many bytes the file system holds.
+func (m *tmpfs) used(tb testing.TB) uint64 {
+	tb.Helper()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(m.dir, &st); err != nil {
+		tb.Fatal(err)
+	}
+	return (st.Blocks - st.Bfree) * uint64(st.Bsize)
+}
+
 // readOnly remounts the file system read-only.
 func (m *tmpfs) readOnly(tb testing.TB) {
 	tb.Helper()
@@ -103,15 +113,16 @@ func TestFaultFullDisk(t *testing.T) {
 	if n := decodeJSON[scanOutput](t, "fresh scan", p.stdout).Datasets[0].Images; n != bigImages {
 		t.Fatalf("fresh scan: %d images, want %d", n, bigImages)
 	}
-	// Room for the free space a scan keeps plus 256 KB: the 20 small
-	// images fit, the big dataset does not.
+	// Room for the fixed 128 MiB floor (--min-free, so that the scan starts
+	// and then meets the floor mid-way) plus 256 KB: the 20 small images
+	// fit, the big dataset does not.
 	const tight = scan.MinFreeSpace + 256<<10
 	const roomy = scan.MinFreeSpace + 64<<20
 
 	t.Run("during the first scan", func(t *testing.T) {
 		m := mountTmpfs(t, tight)
 		idx := filepath.Join(m.dir, "idx")
-		p := copycatProc(t, bin, nil, "scan", "--json", "--index", idx, big)
+		p := copycatProc(t, bin, nil, "scan", "--json", "--index", idx, "--min-free", fmt.Sprint(scan.MinFreeSpace), big)
 		wantFailure(t, p, idx, "no space left on device")
 		if d := decodeJSON[scanOutput](t, "full scan", p.stdout).Datasets; len(d) != 1 || d[0].Files >= bigImages {
 			t.Errorf("the summary of the stopped scan should show part of the dataset:\n%s", p.stdout)
@@ -131,7 +142,7 @@ func TestFaultFullDisk(t *testing.T) {
 		m := mountTmpfs(t, tight)
 		idx := filepath.Join(m.dir, "idx")
 		wantOK(t, copycatProc(t, bin, nil, "scan", "--index", idx, small), "first dataset")
-		p := copycatProc(t, bin, nil, "scan", "--index", idx, big)
+		p := copycatProc(t, bin, nil, "scan", "--index", idx, "--min-free", fmt.Sprint(scan.MinFreeSpace), big)
 		wantFailure(t, p, idx, "no space left on device")
 		want := []string{"big images=0 complete=false", "small images=20 complete=true"}
 		if got := datasetCounts(t, bin, nil, idx); !equal(got, want) {
@@ -219,21 +230,62 @@ func TestFaultReadOnlyIndex(t *testing.T) {
 	wantOK(t, copycatProc(t, bin, nil, "lineage", "--index", idx), "lineage")
 }
 
-// TestMinFreeOverride scans a small dataset onto a device with less free
-// space than the default floor: refused without --min-free, done with a
-// floor the job fits under.
-func TestMinFreeOverride(t *testing.T) {
+// TestFreeSpaceFloor checks the floor a scan keeps on the index's device
+// when it is not given: what the job may still write, so that a small job
+// runs where the fixed 128 MiB floor refused it, and a device sized to the
+// job's floor holds the whole scan (the floor shrinks as the job goes, and
+// Badger never meets a full device). --min-free overrides it.
+func TestFreeSpaceFloor(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("mounting a tmpfs needs root (CI runs the tests as root)")
 	}
 	bin := testBinary(t)
-	small := filepath.Join(t.TempDir(), "small")
+	data := t.TempDir()
+	small := filepath.Join(data, "small")
 	writePNGs(t, small, 0, 20)
-	m := mountTmpfs(t, 48<<20)
-	idx := filepath.Join(m.dir, "idx")
-	wantFailure(t, copycatProc(t, bin, nil, "scan", "--index", idx, small), idx, "no space left on device")
-	wantOK(t, copycatProc(t, bin, nil, "scan", "--index", idx, "--min-free", fmt.Sprint(16<<20), small), "scan with --min-free")
-	if got, want := datasetCounts(t, bin, nil, idx), []string{"small images=20 complete=true"}; !equal(got, want) {
-		t.Errorf("datasets: %v, want %v", got, want)
+
+	t.Run("small job on a small device", func(t *testing.T) {
+		m := mountTmpfs(t, 48<<20)
+		idx := filepath.Join(m.dir, "idx")
+		wantFailure(t, copycatProc(t, bin, nil, "scan", "--index", idx, "--min-free", fmt.Sprint(scan.MinFreeSpace), small), idx, "no space left on device")
+		wantOK(t, copycatProc(t, bin, nil, "scan", "--index", idx, small), "scan of a small job")
+		wantOK(t, copycatProc(t, bin, nil, "scan", "--index", idx, small), "rescan of a small job")
+		if got, want := datasetCounts(t, bin, nil, idx), []string{"small images=20 complete=true"}; !equal(got, want) {
+			t.Errorf("datasets: %v, want %v", got, want)
+		}
+	})
+
+	if raceEnabled {
+		t.Skip("the scan of 1100 images takes a minute under -race; make test runs it in its plain pass")
 	}
+	const bigImages = 1100
+	big := filepath.Join(data, "big")
+	writePNGs(t, big, 1000, bigImages)
+	need := scan.JobFloor(context.Background(), []scan.Dataset{{Name: "big", Path: big}}, 0).Need()
+	t.Logf("the floor of %d images: %.1f MB", bigImages, float64(need)/(1<<20))
+	if need >= scan.MinFreeSpace {
+		t.Fatalf("the floor of %d small PNGs is %d bytes, not below MinFreeSpace", bigImages, need)
+	}
+
+	t.Run("device just under the job's floor", func(t *testing.T) {
+		m := mountTmpfs(t, int64(need)-1<<20)
+		idx := filepath.Join(m.dir, "idx")
+		wantFailure(t, copycatProc(t, bin, nil, "scan", "--index", idx, big), idx, "no space left on device")
+		if _, err := os.Stat(idx); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("the refused scan created %s (stat: %v)", idx, err)
+		}
+	})
+
+	t.Run("device the size of the job's floor", func(t *testing.T) {
+		m := mountTmpfs(t, int64(need)+4<<10) // tmpfs counts whole pages
+		idx := filepath.Join(m.dir, "idx")
+		p := copycatProc(t, bin, nil, "scan", "--json", "--index", idx, big)
+		wantOK(t, p, "scan on a device the size of its floor")
+		if n := decodeJSON[scanOutput](t, "scan", p.stdout).Datasets[0].Images; n != bigImages {
+			t.Errorf("%d images, want %d", n, bigImages)
+		}
+		used := m.used(t)
+		t.Logf("index after the scan: %.1f MB of the %.1f MB device", float64(used)/(1<<20), float64(need)/(1<<20))
+		wantConsistent(t, idx)
+	})
 }

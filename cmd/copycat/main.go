@@ -170,6 +170,8 @@ type indexFlags struct {
 	wait *bool
 	// minFree is --min-free, defined by the commands that write (scan).
 	minFree *int64
+	// scanJob is what scan opens the index for (copycat.Options.ScanJob).
+	scanJob []copycat.Dataset
 }
 
 // addIndexFlag defines --index and --wait.
@@ -193,6 +195,7 @@ func (f *indexFlags) open(ctx context.Context, e *env, readOnly bool) (*copycat.
 	if f.minFree != nil {
 		opts.MinFreeSpace = *f.minFree
 	}
+	opts.ScanJob = f.scanJob
 	return copycat.OpenContext(ctx, f.path(e), opts)
 }
 
