@@ -41,7 +41,8 @@ test: ## go vet and go test -race, pure-Go build and (when libraries are install
 	$(GO) test -count=1 -run 'Recall' ./scan/
 	$(GO) test -count=1 -run 'TestVerifyStudy|TestQuality' ./bench/
 	$(GO) test -count=1 ./internal/reupload/
-	$(GO) test -count=1 -run 'SIGINT|FaultFullDisk|TestShardScanImportEqualsFullScan' ./cmd/copycat/
+	$(GO) test -count=1 -run 'SIGINT|FaultFullDisk|FreeSpaceFloor|TestShardScanImportEqualsFullScan' ./cmd/copycat/
+	$(GO) test -count=1 -run 'SIGKILLMidCompact' ./index/
 ifneq ($(TAGS),)
 	$(GO) vet -tags '$(TAGS)' ./...
 	@# Only these packages decode, so only they behave differently with the C codecs.

@@ -473,6 +473,29 @@ func HashFiles(ctx context.Context, paths []string, fn func(FrameHash) error) er
 // documentation).
 func Codecs() []string { return ingest.Codecs() }
 
+// CompactResult says what Compact did: the index's bytes before and after,
+// and the records kept. Its JSON form is what `copycat compact --json`
+// prints.
+type CompactResult = index.CompactResult
+
+// Compact frees the disk space that rescans and Forget leave in the index
+// in dir: replaced and deleted records keep theirs until then, so an index
+// rescanned often grows by its datasets' size each time. It copies the
+// live records into a new index beside it and swaps the two folders
+// atomically (Linux only), holding the index's lock, so readers and
+// writers wait or fail as for a scan (opts.Wait). Killed at any point, it
+// leaves the old index or the new one, never a broken one. It keeps free
+// space on the device as a scan does (three times what is left to copy,
+// plus 8 MiB, at most MinFreeSpace; opts.MinFreeSpace fixes it).
+func Compact(ctx context.Context, dir string, opts Options) (*CompactResult, error) {
+	return index.Compact(ctx, dir, index.CompactOptions{
+		Options: index.Options{Logger: opts.Logger, Wait: opts.Wait, Waiting: opts.Waiting},
+		Check: func(next string, copied, total int64) error {
+			return scan.CheckIndexDir(next, scan.CopyFloor(total, copied, opts.MinFreeSpace).Need())
+		},
+	})
+}
+
 // ExportSummary is what Export wrote: the folder, the rows of each table
 // and the bytes. Its JSON form is what `copycat export --json` prints.
 type ExportSummary = interchange.ExportSummary

@@ -104,22 +104,7 @@ func TestSIGKILLMidScan(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
 	const kills = 6
 	for k := range kills {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
-		cmd.Env = append(os.Environ(), crashEnvDir+"="+dir, crashEnvSeed+"="+strconv.Itoa(k*7))
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		line, _ := bufio.NewReader(out).ReadString('\n')
-		if line != "ready\n" {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			t.Fatalf("kill %d: child said %q, want ready", k, line)
-		}
+		cmd := startChild(t, "TestCrashChild", crashEnvDir+"="+dir, crashEnvSeed+"="+strconv.Itoa(k*7))
 		// While the child writes, a second writer and a reader are refused.
 		if _, err := Open(dir, Options{}); !errors.Is(err, ErrLocked) {
 			t.Errorf("kill %d: a second writer got err = %v, want ErrLocked", k, err)
@@ -129,14 +114,7 @@ func TestSIGKILLMidScan(t *testing.T) {
 		}
 		delay := time.Duration(50+rng.IntN(700)) * time.Millisecond
 		time.Sleep(delay)
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		err = cmd.Wait()
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-			t.Fatalf("kill %d: child ended with %v before the kill (delay %v)", k, err, delay)
-		}
+		killChild(t, cmd, fmt.Sprintf("kill %d (delay %v)", k, delay))
 		// The crashed index opens read-only (Badger replays its log without
 		// writing) and for writing, and is consistent both ways.
 		for _, ro := range []bool{true, false} {
@@ -189,4 +167,39 @@ func TestSIGKILLMidScan(t *testing.T) {
 		t.Errorf("unchanged rescan: %+v, want %d files, %d images, all unchanged", res, crashFiles, wantImages)
 	}
 	mustCheck(t, s)
+}
+
+// startChild runs the child test named test in a new process of this test
+// binary, with env added, and waits until it prints "ready".
+func startChild(tb testing.TB, test string, env ...string) *exec.Cmd {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "ready\n" {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		tb.Fatalf("%s: child said %q, want ready", test, line)
+	}
+	return cmd
+}
+
+// killChild kills a child with SIGKILL and checks it was still running.
+func killChild(tb testing.TB, cmd *exec.Cmd, what string) {
+	tb.Helper()
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		tb.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		tb.Fatalf("%s: child ended with %v before the kill", what, err)
+	}
 }

@@ -155,9 +155,10 @@
 // image records that had been deleted, images no file record lists: in
 // the SIGKILL test with a Forget and its GC in every round, 5 of 44 runs;
 // without the GC, 0 of 44 (a known class of Badger bug, dgraph-io/badger
-// #2143 and #2286). The price is disk: replaced and deleted image records
-// keep their value-log space (about 1.3 KB each), so forgetting a dataset
-// frees no disk space; scanning into a fresh index does.
+// #2143 and #2286). Replaced and deleted image records keep their
+// value-log space (about 1.3 KB each, and their previews) until Compact
+// copies the live records into a new store and swaps it in
+// (compact.go, TestSIGKILLMidCompact).
 //
 // # Memory
 //

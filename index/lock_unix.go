@@ -21,7 +21,39 @@ type dirLock struct{ f *os.File }
 // lockDir takes the index lock without waiting: exclusive for a writer,
 // shared for a reader. The kernel releases it when the process dies, so a
 // killed scan leaves no stale lock.
+//
+// Compact swaps a new index folder in for the old one while it holds the
+// old one's lock: a process that opened the old lock file before the swap
+// and got its lock after would hold a lock on a folder that is no longer
+// the index. So a lock counts only if the file locked is still the one at
+// the path; otherwise the lock is taken again on the new file.
 func lockDir(dir string, write bool) (*dirLock, error) {
+	path := filepath.Join(dir, LockFileName)
+	for range 100 {
+		l, err := lockFile(dir, write)
+		if err != nil {
+			return nil, err
+		}
+		if l.current(path) {
+			return l, nil
+		}
+		_ = l.release()
+	}
+	return nil, fmt.Errorf("lock %s: the file keeps being replaced", path)
+}
+
+// current reports whether the locked file is the one at path now.
+func (l *dirLock) current(path string) bool {
+	held, err := l.f.Stat()
+	if err != nil {
+		return false
+	}
+	now, err := os.Stat(path)
+	return err == nil && os.SameFile(held, now)
+}
+
+// lockFile takes the lock on the lock file in dir, as lockDir.
+func lockFile(dir string, write bool) (*dirLock, error) {
 	path := filepath.Join(dir, LockFileName)
 	flag := os.O_RDONLY
 	if write {

@@ -131,37 +131,18 @@ func OpenContext(ctx context.Context, dir string, opts Options) (*Store, error) 
 	if err != nil {
 		return nil, err
 	}
+	if !opts.ReadOnly {
+		if err := removeCompactLeftover(dir); err != nil {
+			log.Warn("index: could not delete what an interrupted compact left", "dir", dir, "err", err)
+		}
+	}
 	if opts.ReadOnly {
 		if _, err := os.Stat(filepath.Join(dir, "MANIFEST")); errors.Is(err, fs.ErrNotExist) {
 			_ = lock.release()
 			return nil, fmt.Errorf("open index %s: no index there (run copycat scan first): %w", dir, err)
 		}
 	}
-	bo := badger.DefaultOptions(dir).
-		WithLogger(badgerLogger{log}).
-		WithReadOnly(opts.ReadOnly).
-		WithSyncWrites(opts.SyncWrites).
-		// One goroutine writes: conflict detection would only cost memory.
-		WithDetectConflicts(false).
-		// Two compactors suit the 2-core machines copycat targets.
-		WithNumCompactors(2).
-		// The block cache only holds decompressed blocks; queries read few.
-		WithBlockCacheSize(64 << 20).
-		// Image records (about 1.3 KB, most of it the thumbnail) go to the
-		// value log; keys and small values (file and dataset records) stay
-		// in the LSM tree. That keeps the key-only scan that loads the search
-		// structure fast and writes cheap (measured: see doc.go).
-		WithValueThreshold(valueThreshold).
-		WithValueLogFileSize(64 << 20).
-		// Memtables are the scan's main memory: Badger fills one (its
-		// arena touched as it fills) while flushing up to two more. With
-		// Badger's 64 MB default a scan's heap grew to 514 MB by 400,000
-		// images; with 16 MB it stayed at 150 MB (BenchmarkScanPut, see
-		// doc.go). It costs inserts about 13% (copycat bench index: 114,000
-		// images/s against 126,000-140,000), far above what decoding feeds
-		// a scan. 4 MB saved little more (122 MB) and cost a quarter more.
-		WithMemTableSize(memTableSize).
-		WithNumMemtables(3)
+	bo := badgerOptions(dir, log, opts)
 	db, err := openBadger(bo)
 	if err != nil && opts.ReadOnly && (needsReplay(err) || interruptedCreate(err)) {
 		// A writer was killed: Badger must replay and truncate the tail of
@@ -198,6 +179,35 @@ func OpenContext(ctx context.Context, dir string, opts Options) (*Store, error) 
 		shareFiles(dir, log)
 	}
 	return s, nil
+}
+
+// badgerOptions are the Badger options of every copycat index.
+func badgerOptions(dir string, log *slog.Logger, opts Options) badger.Options {
+	return badger.DefaultOptions(dir).
+		WithLogger(badgerLogger{log}).
+		WithReadOnly(opts.ReadOnly).
+		WithSyncWrites(opts.SyncWrites).
+		// One goroutine writes: conflict detection would only cost memory.
+		WithDetectConflicts(false).
+		// Two compactors suit the 2-core machines copycat targets.
+		WithNumCompactors(2).
+		// The block cache only holds decompressed blocks; queries read few.
+		WithBlockCacheSize(64 << 20).
+		// Image records (about 1.3 KB, most of it the thumbnail) go to the
+		// value log; keys and small values (file and dataset records) stay
+		// in the LSM tree. That keeps the key-only scan that loads the search
+		// structure fast and writes cheap (measured: see doc.go).
+		WithValueThreshold(valueThreshold).
+		WithValueLogFileSize(64 << 20).
+		// Memtables are the scan's main memory: Badger fills one (its
+		// arena touched as it fills) while flushing up to two more. With
+		// Badger's 64 MB default a scan's heap grew to 514 MB by 400,000
+		// images; with 16 MB it stayed at 150 MB (BenchmarkScanPut, see
+		// doc.go). It costs inserts about 13% (copycat bench index: 114,000
+		// images/s against 126,000-140,000), far above what decoding feeds
+		// a scan. 4 MB saved little more (122 MB) and cost a quarter more.
+		WithMemTableSize(memTableSize).
+		WithNumMemtables(3)
 }
 
 // shareFiles gives the index's files the read permissions of the index

@@ -160,6 +160,15 @@ func JobFloor(ctx context.Context, datasets []Dataset, minFree int64) *Floor {
 	return f
 }
 
+// CopyFloor is the Floor of copying total bytes of index (index.Compact),
+// copied of them done; minFree, when positive, makes it a FixedFloor.
+func CopyFloor(total, copied, minFree int64) *Floor {
+	if minFree > 0 {
+		return FixedFloor(minFree)
+	}
+	return &Floor{measured: true, write: total, done: min(max(copied, 0), total)}
+}
+
 // datasetWrite is what a dataset of this extent may write to the index.
 func datasetWrite(e ingest.Extent) int64 {
 	return e.Files*perFileWrite + e.Bytes/4 + min(e.Bytes, index.MaxDocumentsBytes)

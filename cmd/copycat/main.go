@@ -55,6 +55,7 @@ var commands = map[string]command{
 	"report":   {"write the lineage, leaks and copies as HTML (a file, and pages of clusters beside it)", runReport},
 	"export":   {"write the index's records and fingerprints as Parquet files", runExport},
 	"import":   {"merge Parquet exports (of other indexes, or shards) into the index", runImport},
+	"compact":  {"free the disk space that rescans and forget leave in the index", runCompact},
 }
 
 // usageError marks a bad command line: exit code 2.
@@ -188,15 +189,21 @@ func (f *indexFlags) path(e *env) string { return indexDir(*f.dir, e) }
 // open opens the index; with --wait it says once on stderr what it waits
 // for.
 func (f *indexFlags) open(ctx context.Context, e *env, readOnly bool) (*copycat.Index, error) {
-	opts := copycat.Options{ReadOnly: readOnly, Wait: *f.wait,
+	opts := f.options(e)
+	opts.ReadOnly = readOnly
+	return copycat.OpenContext(ctx, f.path(e), opts)
+}
+
+// options are the copycat.Options the flags ask for.
+func (f *indexFlags) options(e *env) copycat.Options {
+	opts := copycat.Options{Wait: *f.wait, ScanJob: f.scanJob,
 		Waiting: func(le *copycat.LockedError) {
 			fmt.Fprintf(e.stderr, "copycat: waiting for the copycat process holding %s (lock %s)...\n", le.Dir, le.LockFile)
 		}}
 	if f.minFree != nil {
 		opts.MinFreeSpace = *f.minFree
 	}
-	opts.ScanJob = f.scanJob
-	return copycat.OpenContext(ctx, f.path(e), opts)
+	return opts
 }
 
 // Where the index is when --index is not given: the environment variable

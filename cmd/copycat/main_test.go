@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -391,7 +393,7 @@ func TestReadWaitsForScan(t *testing.T) {
 		t.Fatalf("scan: exit %d: %s", code, stderr)
 	}
 	for _, cmd := range [][]string{{"clusters"}, {"datasets"}, {"lineage"}, {"check"}, {"query", filepath.Join(demo, "original", "ct_0001.dcm")},
-		{"report", "--html", filepath.Join(t.TempDir(), "r.html")}} {
+		{"report", "--html", filepath.Join(t.TempDir(), "r.html")}, {"compact"}} {
 		t.Run(cmd[0], func(t *testing.T) {
 			holder, err := copycat.Open(idx, copycat.Options{})
 			if err != nil {
@@ -472,5 +474,72 @@ func TestQueryErrorsToStderr(t *testing.T) {
 	}
 	if !strings.Contains(stdout, good+": 1 match\n") {
 		t.Errorf("stdout %q: want %q", stdout, good+": 1 match")
+	}
+}
+
+// TestCompactCommand rescans a dataset whose files all changed, which
+// leaves the replaced records' space in the index, then compacts: the
+// index shrinks, and every command answers as before.
+func TestCompactCommand(t *testing.T) {
+	src := filepath.Join("..", "..", "testdata", "demo", "original")
+	ds := filepath.Join(t.TempDir(), "ds")
+	if err := os.CopyFS(ds, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	idx := filepath.Join(t.TempDir(), "idx")
+	for round := range 4 {
+		when := time.Now().Add(time.Duration(round) * time.Hour)
+		err := filepath.WalkDir(ds, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			return os.Chtimes(p, when, when)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, _, stderr := runCmd(t, nil, "scan", "--index", idx, ds); code != exitOK {
+			t.Fatalf("scan %d: exit %d: %s", round, code, stderr)
+		}
+	}
+	answers := func() []string {
+		var out []string
+		for _, args := range [][]string{{"datasets", "--json"}, {"clusters", "--json"}, {"lineage", "--json"}, {"check"}} {
+			code, stdout, stderr := runCmd(t, nil, append(args, "--index", idx)...)
+			if code != exitOK {
+				t.Fatalf("%s: exit %d: %s", args[0], code, stderr)
+			}
+			out = append(out, stdout)
+		}
+		return out
+	}
+	before := answers()
+	code, stdout, stderr := runCmd(t, nil, "compact", "--json", "--index", idx)
+	if code != exitOK {
+		t.Fatalf("compact: exit %d: %s", code, stderr)
+	}
+	var res struct {
+		Index       string  `json:"index"`
+		BytesBefore int64   `json:"bytes_before"`
+		BytesAfter  int64   `json:"bytes_after"`
+		Records     int64   `json:"records"`
+		Seconds     float64 `json:"seconds"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("compact --json: %v\n%s", err, stdout)
+	}
+	t.Logf("compact: %+v", res)
+	if res.BytesAfter <= 0 || res.BytesAfter*2 > res.BytesBefore || res.Records == 0 {
+		t.Errorf("compact after 4 scans of changed files: %+v; want the index at least halved", res)
+	}
+	if got, want := answers(), before; !slices.Equal(got, want) {
+		t.Errorf("answers changed by compact:\n got %q\nwant %q", got, want)
+	}
+	code, stdout, stderr = runCmd(t, nil, "compact", "--index", idx)
+	if code != exitOK || !strings.HasPrefix(stdout, "compacted ") {
+		t.Errorf("compact: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if code, _, stderr := runCmd(t, nil, "compact", "--index", filepath.Join(t.TempDir(), "none")); code != exitFailure || !strings.Contains(stderr, "no index there") {
+		t.Errorf("compact of no index: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -1,0 +1,6 @@
+//go:build !race
+
+package index
+
+// raceEnabled is true when the tests run under -race.
+const raceEnabled = false
