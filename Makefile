@@ -42,7 +42,7 @@ test: ## go vet and go test -race, pure-Go build and (when libraries are install
 	$(GO) test -count=1 -run 'TestVerifyStudy|TestQuality' ./bench/
 	$(GO) test -count=1 ./internal/reupload/
 	$(GO) test -count=1 -run 'SIGINT|FaultFullDisk|FreeSpaceFloor|TestShardScanImportEqualsFullScan' ./cmd/copycat/
-	$(GO) test -count=1 -run 'SIGKILLMidCompact' ./index/
+	$(GO) test -count=1 -run 'SIGKILLMidCompact|TestPageOut' ./index/
 ifneq ($(TAGS),)
 	$(GO) vet -tags '$(TAGS)' ./...
 	@# Only these packages decode, so only they behave differently with the C codecs.

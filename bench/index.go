@@ -97,7 +97,8 @@ type IndexResult struct {
 	QueryP50, QueryP99   time.Duration // Store.Query: 8 orientations, exact keys, records
 	SpeedUp              float64       // LinearP50 / SearchP50
 
-	PeakRSS int64 // bytes, the process's high-water mark (getrusage)
+	PeakRSS       int64 // bytes, the process's high-water mark (getrusage)
+	InsertPeakRSS int64 // bytes, the high-water mark during the insert (Linux; 0 elsewhere)
 }
 
 // RunIndex runs the index workload and writes a report to w.
@@ -182,6 +183,7 @@ func runStore(ctx context.Context, cfg *IndexConfig, hashes []uint64, family []i
 		dir = tmp
 	}
 	thumbs := thumbPool(cfg.Seed, 4096)
+	peakReset := resetPeakRSS()
 	s, err := index.Open(dir, index.Options{BatchFiles: 2048, FlushInterval: time.Minute})
 	if err != nil {
 		return err
@@ -232,6 +234,9 @@ func runStore(ctx context.Context, cfg *IndexConfig, hashes []uint64, family []i
 	if err := s.Close(); err != nil {
 		return err
 	}
+	if peakReset {
+		res.InsertPeakRSS = peakRSSSinceReset()
+	}
 	res.DiskBytes, err = dirSize(dir)
 	if err != nil {
 		return err
@@ -247,6 +252,9 @@ func runStore(ctx context.Context, cfg *IndexConfig, hashes []uint64, family []i
 	if anon+file > 0 {
 		fmt.Fprintf(w, "resident after the insert: %.0f MB anonymous (heap), %.0f MB file-backed (Badger's memory-mapped files)\n",
 			float64(anon)/(1<<20), float64(file)/(1<<20))
+	}
+	if res.InsertPeakRSS > 0 {
+		fmt.Fprintf(w, "peak RSS during the insert (open to close, the hashes and thumbnails it writes included): %.0f MB\n", float64(res.InsertPeakRSS)/(1<<20))
 	}
 
 	start = time.Now()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -89,7 +90,7 @@ func rssNow() (anon, file int64) {
 // only (/proc/self/clear_refs); elsewhere it reports false and the peak
 // stays the process's.
 func resetPeakRSS() bool {
-	runtime.GC() // what the previous contender left is garbage now
+	debug.FreeOSMemory() // what the previous contender left is garbage now: out of RSS with it
 	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 }
 

@@ -98,6 +98,10 @@ type Store struct {
 	writeGen uint64     // bumped on every commit; invalidates cached search state
 	search   *hashIndex // cached search structure, valid while its gen == writeGen
 	searchMu sync.Mutex // serialises building the search structure
+
+	// The page-out goroutine of a writable store (startPageOut); nil when
+	// none runs.
+	pageOutStop, pageOutDone chan struct{}
 }
 
 // Open opens the index in dir, creating it unless opts.ReadOnly. A writer
@@ -177,8 +181,45 @@ func OpenContext(ctx context.Context, dir string, opts Options) (*Store, error) 
 	}
 	if !opts.ReadOnly {
 		shareFiles(dir, log)
+		s.startPageOut()
 	}
 	return s, nil
+}
+
+// pageOutInterval is how often a writable store hands the pages of the
+// files it wrote back to the kernel (pageOut): at 50,000 images/s a scan
+// writes about 75 MB of value log a second.
+const pageOutInterval = time.Second
+
+// startPageOut starts the goroutine that calls pageOut every
+// pageOutInterval until Close; it ends by itself where pageOut is not
+// supported.
+func (s *Store) startPageOut() {
+	dir, err := filepath.Abs(s.dir)
+	if err == nil {
+		dir, err = filepath.EvalSymlinks(dir)
+	}
+	if err != nil {
+		return
+	}
+	s.pageOutStop, s.pageOutDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(s.pageOutDone)
+		t := time.NewTicker(pageOutInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.pageOutStop:
+				return
+			case <-t.C:
+				if err := pageOut(dir); errors.Is(err, errors.ErrUnsupported) {
+					return
+				} else if err != nil {
+					s.log.Debug("index: page out", "err", err)
+				}
+			}
+		}
+	}()
 }
 
 // badgerOptions are the Badger options of every copycat index.
@@ -394,6 +435,11 @@ func (s *Store) Close() error {
 	s.closed = true
 	s.search = nil
 	s.mu.Unlock()
+	if s.pageOutStop != nil {
+		// Before Badger unmaps its files.
+		close(s.pageOutStop)
+		<-s.pageOutDone
+	}
 	errs = append(errs, s.db.Close())
 	if !s.opts.ReadOnly {
 		// Badger may have written a new MANIFEST (and tables) since Open.
