@@ -343,6 +343,7 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 		}
 	}
 	var sum int
+	windows := map[string]int{}                // the windows of NIfTI slice dumps, per pair
 	firstSlice, lastSlice, slices := -1, -1, 0 // of the NIfTI slices rendered
 	plane := ""                                // their plane, when the volume's orientation says
 	for _, c := range cs {
@@ -400,6 +401,9 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 			if o.plane != "" {
 				plane = o.plane + " "
 			}
+			for _, w := range c.windows {
+				windows[w]++
+			}
 		}
 		if t != 0 {
 			note(t.String(), "")
@@ -413,7 +417,15 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 		// The range says which part of the volume was cut.
 		detail["rendered-from-nifti"][fmt.Sprintf("%sslices %d..%d of %d", plane, firstSlice, lastSlice, slices)] = count["rendered-from-nifti"]
 	}
-	order := []string{"rendered-from-dicom", "rendered-from-nifti", "re-encoded", "lossy", "bit-depth-reduced", "resized", "cropped",
+	// The edge's window is its pairs' majority; the detail lists them all.
+	windowName := ""
+	if w := majorityWindow(windows); w != "" {
+		e.Window, e.Windows = w, windows
+		windowName = "window: " + w
+		count[windowName] = windows[w]
+		detail[windowName] = windows
+	}
+	order := []string{"rendered-from-dicom", "rendered-from-nifti", windowName, "re-encoded", "lossy", "bit-depth-reduced", "resized", "cropped",
 		"aspect-changed"}
 	for t := match.Transform(1); t < 8; t++ {
 		order = append(order, t.String())
