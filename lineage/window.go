@@ -127,7 +127,7 @@ func robustLine(xs, ys []float64) (a, b, xmin, xmax, mad float64, ok bool) {
 		keep[i] = true
 	}
 	res := make([]float64, 0, len(xs))
-	for range 8 {
+	for range 16 {
 		var n, sx, sy, sxx, sxy float64
 		xmin, xmax = math.Inf(1), math.Inf(-1)
 		for i, k := range keep {
@@ -148,9 +148,10 @@ func robustLine(xs, ys []float64) (a, b, xmin, xmax, mad float64, ok bool) {
 		}
 		a = (n*sxy - sx*sy) / den
 		b = (sy - a*sx) / n
-		// Drop what lies beyond 3 robust standard deviations (1.4826
-		// times the median absolute residual), and never within 1.5
-		// levels: that is rounding.
+		// Drop what lies beyond 2.5 median absolute residuals (about
+		// 1.7 standard deviations of normal noise: tight, so that a
+		// quarter of the cells off the line cannot hold the fit), and
+		// never within 1.5 levels: that is rounding and JPEG noise.
 		res = res[:0]
 		for i, k := range keep {
 			if k {
@@ -159,7 +160,7 @@ func robustLine(xs, ys []float64) (a, b, xmin, xmax, mad float64, ok bool) {
 		}
 		slices.Sort(res)
 		mad = res[len(res)/2]
-		limit := max(1.5, 3*1.4826*mad)
+		limit := max(1.5, 2.5*mad)
 		changed := false
 		for i, k := range keep {
 			if k && math.Abs(ys[i]-a*xs[i]-b) > limit {
