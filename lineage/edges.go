@@ -417,13 +417,21 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 		// The range says which part of the volume was cut.
 		detail["rendered-from-nifti"][fmt.Sprintf("%sslices %d..%d of %d", plane, firstSlice, lastSlice, slices)] = count["rendered-from-nifti"]
 	}
-	// The edge's window is its pairs' majority; the detail lists them all.
+	// The edge's window is its pairs' majority; the detail lists the
+	// others its pairs named, tied with it or instead.
 	windowName := ""
 	if w := majorityWindow(windows); w != "" {
 		e.Window, e.Windows = w, windows
 		windowName = "window: " + w
 		count[windowName] = windows[w]
-		detail[windowName] = windows
+		for o, n := range windows {
+			if o != w {
+				if detail[windowName] == nil {
+					detail[windowName] = map[string]int{}
+				}
+				detail[windowName][o] = n
+			}
+		}
 	}
 	order := []string{"rendered-from-dicom", "rendered-from-nifti", windowName, "re-encoded", "lossy", "bit-depth-reduced", "resized", "cropped",
 		"aspect-changed"}
@@ -435,6 +443,11 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 			continue
 		}
 		e.Transforms = append(e.Transforms, name)
+		if name == windowName && len(detail[name]) > 0 {
+			// A pair whose slice two windows map alike names both.
+			e.Details = append(e.Details, fmt.Sprintf("%s in %d of %d pairs; other windows named (both where two map a slice alike)%s", name, count[name], len(cs), top(detail[name], 3)))
+			continue
+		}
 		e.Details = append(e.Details, fmt.Sprintf("%s in %d of %d pairs%s", name, count[name], len(cs), top(detail[name], 3)))
 	}
 	if e.NewMaterial > 0 {
