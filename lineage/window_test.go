@@ -155,3 +155,20 @@ func TestMajorityWindow(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDumpWindow names the window of one pair: lineage does it for
+// every closest pair of a NIfTI slice and a dump.
+func BenchmarkDumpWindow(b *testing.B) {
+	v := windowSlice()
+	orig, dump := renderThumb(v, 0, 380), match.TransformThumb(ptr(renderThumb(v, 0, 420)), match.Rotate90)
+	windows := []index.VolumeWindow{
+		{Name: "percentile 0.5-99.5", Low: 0, High: 380}, {Name: "min-max per slice", Low: 0, High: 420},
+		{Name: "min-max per volume", Low: 0, High: 900}, {Name: "percentile 1-99", Low: 0, High: 340},
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if names, _, _ := dumpWindow(&orig, &dump, match.Rotate90, windows); len(names) != 1 {
+			b.Fatal(names)
+		}
+	}
+}

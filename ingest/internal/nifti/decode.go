@@ -541,6 +541,7 @@ func (d *decoder) runCoded(emit func(Frame) error) error {
 		luts[i] = make([]uint8, 1<<16)
 	}
 	var hist []uint32
+	sliceLo, sliceHi := make([]uint16, nz), make([]uint16, nz)
 	for t := range nt {
 		vol := d.vox[t*nz*sliceBytes : (t+1)*nz*sliceBytes]
 		// The volume's statistics are computed whichever windows are
@@ -553,9 +554,14 @@ func (d *decoder) runCoded(emit func(Frame) error) error {
 		}
 		for k := range nz {
 			h.codes(codes, vol[k*sliceBytes:(k+1)*sliceBytes])
+			// The slice's least and greatest codes, for its min-max
+			// range, in the pass that reads every code anyway.
+			lo, hi := codes[0], codes[0]
 			for _, c := range codes {
 				hist[c]++
+				lo, hi = min(lo, c), max(hi, c)
 			}
+			sliceLo[k], sliceHi[k] = lo, hi
 		}
 		d.codeRanges(hist, int64(nz*rows*cols), ranges)
 		for i, w := range d.opts.Windows {
@@ -565,10 +571,7 @@ func (d *decoder) runCoded(emit func(Frame) error) error {
 		}
 		for k := range nz {
 			h.codes(codes, vol[k*sliceBytes:(k+1)*sliceBytes])
-			clo, chi := codes[0], codes[0]
-			for _, c := range codes {
-				clo, chi = min(clo, c), max(chi, c)
-			}
+			clo, chi := sliceLo[k], sliceHi[k]
 			a, b := h.codeValue(int(clo)), h.codeValue(int(chi))
 			slo, shi := min(a, b), max(a, b)
 			f := Frame{Index: t*nz + k, Slice: k, T: t, Images: make([]image.Image, len(d.opts.Windows)),
