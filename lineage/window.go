@@ -30,8 +30,9 @@ const windowUnknown = "unknown"
 const (
 	// windowClip keeps the cells more than this many levels inside 0..255
 	// in both thumbnails: a cell near 0 or 255 may hold clipped pixels,
-	// and JPEG rings at the edges of clipped areas (with 1 level, two of
-	// the twelve cal_min/cal_max JPEG dumps of inia19 went unnamed).
+	// and JPEG rings at the edges of clipped areas (with 1 level, 4 of
+	// the 6 pairs of inia19's cal_min/cal_max JPEG dumps went unnamed or
+	// unknown; with 8, none).
 	windowClip = 8
 	// windowMinCells and windowMinSpread are what the fit needs: enough
 	// cells, and rendering levels spread over enough of the range to pin
