@@ -17,7 +17,7 @@ import (
 
 // seed is a real export: `copycat scan testdata/demo/upload.zip`, then
 // `copycat export --parquet interchange/testdata/upload` (one dataset, 4
-// files, 3 images with previews, its LICENSE as a document).
+// files, 3 images with previews, its README.md as a document).
 const seed = "testdata/upload"
 
 // readTable reads every row of a table of an export.
