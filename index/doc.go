@@ -48,7 +48,11 @@
 //	                                           patient-ID digest, and the fingerprint (pHash, dHash,
 //	                                           aHash, PDQ and its quality, 8 dihedral pHashes, 32x32
 //	                                           thumbnail): about 1.3 KB; for a DICOM frame whose stored
-//	                                           window clips, a second fingerprint (Image.MinMax)
+//	                                           window clips, a second fingerprint (Image.MinMax); for
+//	                                           a NIfTI slice, its volume (Image.Volume: geometry,
+//	                                           plane and, from record version 6, what each window of
+//	                                           slice-dump scripts maps to black and white, about 100
+//	                                           bytes)
 //	W<id:8><dataset:4><pHash:8>                empty value: the image has a min-max fingerprint with
 //	                                           this pHash (listed in the file record, like the I key)
 //	T<dataset ID:4><path>                      a documentation file (licence, README, card, Kaggle

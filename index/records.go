@@ -75,6 +75,22 @@ type Volume struct {
 	SformCode int
 	Slice, T  int    // the image's index along z, and its volume
 	Plane     string // "axial", "coronal", "sagittal", or "" (unknown orientation)
+	// Windows are what the windows of slice-dump scripts map to black
+	// and to white in this slice, in the volume's values, named as ingest
+	// names them ("percentile 0.5-99.5"): the first is the window of the
+	// fingerprint's rendering, the second that of MinMax when the image
+	// has one. Lineage fits a dump's grey levels to the rendering's and
+	// names the window whose range the dump's black and white come
+	// closest to. Nil for RGB volumes and in records before version 6.
+	Windows []VolumeWindow
+}
+
+// VolumeWindow is one window's range in a NIfTI slice. float32 keeps
+// the record small and is far finer than the 8-bit levels it is
+// compared through.
+type VolumeWindow struct {
+	Name      string
+	Low, High float32
 }
 
 // Record encodings. Every value starts with a version byte so that a later
@@ -88,6 +104,7 @@ const (
 	imageRecordV3   = 3 // adds PDQZeros to fingerprints, and the optional min-max fingerprint at the end
 	imageRecordV4   = 4 // adds the optional NIfTI volume at the end
 	imageRecordV5   = 5 // adds the volume's plane
+	imageRecordV6   = 6 // adds the volume's window ranges
 	fileRecordV2    = 2 // adds each image's optional min-max pHash
 	fileRecordV3    = 3 // adds each image's two canonical pHashes (zeros: an image key without them)
 	datasetRecordV1 = 1
@@ -132,6 +149,7 @@ func (e *encoder) byte(v byte)       { e.b = append(e.b, v) }
 func (e *encoder) uvarint(v uint64)  { e.b = binary.AppendUvarint(e.b, v) }
 func (e *encoder) varint(v int64)    { e.b = binary.AppendVarint(e.b, v) }
 func (e *encoder) u64(v uint64)      { e.b = binary.BigEndian.AppendUint64(e.b, v) }
+func (e *encoder) u32(v uint32)      { e.b = binary.BigEndian.AppendUint32(e.b, v) }
 func (e *encoder) raw(v []byte)      { e.b = append(e.b, v...) }
 func (e *encoder) bytes(v []byte)    { e.uvarint(uint64(len(v))); e.b = append(e.b, v...) }
 func (e *encoder) string(v string)   { e.uvarint(uint64(len(v))); e.b = append(e.b, v...) }
@@ -221,6 +239,16 @@ func (d *decoder) u64() uint64 {
 	return v
 }
 
+func (d *decoder) u32() uint32 {
+	if d.err != nil || len(d.b) < 4 {
+		d.fail("uint32")
+		return 0
+	}
+	v := binary.BigEndian.Uint32(d.b)
+	d.b = d.b[4:]
+	return v
+}
+
 // int reads a varint that must fit an int and be in [lo, hi].
 func (d *decoder) int(lo, hi int64) int {
 	v := d.varint()
@@ -289,6 +317,8 @@ func (d *decoder) end(what string) error {
 const (
 	maxFrames = 1 << 24
 	maxInt32  = math.MaxInt32
+	// maxVolumeWindows bounds a volume's window ranges (ingest has five).
+	maxVolumeWindows = 64
 )
 
 func encodeDataset(r *datasetRecord) []byte {
@@ -414,7 +444,7 @@ func encodeImage(im *Image, dsID uint32) []byte {
 		n += 1100
 	}
 	e := encoder{b: make([]byte, 0, n)}
-	e.byte(imageRecordV5)
+	e.byte(imageRecordV6)
 	e.uvarint(uint64(dsID))
 	e.string(im.Path)
 	e.int(im.Frame)
@@ -453,6 +483,12 @@ func encodeImage(im *Image, dsID uint32) []byte {
 		e.int(v.Slice)
 		e.int(v.T)
 		e.string(v.Plane)
+		e.uvarint(uint64(len(v.Windows)))
+		for _, w := range v.Windows {
+			e.string(w.Name)
+			e.u32(math.Float32bits(w.Low))
+			e.u32(math.Float32bits(w.High))
+		}
 	}
 	return e.b
 }
@@ -477,8 +513,8 @@ func decodeImage(b []byte) (Image, uint32, error) {
 	d := decoder{b: b}
 	var im Image
 	v := d.byte()
-	if d.err == nil && (v < imageRecordV1 || v > imageRecordV5) {
-		d.err = fmt.Errorf("%w: image record version %d (this copycat reads versions %d to %d)", ErrVersion, v, imageRecordV1, imageRecordV5)
+	if d.err == nil && (v < imageRecordV1 || v > imageRecordV6) {
+		d.err = fmt.Errorf("%w: image record version %d (this copycat reads versions %d to %d)", ErrVersion, v, imageRecordV1, imageRecordV6)
 	}
 	ds := d.uvarint()
 	if ds > math.MaxUint32 {
@@ -524,6 +560,19 @@ func decodeImage(b []byte) (Image, uint32, error) {
 		vol.T = d.int(0, math.MaxInt64)
 		if v >= imageRecordV5 {
 			vol.Plane = d.string()
+		}
+		if v >= imageRecordV6 {
+			n := d.uvarint()
+			if n > maxVolumeWindows {
+				d.fail("window count")
+				n = 0
+			}
+			if n > 0 {
+				vol.Windows = make([]VolumeWindow, n)
+			}
+			for i := range vol.Windows {
+				vol.Windows[i] = VolumeWindow{Name: d.string(), Low: math.Float32frombits(d.u32()), High: math.Float32frombits(d.u32())}
+			}
 		}
 		im.Volume = vol
 	}

@@ -41,7 +41,8 @@ func sampleRecords() (datasetRecord, fileRecord, Image) {
 	mm := fakeImage(43, 1).Fingerprint
 	mm.PDQZeros = 256
 	im.MinMax = &mm
-	im.Volume = &Volume{Dims: [4]int{181, 217, 181, 2}, PixelSize: [3]float64{1, 1, 1.5}, Datatype: "int16", QformCode: 1, SformCode: 4, Slice: 90, T: 1, Plane: "axial"}
+	im.Volume = &Volume{Dims: [4]int{181, 217, 181, 2}, PixelSize: [3]float64{1, 1, 1.5}, Datatype: "int16", QformCode: 1, SformCode: 4, Slice: 90, T: 1, Plane: "axial",
+		Windows: []VolumeWindow{{"percentile 0.5-99.5", 2.5, 811.25}, {"min-max per slice", -3, 1000}, {"cal_min/cal_max", 0, 0.75}}}
 	fr.Images[1] = fileImageOf(&im, 7)
 	return ds, fr, im
 }
@@ -98,24 +99,26 @@ func TestRecordsRoundTripAndGolden(t *testing.T) {
 
 // TestDecodeOldImages reads image records of earlier versions: v1 (before
 // JPEGQuality), v2 (before PDQZeros and the min-max fingerprint), v3
-// (before the NIfTI volume) and v4 (before the volume's plane).
+// (before the NIfTI volume), v4 (before the volume's plane) and v5
+// (before the volume's window ranges).
 func TestDecodeOldImages(t *testing.T) {
 	for _, tc := range []struct {
 		file        string
 		jpegQuality bool
-	}{{"image_v1.bin", false}, {"image_v2.bin", true}, {"image_v3.bin", true}, {"image_v4.bin", true}} {
+	}{{"image_v1.bin", false}, {"image_v2.bin", true}, {"image_v3.bin", true}, {"image_v4.bin", true}, {"image_v5.bin", true}} {
 		b, err := os.ReadFile(filepath.Join("testdata", "records", tc.file))
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, fr, want := sampleRecords()
 		switch tc.file {
-		case "image_v4.bin":
-			if want.Volume != nil {
-				v := *want.Volume
+		case "image_v5.bin", "image_v4.bin":
+			v := *want.Volume
+			v.Windows = nil
+			if tc.file == "image_v4.bin" {
 				v.Plane = ""
-				want.Volume = &v
 			}
+			want.Volume = &v
 		case "image_v3.bin":
 			want.Volume = nil
 		default:

@@ -122,6 +122,13 @@ type Frame struct {
 	// mostly make. For a NIfTI slice it is the second of
 	// Options.NIfTIWindows. Nil for every other frame.
 	MinMax *image.Gray
+	// Ranges, for a slice of a scalar NIfTI volume, are what each NIfTI
+	// window maps to black and to white in it: first the window of
+	// Image, then that of MinMax when it is set, then every other window
+	// that applies (NIfTICal only with cal_min/cal_max), so that lineage
+	// can tell afterwards which window a slice dump used. Nil for every
+	// other frame.
+	Ranges []NIfTIRange
 	// Digest, when not zero, is the frame's pixel digest as the decoder
 	// computed it (for JPEG data, see the README: a digest of the coded
 	// stream); when zero, PixelDigest(Image) is the frame's digest. Use

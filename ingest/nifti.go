@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"image"
 	"io"
+	"slices"
 
 	"github.com/copycat-dev/copycat/ingest/internal/nifti"
 )
@@ -12,6 +13,10 @@ import (
 // NIfTIWindow is a way of mapping a NIfTI slice's values to 8 bits, one of
 // those that slice-dump scripts (nibabel + numpy + PIL) use.
 type NIfTIWindow = nifti.Window
+
+// NIfTIRange is what a NIfTI window maps to black and to white in one
+// slice, in the volume's values.
+type NIfTIRange = nifti.Range
 
 // The NIfTI windows; see ingest/internal/nifti for their exact definition.
 const (
@@ -69,6 +74,7 @@ func decodeNIfTI(data []byte, opts Options, emit func(Frame) error) (Meta, error
 	meta := Meta{Format: FormatNIfTI}
 	h, err := nifti.Decode(data, nifti.Options{PixelBudget: opts.pixelBudget(), Windows: windows}, func(f nifti.Frame) error {
 		fr := Frame{Index: f.Index, T: f.T}
+		rendered := windows // the windows of Image and MinMax, in that order
 		if len(f.Images) > 0 {
 			fr.Image = f.Images[0]
 		}
@@ -82,7 +88,12 @@ func decodeNIfTI(data []byte, opts Options, emit func(Frame) error) (Meta, error
 				return nil
 			}
 			fr.Image, fr.MinMax = fr.MinMax, nil
+			rendered = windows[1:]
 		}
+		if fr.MinMax == nil {
+			rendered = rendered[:1]
+		}
+		fr.Ranges = renderedFirst(f.Ranges, rendered)
 		fr.Image = normalize(fr.Image)
 		return emit(fr)
 	})
@@ -105,6 +116,28 @@ func decodeNIfTI(data []byte, opts Options, emit func(Frame) error) (Meta, error
 		}
 	}
 	return meta, fromDecoderError(err, FormatNIfTI)
+}
+
+// renderedFirst orders a slice's window ranges as Frame.Ranges does: the
+// windows of the renderings first, in their order, then the others.
+func renderedFirst(ranges []NIfTIRange, rendered []NIfTIWindow) []NIfTIRange {
+	if len(ranges) == 0 {
+		return nil
+	}
+	out := make([]NIfTIRange, 0, len(ranges))
+	for _, w := range rendered {
+		for _, r := range ranges {
+			if r.Window == w {
+				out = append(out, r)
+			}
+		}
+	}
+	for _, r := range ranges {
+		if !slices.Contains(rendered, r.Window) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // niftiCost is the memory a NIfTI decode holds beyond data: the inflated

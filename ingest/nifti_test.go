@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -293,5 +294,76 @@ func BenchmarkInflateNIfTI256(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestNIfTIFrameRanges checks the order of Frame.Ranges: the window of
+// Image first, then MinMax's, then the rest; and that a slice's min-max
+// range is its least and greatest value.
+func TestNIfTIFrameRanges(t *testing.T) {
+	gz := readNIfTIFixture(t)
+	vol, err := ReadNIfTI(gz, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		windows []NIfTIWindow
+		want    []NIfTIWindow // the first windows of every frame's Ranges
+	}{
+		{"default", nil, []NIfTIWindow{NIfTIPercentile05}},
+		{"two", []NIfTIWindow{NIfTIVolumeMinMax, NIfTISliceMinMax}, []NIfTIWindow{NIfTIVolumeMinMax, NIfTISliceMinMax}},
+		// The fixture sets no cal_min/cal_max: slice min-max stands in.
+		{"cal missing", []NIfTIWindow{NIfTICal, NIfTISliceMinMax}, []NIfTIWindow{NIfTISliceMinMax, NIfTIVolumeMinMax}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var frames []Frame
+			if _, err := Decode(gz, Options{NIfTIWindows: tt.windows}, func(f Frame) error {
+				frames = append(frames, f)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			for k, f := range frames {
+				var got []NIfTIWindow
+				for _, r := range f.Ranges {
+					got = append(got, r.Window)
+				}
+				if len(got) != 4 || !slices.Equal(got[:len(tt.want)], tt.want) {
+					t.Errorf("slice %d: ranges of %v, want 4 starting with %v", k, got, tt.want)
+				}
+				lo, hi := math.Inf(1), math.Inf(-1)
+				for _, v := range vol.Values[k*46*55 : (k+1)*46*55] {
+					lo, hi = min(lo, float64(v)), max(hi, float64(v))
+				}
+				for _, r := range f.Ranges {
+					if r.Window == NIfTISliceMinMax && (r.Low != lo || r.High != hi) {
+						t.Errorf("slice %d: min-max range %v..%v, want %v..%v", k, r.Low, r.High, lo, hi)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestRenderedFirst(t *testing.T) {
+	all := []NIfTIRange{{Window: NIfTICal}, {Window: NIfTISliceMinMax}, {Window: NIfTIVolumeMinMax}, {Window: NIfTIPercentile05}, {Window: NIfTIPercentile1}}
+	for _, tt := range []struct {
+		name     string
+		ranges   []NIfTIRange
+		rendered []NIfTIWindow
+		want     []NIfTIWindow
+	}{
+		{"one", all, []NIfTIWindow{NIfTIPercentile05}, []NIfTIWindow{NIfTIPercentile05, NIfTICal, NIfTISliceMinMax, NIfTIVolumeMinMax, NIfTIPercentile1}},
+		{"two", all, []NIfTIWindow{NIfTIPercentile1, NIfTICal}, []NIfTIWindow{NIfTIPercentile1, NIfTICal, NIfTISliceMinMax, NIfTIVolumeMinMax, NIfTIPercentile05}},
+		{"rgb", nil, []NIfTIWindow{NIfTIPercentile05}, nil},
+	} {
+		var got []NIfTIWindow
+		for _, r := range renderedFirst(tt.ranges, tt.rendered) {
+			got = append(got, r.Window)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

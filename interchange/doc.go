@@ -16,10 +16,10 @@
 // Arrow's columnar arrays, which copycat does not otherwise need, with a
 // larger dependency tree.
 //
-// # Schema, version 1
+// # Schema, version 3
 //
 // An export is a folder holding four files. Every file carries the
-// key-value metadata copycat.schema_version ("2"), copycat.table (its
+// key-value metadata copycat.schema_version ("3"), copycat.table (its
 // table name) and copycat.salt_id (SaltID of the index's salt: patient-ID
 // digests compare only between indexes whose ids are equal). Import
 // refuses another version, and a file whose columns differ in any way.
@@ -86,6 +86,11 @@
 //	  sform_code
 //	  slice, t       int64    the slice's index along z, and its volume
 //	  plane          string   "axial", "coronal", "sagittal"; empty unknown
+//	  windows        list<group> what each window of slice-dump scripts maps
+//	                          to black and white in the slice, the window of
+//	                          the fingerprint's rendering first (version 3):
+//	    name         string   "percentile 0.5-99.5", "min-max per slice"...
+//	    low, high    float    in the volume's values
 //	preview          bytes    the JPEG preview the HTML report shows (at
 //	                          most 96 px a side); empty before previews
 //
@@ -102,5 +107,6 @@
 //
 // Image IDs are not exported: they are local to an index, and Import
 // allocates new ones. Version 1 (three tables, without documents, volume
-// and preview) is refused: it was never released.
+// and preview) is refused: it was never released. Version 2 (without the
+// volume's windows) is refused too: export again with this copycat.
 package interchange

@@ -17,7 +17,7 @@ import (
 
 // seed is a real export: `copycat scan testdata/demo/upload.zip`, then
 // `copycat export --parquet interchange/testdata/upload` (one dataset, 4
-// files, 3 images with previews, its LICENSE as a document).
+// files, 3 images with previews, its README.md as a document).
 const seed = "testdata/upload"
 
 // readTable reads every row of a table of an export.
@@ -302,6 +302,27 @@ func TestImportIncomplete(t *testing.T) {
 		}
 		if len(infos) != 1 || infos[0].Complete || infos[0].Files != 4 || infos[0].Images != 3 {
 			t.Errorf("after importing %s: %+v, want upload incomplete with 4 files and 3 images", exp, infos)
+		}
+	}
+}
+
+// TestVolumeRow converts a NIfTI slice's record to a row and back: the
+// volume, its plane and its window ranges come back as they went.
+func TestVolumeRow(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		vol  *index.Volume
+	}{
+		{"none", nil},
+		{"no windows (RGB)", &index.Volume{Dims: [4]int{3, 4, 5, 1}, PixelSize: [3]float64{1, 1, 2}, Datatype: "RGB24", Slice: 2}},
+		{"windows", &index.Volume{Dims: [4]int{181, 217, 181, 1}, PixelSize: [3]float64{1, 1, 1}, Datatype: "uint8", QformCode: 1, SformCode: 4,
+			Slice: 90, Plane: "axial", Windows: []index.VolumeWindow{{Name: "percentile 0.5-99.5", Low: 0, High: 211.5}, {Name: "min-max per slice", Low: 3, High: 255}}}},
+	} {
+		im := index.Image{Dataset: "d", Path: "v.nii.gz", Frame: 90, Format: "nifti", Volume: tt.vol}
+		row := imageRow(&im)
+		got, ok := row.record()
+		if !ok || !reflect.DeepEqual(got, im) {
+			t.Errorf("%s: got %+v (%v), want %+v", tt.name, got.Volume, ok, im.Volume)
 		}
 	}
 }

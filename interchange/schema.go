@@ -12,8 +12,8 @@ import (
 // this version only, and refuses others with ErrVersion: a column added,
 // removed or changed in meaning makes a new version. Version 2 added the
 // documents table, the datasets' documents_recorded, and the images'
-// preview and NIfTI volume.
-const SchemaVersion = 2
+// preview and NIfTI volume; version 3 the volume's window ranges.
+const SchemaVersion = 3
 
 // Key-value metadata keys every exported file carries.
 const (
@@ -73,6 +73,17 @@ type Volume struct {
 	Slice     int64     `parquet:"slice"`
 	T         int64     `parquet:"t"`
 	Plane     string    `parquet:"plane"` // "axial", "coronal", "sagittal", or empty
+	// Windows are the slice's window ranges (index.Volume.Windows), the
+	// rendered window's first.
+	Windows []VolumeWindow `parquet:"windows,list"`
+}
+
+// VolumeWindow is one window's range in a NIfTI slice
+// (index.VolumeWindow).
+type VolumeWindow struct {
+	Name string  `parquet:"name"`
+	Low  float32 `parquet:"low"`
+	High float32 `parquet:"high"`
 }
 
 // File is a row of the files table: one file of a dataset, read or not.
@@ -213,6 +224,9 @@ func imageRow(im *index.Image) Image {
 			Datatype:  v.Datatype, QformCode: int32(v.QformCode), SformCode: int32(v.SformCode),
 			Slice: int64(v.Slice), T: int64(v.T), Plane: v.Plane,
 		}
+		for _, w := range v.Windows {
+			r.Volume.Windows = append(r.Volume.Windows, VolumeWindow{Name: w.Name, Low: w.Low, High: w.High})
+		}
 	}
 	r.Preview = im.Preview
 	return r
@@ -251,6 +265,9 @@ func (r *Image) record() (index.Image, bool) {
 			PixelSize: [3]float64{v.PixelSize[0], v.PixelSize[1], v.PixelSize[2]},
 			Datatype:  v.Datatype, QformCode: int(v.QformCode), SformCode: int(v.SformCode),
 			Slice: int(v.Slice), T: int(v.T), Plane: v.Plane,
+		}
+		for _, w := range v.Windows {
+			im.Volume.Windows = append(im.Volume.Windows, index.VolumeWindow{Name: w.Name, Low: w.Low, High: w.High})
 		}
 	}
 	if len(r.Preview) > 0 {

@@ -40,7 +40,12 @@
 //     listed as indirect.
 //  5. Transformations seen on each edge's closest pairs, split leakage
 //     inside datasets and from an original's test split to a copy's train
-//     split.
+//     split. For a NIfTI slice and a raster dump of it, the window the
+//     dump was made under (window.go): the two thumbnails, read back from
+//     the index, are fitted to a line on their unclipped cells, and the
+//     window whose line (from the ranges the scan kept,
+//     index.Volume.Windows) is nearest names it; an edge takes its pairs'
+//     majority.
 //  6. The documentation audit over each dataset's documentation files,
 //     which the scan kept in the index (index.Document), so that a
 //     download moved or deleted after its scan is still audited: the

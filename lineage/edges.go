@@ -343,6 +343,7 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 		}
 	}
 	var sum int
+	windows := map[string]int{}                // the windows of NIfTI slice dumps, per pair
 	firstSlice, lastSlice, slices := -1, -1, 0 // of the NIfTI slices rendered
 	plane := ""                                // their plane, when the volume's orientation says
 	for _, c := range cs {
@@ -400,6 +401,9 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 			if o.plane != "" {
 				plane = o.plane + " "
 			}
+			for _, w := range c.windows {
+				windows[w]++
+			}
 		}
 		if t != 0 {
 			note(t.String(), "")
@@ -413,7 +417,23 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 		// The range says which part of the volume was cut.
 		detail["rendered-from-nifti"][fmt.Sprintf("%sslices %d..%d of %d", plane, firstSlice, lastSlice, slices)] = count["rendered-from-nifti"]
 	}
-	order := []string{"rendered-from-dicom", "rendered-from-nifti", "re-encoded", "lossy", "bit-depth-reduced", "resized", "cropped",
+	// The edge's window is its pairs' majority; the detail lists the
+	// others its pairs named, tied with it or instead.
+	windowName := ""
+	if w := majorityWindow(windows); w != "" {
+		e.Window, e.Windows = w, windows
+		windowName = "window: " + w
+		count[windowName] = windows[w]
+		for o, n := range windows {
+			if o != w {
+				if detail[windowName] == nil {
+					detail[windowName] = map[string]int{}
+				}
+				detail[windowName][o] = n
+			}
+		}
+	}
+	order := []string{"rendered-from-dicom", "rendered-from-nifti", windowName, "re-encoded", "lossy", "bit-depth-reduced", "resized", "cropped",
 		"aspect-changed"}
 	for t := match.Transform(1); t < 8; t++ {
 		order = append(order, t.String())
@@ -423,6 +443,11 @@ func (a *analysis) transforms(e *Edge, cs map[int]closest, origFirst bool) {
 			continue
 		}
 		e.Transforms = append(e.Transforms, name)
+		if name == windowName && len(detail[name]) > 0 {
+			// A pair whose slice two windows map alike names both.
+			e.Details = append(e.Details, fmt.Sprintf("%s in %d of %d pairs; other windows named (both where two map a slice alike)%s", name, count[name], len(cs), top(detail[name], 3)))
+			continue
+		}
 		e.Details = append(e.Details, fmt.Sprintf("%s in %d of %d pairs%s", name, count[name], len(cs), top(detail[name], 3)))
 	}
 	if e.NewMaterial > 0 {

@@ -136,11 +136,21 @@ type Edge struct {
 	Evidence []string `json:"evidence"`
 	// Transforms names what was done to the copies: resized,
 	// aspect-changed, cropped, re-encoded, lossy, bit-depth-reduced,
-	// rendered-from-dicom, rendered-from-nifti (with the slices used), a
-	// rotation or mirror (index.Transform names),
+	// rendered-from-dicom, rendered-from-nifti (with the slices used),
+	// "window: NAME" (the window a NIfTI slice dump was made under, as
+	// Window), a rotation or mirror (index.Transform names),
 	// new-material. Details has a sentence per transform with counts.
 	Transforms []string `json:"transforms"`
 	Details    []string `json:"transform_details"`
+	// Window names the window most of the edge's NIfTI slice dumps were
+	// made under ("percentile 0.5-99.5", "min-max per slice", "min-max
+	// per volume", "percentile 1-99", "cal_min/cal_max", or "unknown"
+	// when none fits); empty when the edge has no NIfTI slice dump whose
+	// thumbnail says. Windows counts the pairs per window: a pair whose
+	// slice two windows map alike (its maximum is the volume's) counts
+	// for both, and the window named in most pairs is the edge's.
+	Window  string         `json:"window,omitempty"`
+	Windows map[string]int `json:"windows,omitempty"`
 	// Kinds counts relations as Overlap.Kinds does.
 	Kinds map[string]int `json:"kinds"`
 	// MeanDistance is the mean pHash distance of the closest pairs.
@@ -201,6 +211,9 @@ type image struct {
 	// for every other image).
 	slice, slices int32
 	plane         string // a NIfTI slice's plane ("axial"...); shares the volume's string
+	// windows are a NIfTI slice's window ranges (index.Volume.Windows),
+	// to name the window of its dumps.
+	windows []index.VolumeWindow
 }
 
 // member is an image in a group and its relation to the group's first
@@ -268,7 +281,7 @@ func Analyze(ctx context.Context, st *index.Store, opts Options) (*Report, error
 			})
 			if v := im.Volume; v != nil {
 				last := &a.images[len(a.images)-1]
-				last.slice, last.slices, last.plane = int32(v.Slice), int32(v.Dims[2]), v.Plane
+				last.slice, last.slices, last.plane, last.windows = int32(v.Slice), int32(v.Dims[2]), v.Plane, v.Windows
 			}
 			d.Images++
 			if s := splitOf(im.Path); s != "" {
@@ -305,6 +318,9 @@ func Analyze(ctx context.Context, st *index.Store, opts Options) (*Report, error
 	}
 
 	a.overlaps(rep)
+	if err := a.niftiWindows(ctx); err != nil {
+		return nil, err
+	}
 	a.edges(rep)
 	a.leaks(rep)
 	findings(rep)
@@ -331,6 +347,11 @@ type closest struct {
 	dist      int
 	minMax    bool // near through a min-max rendering of a or b
 	cropped   bool // one of the two is a crop of the other
+	// windows are, for a NIfTI slice and a raster dump of it, the
+	// windows the dump can have been made under (more than one where
+	// they map the slice alike), or [windowUnknown]; nil when the pair is
+	// not one or the thumbnails do not say.
+	windows []string
 }
 
 // splitNames maps path components (lower case) to canonical split names.

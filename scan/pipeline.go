@@ -429,11 +429,13 @@ func (w *Worker) process(ctx context.Context, j job, hold *budgetHold) (result, 
 // fingerprints and previews.
 func decodeImages(dec *ingest.Decoder, h *hash.Hasher, pv *previewer, data []byte, t *stageTimer) (ingest.Meta, []index.Image, error) {
 	var imgs []index.Image
-	var ts []int // each image's volume, for NIfTI slices
+	var ts []int                     // each image's volume, for NIfTI slices
+	var ranges [][]ingest.NIfTIRange // each NIfTI slice's window ranges
 	meta, err := dec.Decode(data, func(f ingest.Frame) error {
 		t.lap(StageDecode)
 		im := index.Image{Frame: f.Index, PixelSHA256: ingest.FrameDigest(f)}
 		ts = append(ts, f.T)
+		ranges = append(ranges, f.Ranges)
 		t.lap(StageDigest)
 		im.Fingerprint = h.ComputeReduced(f.Image, f.Scale, f.Width, f.Height)
 		// The min-max rendering is often the same picture (a window that
@@ -477,10 +479,24 @@ func decodeImages(dec *ingest.Decoder, h *hash.Hasher, pv *previewer, data []byt
 		if v := meta.Volume; v != nil {
 			tv := ts[i]
 			im.Volume = &index.Volume{Dims: v.Dims, PixelSize: v.PixelSize, Datatype: v.Datatype,
-				QformCode: v.QformCode, SformCode: v.SformCode, Slice: im.Frame - tv*v.Dims[2], T: tv, Plane: v.Plane}
+				QformCode: v.QformCode, SformCode: v.SformCode, Slice: im.Frame - tv*v.Dims[2], T: tv, Plane: v.Plane,
+				Windows: volumeWindows(ranges[i])}
 		}
 	}
 	return meta, imgs, nil
+}
+
+// volumeWindows converts a NIfTI slice's window ranges to the record's,
+// in ingest's order (the rendered windows first).
+func volumeWindows(rs []ingest.NIfTIRange) []index.VolumeWindow {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]index.VolumeWindow, len(rs))
+	for i, r := range rs {
+		out[i] = index.VolumeWindow{Name: r.Window.String(), Low: float32(r.Low), High: float32(r.High)}
+	}
+	return out
 }
 
 // maxSameRendering is the pHash distance up to which a frame's min-max

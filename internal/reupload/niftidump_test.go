@@ -515,7 +515,8 @@ func TestNIfTISliceDumps(t *testing.T) {
 
 // TestNIfTIDumpLineage scans ch2 and a dump of its axial slices 40..120
 // (percentile window, np.rot90, PNG) as two datasets and checks that the
-// lineage analysis draws the edge volume -> dump and names what was done.
+// lineage analysis draws the edge volume -> dump and names what was done,
+// the window included.
 func TestNIfTIDumpLineage(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("study on a real volume: runs without -race and -short")
@@ -560,10 +561,13 @@ func TestNIfTIDumpLineage(t *testing.T) {
 			continue
 		}
 		t.Logf("edge %s -> %s: %d shared, transforms %v\n%s", e.Original, e.Copy, e.SharedImages, e.Transforms, strings.Join(e.Details, "\n"))
-		for _, want := range []string{"rendered-from-nifti", "rotate-90-ccw"} {
+		for _, want := range []string{"rendered-from-nifti", "window: percentile 0.5-99.5", "rotate-90-ccw"} {
 			if !slices.Contains(e.Transforms, want) {
 				t.Errorf("transforms %v, want %s", e.Transforms, want)
 			}
+		}
+		if e.Window != "percentile 0.5-99.5" {
+			t.Errorf("window %q, want percentile 0.5-99.5", e.Window)
 		}
 		if d := strings.Join(e.Details, "\n"); !strings.Contains(d, "axial slices 40..120 of 181") {
 			t.Errorf("details do not name the slices 40..120 of 181:\n%s", d)

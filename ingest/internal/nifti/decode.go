@@ -100,6 +100,41 @@ type Frame struct {
 	// without cal_min/cal_max); for RGB24 and RGBA32 volumes it holds one
 	// *image.RGBA, the voxels' colours (alpha dropped).
 	Images []image.Image
+	// Ranges holds, for a slice of a scalar volume, the range of every
+	// window in this slice, in the order of Windows, whatever
+	// Options.Windows asked to render: a dump of the slice made under any
+	// of them can then be told apart afterwards (lineage names the window
+	// a dump used). WindowCal is left out without cal_min/cal_max, and
+	// WindowSliceMinMax for a slice without a finite value. Nil for RGB
+	// volumes.
+	Ranges []Range
+}
+
+// Range is what a window maps to black (Low) and to white (High) in one
+// slice, in the volume's values (after scl_slope/scl_inter).
+type Range struct {
+	Window    Window
+	Low, High float64
+}
+
+// sliceRanges lists the ranges of the windows in one slice: vol holds
+// the volume's, lo..hi is the slice's least to greatest value (ok false
+// when it has none).
+func sliceRanges(h *Header, vol map[Window][2]float64, lo, hi float64, ok bool) []Range {
+	out := make([]Range, 0, len(Windows))
+	for _, w := range Windows {
+		r, have := vol[w]
+		switch w {
+		case WindowCal:
+			have = h.CalMax > h.CalMin
+		case WindowSliceMinMax:
+			r, have = [2]float64{lo, hi}, ok
+		}
+		if have {
+			out = append(out, Range{Window: w, Low: r[0], High: r[1]})
+		}
+	}
+	return out
 }
 
 // Decode decodes a .nii or .nii.gz held in data and calls emit for every
@@ -210,12 +245,14 @@ func (d *decoder) run(emit func(Frame) error) error {
 		ranges := d.volumeRanges(vol, nz, sliceBytes)
 		for k := range nz {
 			d.load(vol[k*sliceBytes : (k+1)*sliceBytes])
-			f := Frame{Index: t*nz + k, Slice: k, T: t, Images: make([]image.Image, len(d.opts.Windows))}
+			slo, shi, sok := minMax(d.buf)
+			f := Frame{Index: t*nz + k, Slice: k, T: t, Images: make([]image.Image, len(d.opts.Windows)),
+				Ranges: sliceRanges(h, ranges, slo, shi, sok)}
 			for i, w := range d.opts.Windows {
 				lo, hi, ok := ranges[w][0], ranges[w][1], true
 				switch w {
 				case WindowSliceMinMax:
-					lo, hi, _ = minMax(d.buf)
+					lo, hi = slo, shi
 				case WindowCal:
 					ok = h.CalMax > h.CalMin
 				}
@@ -232,21 +269,10 @@ func (d *decoder) run(emit func(Frame) error) error {
 }
 
 // volumeRanges computes, over one volume, the value range of each window
-// the options ask for that depends on the whole volume.
+// that depends on the whole volume: all of them, whichever the options
+// render, since every slice's Frame.Ranges holds them.
 func (d *decoder) volumeRanges(vol []byte, nz, sliceBytes int) map[Window][2]float64 {
 	r := map[Window][2]float64{WindowCal: {d.h.CalMin, d.h.CalMax}}
-	needMinMax, needHist := false, false
-	for _, w := range d.opts.Windows {
-		switch w {
-		case WindowVolumeMinMax:
-			needMinMax = true
-		case WindowPercentile05, WindowPercentile1:
-			needMinMax, needHist = true, true
-		}
-	}
-	if !needMinMax {
-		return r
-	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	integral := true
 	var n int64
@@ -267,9 +293,6 @@ func (d *decoder) volumeRanges(vol []byte, nz, sliceBytes int) map[Window][2]flo
 		return r
 	}
 	r[WindowVolumeMinMax] = [2]float64{lo, hi}
-	if !needHist {
-		return r
-	}
 	// A histogram of 65536 bins: exact for integer values spanning fewer
 	// (one bin per value), within 1/65536 of the range otherwise, far
 	// below one 8-bit level.
@@ -518,23 +541,29 @@ func (d *decoder) runCoded(emit func(Frame) error) error {
 		luts[i] = make([]uint8, 1<<16)
 	}
 	var hist []uint32
+	sliceLo, sliceHi := make([]uint16, nz), make([]uint16, nz)
 	for t := range nt {
 		vol := d.vox[t*nz*sliceBytes : (t+1)*nz*sliceBytes]
+		// The volume's statistics are computed whichever windows are
+		// rendered: every slice's Frame.Ranges holds them.
 		ranges := map[Window][2]float64{WindowCal: {h.CalMin, h.CalMax}}
-		if d.needVolume() {
-			if hist == nil {
-				hist = make([]uint32, 1<<16)
-			} else {
-				clear(hist)
-			}
-			for k := range nz {
-				h.codes(codes, vol[k*sliceBytes:(k+1)*sliceBytes])
-				for _, c := range codes {
-					hist[c]++
-				}
-			}
-			d.codeRanges(hist, int64(nz*rows*cols), ranges)
+		if hist == nil {
+			hist = make([]uint32, 1<<16)
+		} else {
+			clear(hist)
 		}
+		for k := range nz {
+			h.codes(codes, vol[k*sliceBytes:(k+1)*sliceBytes])
+			// The slice's least and greatest codes, for its min-max
+			// range, in the pass that reads every code anyway.
+			lo, hi := codes[0], codes[0]
+			for _, c := range codes {
+				hist[c]++
+				lo, hi = min(lo, c), max(hi, c)
+			}
+			sliceLo[k], sliceHi[k] = lo, hi
+		}
+		d.codeRanges(hist, int64(nz*rows*cols), ranges)
 		for i, w := range d.opts.Windows {
 			if r, ok := ranges[w]; ok && w != WindowSliceMinMax {
 				fillLUT(luts[i], h, 0, 1<<16-1, r[0], r[1])
@@ -542,16 +571,15 @@ func (d *decoder) runCoded(emit func(Frame) error) error {
 		}
 		for k := range nz {
 			h.codes(codes, vol[k*sliceBytes:(k+1)*sliceBytes])
-			f := Frame{Index: t*nz + k, Slice: k, T: t, Images: make([]image.Image, len(d.opts.Windows))}
+			clo, chi := sliceLo[k], sliceHi[k]
+			a, b := h.codeValue(int(clo)), h.codeValue(int(chi))
+			slo, shi := min(a, b), max(a, b)
+			f := Frame{Index: t*nz + k, Slice: k, T: t, Images: make([]image.Image, len(d.opts.Windows)),
+				Ranges: sliceRanges(h, ranges, slo, shi, true)}
 			for i, w := range d.opts.Windows {
 				switch w {
 				case WindowSliceMinMax:
-					lo, hi := codes[0], codes[0]
-					for _, c := range codes {
-						lo, hi = min(lo, c), max(hi, c)
-					}
-					a, b := h.codeValue(int(lo)), h.codeValue(int(hi))
-					fillLUT(luts[i], h, int(lo), int(hi), min(a, b), max(a, b))
+					fillLUT(luts[i], h, int(clo), int(chi), slo, shi)
 				case WindowCal:
 					if !(h.CalMax > h.CalMin) {
 						continue
@@ -565,17 +593,6 @@ func (d *decoder) runCoded(emit func(Frame) error) error {
 		}
 	}
 	return nil
-}
-
-// needVolume reports whether a window asks for the volume's statistics.
-func (d *decoder) needVolume() bool {
-	for _, w := range d.opts.Windows {
-		switch w {
-		case WindowVolumeMinMax, WindowPercentile05, WindowPercentile1:
-			return true
-		}
-	}
-	return false
 }
 
 // codeRanges sets the volume windows' ranges from the histogram of n

@@ -15,7 +15,10 @@
 // scl_slope/scl_inter scaling applied, shown as PIL's Image.fromarray
 // shows it (rows along the first voxel axis, columns along the second).
 // Each slice is rendered under one or two windows (see Window); ingest
-// decides which.
+// decides which. Every slice also carries the range of every window in it
+// (Frame.Ranges), which the scan records so that lineage can name the
+// window a slice dump was made under; the volume's statistics are
+// therefore computed whichever windows are rendered.
 //
 // Bad input is reported with the error types of package decodeerr, which
 // ingest maps onto its own.

@@ -465,3 +465,62 @@ func TestPlane(t *testing.T) {
 		}
 	}
 }
+
+// TestFrameRanges checks that every slice carries the range of every
+// window, whichever one window is rendered, through the coded path
+// (int16) and the generic one (float64), with and without cal_min/cal_max.
+func TestFrameRanges(t *testing.T) {
+	// 1000 voxels 0..999 in random-ish order, as TestPercentileWindow.
+	value := func(n int) float64 { return float64(n * 7919 % 1000) }
+	dim := [8]int64{3, 10, 10, 10}
+	for _, tt := range []struct {
+		name     string
+		datatype int
+		render   Window
+		cal      bool
+	}{
+		{"int16 percentile with cal", TypeInt16, WindowPercentile05, true},
+		{"int16 slice min-max", TypeInt16, WindowSliceMinMax, false},
+		{"float64 percentile with cal", TypeFloat64, WindowPercentile05, true},
+		{"float64 volume min-max", TypeFloat64, WindowVolumeMinMax, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := spec{datatype: tt.datatype, dim: dim, value: value}
+			if tt.cal {
+				s.calMin, s.calMax = 10, 90
+			}
+			var frames []Frame
+			_, err := Decode(build(t, s), Options{Windows: []Window{tt.render}}, func(f Frame) error {
+				frames = append(frames, f)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(frames) != 10 {
+				t.Fatalf("%d frames, want 10", len(frames))
+			}
+			for k, f := range frames {
+				lo, hi := math.Inf(1), math.Inf(-1)
+				for n := k * 100; n < (k+1)*100; n++ {
+					lo, hi = min(lo, value(n)), max(hi, value(n))
+				}
+				var want []Range
+				if tt.cal {
+					want = append(want, Range{WindowCal, 10, 90})
+				}
+				want = append(want, Range{WindowSliceMinMax, lo, hi}, Range{WindowVolumeMinMax, 0, 999},
+					Range{WindowPercentile05, 4.995, 994.005}, Range{WindowPercentile1, 9.99, 989.01})
+				got := f.Ranges
+				if len(got) != len(want) {
+					t.Fatalf("slice %d: ranges %v, want %v", k, got, want)
+				}
+				for i := range want {
+					if got[i].Window != want[i].Window || math.Abs(got[i].Low-want[i].Low) > 1e-9 || math.Abs(got[i].High-want[i].High) > 1e-9 {
+						t.Errorf("slice %d: range %d is %v, want %v", k, i, got[i], want[i])
+					}
+				}
+			}
+		})
+	}
+}
