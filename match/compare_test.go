@@ -117,6 +117,42 @@ func TestGroupsRules(t *testing.T) {
 			want:   [][]int{{0, 2}},
 		},
 		{
+			// 1 - correlation six times one step's at two steps, as measured on a T1 volume.
+			name: "a stack of slices in one dataset does not link: each is as close to the one before as to the one after",
+			images: []*Image{im("a", "0.png", "", ""), im("a", "1.png", "", ""), im("a", "2.png", "", ""),
+				im("a", "3.png", "", ""), im("a", "4.png", "", "")},
+			pairs: []Pair{{0, 1, near(0.998)}, {1, 2, near(0.998)}, {2, 3, near(0.998)}, {3, 4, near(0.998)},
+				{0, 2, near(0.988)}, {1, 3, near(0.988)}, {2, 4, near(0.988)}},
+			want: nil,
+		},
+		{
+			name: "copies of one picture in one dataset link, every one: each is close to all the others",
+			images: []*Image{im("a", "photo.png", "", ""), im("a", "photo-q50.jpg", "", ""), im("a", "photo-half.jpg", "", ""),
+				im("a", "other.png", "", "")},
+			pairs: []Pair{{0, 1, near(0.997)}, {0, 2, near(0.996)}, {1, 2, near(0.995)}},
+			want:  [][]int{{0, 1, 2}},
+		},
+		{
+			name: "in a stack only near-identical copies link: a re-saved slice to its slice alone",
+			images: []*Image{im("a", "1.png", "", ""), im("a", "2.png", "", ""), im("a", "3.png", "", ""),
+				im("a", "2-again.jpg", "", ""), im("a", "4.png", "", ""), im("a", "5.png", "", "")},
+			pairs: []Pair{{0, 1, near(0.998)}, {1, 2, near(0.998)}, {0, 2, near(0.988)},
+				{1, 3, near(0.99995)}, {0, 3, near(0.998)}, {2, 3, near(0.998)},
+				{2, 4, near(0.998)}, {1, 4, near(0.988)},
+				// 4 and 5 look like a lone pair: 5's other neighbour was no candidate.
+				{4, 5, near(0.997)}},
+			want: [][]int{{1, 3}},
+		},
+		{
+			name: "a sequence of shots among photos does not link, copies of a photo do",
+			images: []*Image{im("a", "shot1.png", "", ""), im("a", "shot2.png", "", ""), im("a", "shot3.png", "", ""),
+				im("a", "p.png", "", ""), im("a", "p-q50.jpg", "", ""), im("a", "q.png", "", ""), im("a", "q-half.jpg", "", ""),
+				im("a", "r.png", "", ""), im("a", "r-q60.jpg", "", "")},
+			pairs: []Pair{{0, 1, near(0.995)}, {1, 2, near(0.995)}, {0, 2, near(0.97)},
+				{3, 4, near(0.996)}, {5, 6, near(0.994)}, {7, 8, near(0.997)}},
+			want: [][]int{{3, 4}, {5, 6}, {7, 8}},
+		},
+		{
 			name:   "across datasets an image takes its best match, not every one over the thresholds",
 			images: []*Image{im("a", "x.png", "", ""), im("b", "own.png", "", ""), im("b", "next.png", "", "")},
 			pairs:  []Pair{{0, 1, near(0.9998)}, {0, 2, near(0.99)}},

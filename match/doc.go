@@ -20,9 +20,11 @@
 // Group therefore decides by ranking and constraints, not by thresholds
 // alone:
 //
-//   - within one dataset, only near-identical images link (NearIdentical:
-//     a leak re-encoded at another JPEG quality correlates 0.99999, the
-//     next slice at most 0.999);
+//   - within one dataset, near-identical images link (NearIdentical: a
+//     leak re-encoded at another JPEG quality correlates 0.99999, the next
+//     slice at most 0.999), and verified copies that are no step along a
+//     chain of slices or shots (withinDataset in group.go): a resized or
+//     recompressed photo kept beside its original is a duplicate too;
 //   - across datasets, an image links to its best match in each other
 //     dataset (plus ties within noise), not to every candidate over the
 //     thresholds;

@@ -45,7 +45,8 @@ func Ties(score, best float64) bool { return 1-score <= tieFactor*(1-best)+tieSl
 // candidate pairs and returns the groups of two or more, largest first.
 //
 // A pair links only if it is verified, and, within one dataset, only if
-// the images are near-identical (Result.NearIdentical). Across datasets
+// the images are near-identical (Result.NearIdentical) or the pair is not
+// a step along a slice stack (withinDataset). Across datasets
 // a pair links only if each image is the other's best match in its
 // dataset, or ties with it (so a DICOM slice takes its own render, not the
 // render of the next slice, and a subset upload with no copy of a slice
@@ -61,11 +62,9 @@ func Groups(images []*Image, pairs []Pair, o Options) []Group {
 		if p.A == p.B || !p.Result.Verified {
 			continue
 		}
-		if images[p.A].Dataset == images[p.B].Dataset && !p.Result.NearIdentical() {
-			continue
-		}
 		links = append(links, p)
 	}
+	links = withinDataset(images, pairs, links)
 	links = ranked(images, links)
 	slices.SortFunc(links, func(x, y Pair) int {
 		return cmp.Or(
@@ -136,6 +135,111 @@ func Groups(images []*Image, pairs []Pair, o Options) []Group {
 	})
 	return out
 }
+
+// withinDataset drops the links between two images of one dataset that
+// may be neighbouring slices of one stack rather than copies, and keeps
+// the others. pairs are all the candidate pairs, verified or not; links
+// the verified ones.
+//
+// Neighbouring slices rendered alike are as close as a re-encoded copy
+// (0.5 mm apart on a real T1 volume: correlation up to 0.9989), so a
+// score alone cannot tell them from the same photo saved twice at another
+// quality, which users want called a duplicate. The shape of the pairs
+// can: slices form a chain, where the slice before k and the slice after
+// are both about as close to k as each other's copy would be, yet two
+// slices apart from each other (measured: 1 - correlation six times that
+// of one step), while copies of one picture are all close to one another.
+// A link A-B that is not near-identical is a step of a chain if some image
+// C as close to A as B is (Ties) is not that close to B, or is far closer
+// to both (then A and B are two steps apart, C between them); the same
+// from B's side. A part of a dataset where at least stackShare of such
+// links are chain steps holds a stack: there, as a step whose neighbour
+// was not a candidate looks like a lone pair, only near-identical links
+// stay. That is decided per component of the dataset's candidate pairs,
+// so that a stack or a sequence of similar shots does not stop the copies
+// of a photo beside it from linking.
+func withinDataset(images []*Image, pairs, links []Pair) []Pair {
+	type key struct{ a, b int }
+	score := map[key]float64{}
+	near := map[int][]int{}
+	for _, p := range pairs {
+		if p.A == p.B || images[p.A].Dataset != images[p.B].Dataset {
+			continue
+		}
+		k := key{min(p.A, p.B), max(p.A, p.B)}
+		if old, ok := score[k]; !ok {
+			near[p.A] = append(near[p.A], p.B)
+			near[p.B] = append(near[p.B], p.A)
+		} else if old >= p.Result.Score {
+			continue
+		}
+		score[k] = p.Result.Score
+	}
+	scoreOf := func(i, j int) (float64, bool) {
+		s, ok := score[key{min(i, j), max(i, j)}]
+		return s, ok
+	}
+	chainStep := func(x, y int, s float64) bool {
+		for _, c := range near[x] {
+			if c == y {
+				continue
+			}
+			sxc, _ := scoreOf(x, c)
+			if !Ties(sxc, s) {
+				continue
+			}
+			syc, ok := scoreOf(y, c)
+			if !ok || !Ties(syc, s) {
+				return true // c is x's other neighbour
+			}
+			if !Ties(s, sxc) && !Ties(s, syc) {
+				return true // x and y are two steps apart, c the step between
+			}
+		}
+		return false
+	}
+	// The pairs within a dataset fall into components: a stack is one (or
+	// a few), each photo and its copies another.
+	comp := newUnionFind(len(images))
+	for k := range score {
+		comp.Union(uint32(k.a), uint32(k.b))
+	}
+	type tally struct{ links, steps int }
+	byComp := map[uint32]*tally{}
+	step := make([]bool, len(links))
+	for i, l := range links {
+		if images[l.A].Dataset != images[l.B].Dataset || l.Result.NearIdentical() {
+			continue
+		}
+		r := comp.Find(uint32(l.A))
+		t := byComp[r]
+		if t == nil {
+			t = &tally{}
+			byComp[r] = t
+		}
+		t.links++
+		if chainStep(l.A, l.B, l.Result.Score) || chainStep(l.B, l.A, l.Result.Score) {
+			step[i] = true
+			t.steps++
+		}
+	}
+	out := links[:0]
+	for i, l := range links {
+		if images[l.A].Dataset == images[l.B].Dataset && !l.Result.NearIdentical() {
+			t := byComp[comp.Find(uint32(l.A))]
+			if step[i] || float64(t.steps) >= stackShare*float64(t.links) {
+				continue
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// stackShare is the share of chain steps among the links of a component
+// of a dataset's candidate pairs from which withinDataset takes it for a
+// slice stack.
+const stackShare = 0.25
 
 // exactRank orders the exact kinds before near-duplicates.
 func exactRank(k Kind) int {
