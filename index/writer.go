@@ -244,6 +244,22 @@ func opsCost(ops []op) (n, sz int64) {
 // that its rotated and mirrored copies can be found.
 func lacksCanonical(fr *fileRecord) bool { return fr.beforeCanonical && len(fr.Images) > 0 }
 
+// lacksWindows reports whether the file is a NIfTI volume indexed before
+// image records kept the raw range of each window (record version 6): it
+// is read again, so that lineage can name the window of its slice dumps.
+// Its first image record says (one read per volume; volumes are few).
+func (b *batch) lacksWindows(fr *fileRecord) bool {
+	if fr.Format != "nifti" || len(fr.Images) == 0 {
+		return false
+	}
+	v, err := getBytes(b.txn, fr.Images[0].key())
+	if err != nil || len(v) == 0 || v[0] >= imageRecordV6 {
+		return false
+	}
+	im, _, err := decodeImage(v)
+	return err == nil && im.Volume != nil
+}
+
 // imageDeletes appends the deletes of the given images: their keys are
 // all in the file record, so nothing needs reading.
 func imageDeletes(refs []fileImage, ops []op) []op {
@@ -490,7 +506,7 @@ func (sc *Writer) Unchanged(path string, size int64, mtime time.Time) (bool, err
 		sc.remember(path, nil)
 		return false, nil
 	}
-	if fr.Size != size || timeNanos(fr.ModTime) != timeNanos(mtime) || lacksCanonical(fr) {
+	if fr.Size != size || timeNanos(fr.ModTime) != timeNanos(mtime) || lacksCanonical(fr) || sc.b.lacksWindows(fr) {
 		sc.remember(path, fr)
 		return false, nil
 	}

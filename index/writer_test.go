@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
 )
 
 // Batches commit in the background while the next one fills (batch.commit).
@@ -252,4 +254,90 @@ func TestScanWalkerAndWriter(t *testing.T) {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
 	mustCheck(t, s)
+}
+
+// TestRescanReadsVolumesWithoutWindows checks that a rescan reads again a
+// NIfTI volume whose records predate the window ranges (record version 6),
+// and skips it once they are there.
+func TestRescanReadsVolumesWithoutWindows(t *testing.T) {
+	s := openStore(t, Options{})
+	f, imgs := fakeFile("v.nii.gz", 1, 2)
+	f.Format = "nifti"
+	for i := range imgs {
+		imgs[i].Volume = &Volume{Dims: [4]int{64, 64, 2, 1}, Datatype: "int16", Slice: i, T: 0}
+	}
+	scanWith := func() bool {
+		t.Helper()
+		sc, err := s.BeginWrite("vol", "/vol")
+		if err != nil {
+			t.Fatal(err)
+		}
+		same, err := sc.Unchanged(f.Path, f.Size, f.ModTime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !same {
+			if err := sc.Put(f, imgs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := sc.Finish(); err != nil {
+			t.Fatal(err)
+		}
+		return same
+	}
+	scanWith()
+	if !scanWith() {
+		t.Fatal("a volume written by this version is read again on rescan")
+	}
+	// Make its first image record what version 5 wrote: no window ranges
+	// (they are the record's last field: a count, 0 here).
+	fr := lookupFile(t, s, "vol", f.Path)
+	key := fr.Images[0].key()
+	err := s.db.Update(func(txn *badger.Txn) error {
+		v, err := getBytes(txn, key)
+		if err != nil {
+			return err
+		}
+		if v[0] != imageRecordV6 || v[len(v)-1] != 0 {
+			t.Fatalf("record version %d ending in %d: the test's downgrade no longer fits the encoding", v[0], v[len(v)-1])
+		}
+		old := append([]byte{imageRecordV5}, v[1:len(v)-1]...)
+		if im, _, err := decodeImage(old); err != nil || im.Volume == nil {
+			t.Fatalf("the downgraded record does not decode as version 5 with a volume: %v", err)
+		}
+		return txn.Set(key, old)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scanWith() {
+		t.Error("a volume without window ranges was skipped as unchanged")
+	}
+	if !scanWith() {
+		t.Error("the volume rewritten with window ranges is read again")
+	}
+	mustCheck(t, s)
+}
+
+// lookupFile reads the file record of path in dataset name.
+func lookupFile(tb testing.TB, s *Store, name, path string) fileRecord {
+	tb.Helper()
+	rec, err := s.lookupDataset(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var fr fileRecord
+	err = s.db.View(func(txn *badger.Txn) error {
+		v, err := getBytes(txn, fileKey(rec.ID, path))
+		if err != nil {
+			return err
+		}
+		fr, err = decodeFile(v, rec.ID)
+		return err
+	})
+	if err != nil {
+		tb.Fatalf("file record of %s: %v", path, err)
+	}
+	return fr
 }
