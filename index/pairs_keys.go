@@ -2,6 +2,7 @@ package index
 
 import (
 	"math/bits"
+	"slices"
 )
 
 // What a pair search run elsewhere needs to find the pairs Clusters
@@ -111,34 +112,67 @@ func (p *ChunkPlan) KeysPerHash() int {
 	return n
 }
 
-// Owns reports whether key k is where the pair of permuted hashes a and
-// b is reported: they are within MaxDistance, chunk k.C is the first
-// chunk within its radius, and k.V is the smallest value within
-// ceil(radius/2) of both chunks. Both must have been emitted under k.
-func (p *ChunkPlan) Owns(k ChunkKey, a, b uint64) bool {
+// Owner returns the key under which the pair of permuted hashes a and b
+// is reported, and false when they are not within MaxDistance: the first
+// chunk within its radius, and there the smallest value within
+// ceil(radius/2) of both chunks. Both hashes are emitted under it.
+func (p *ChunkPlan) Owner(a, b uint64) (ChunkKey, bool) {
 	if bits.OnesCount64(a^b) > p.maxDist {
-		return false
+		return ChunkKey{}, false
 	}
-	first := -1
 	for c := range mihChunks {
-		if p.radii[c] >= 0 && bits.OnesCount32(chunkOf(a, c)^chunkOf(b, c)) <= p.radii[c] {
-			first = c
-			break
+		if p.radii[c] < 0 || bits.OnesCount32(chunkOf(a, c)^chunkOf(b, c)) > p.radii[c] {
+			continue
+		}
+		va, vb := chunkOf(a, c), chunkOf(b, c)
+		h := p.half[c]
+		// Masks are lightest first, not in value order: look at them all
+		// (22 for a radius of 2).
+		best, found := uint32(0), false
+		for _, m := range p.masks[c] {
+			x := va ^ m
+			if bits.OnesCount32(x^vb) <= h && (!found || x < best) {
+				best, found = x, true
+			}
+		}
+		return ChunkKey{C: c, V: best}, found
+	}
+	return ChunkKey{}, false // not reached: pigeonhole
+}
+
+// Owns reports whether k is the key that reports the pair of permuted
+// hashes a and b (Owner).
+func (p *ChunkPlan) Owns(k ChunkKey, a, b uint64) bool {
+	o, ok := p.Owner(a, b)
+	return ok && o == k
+}
+
+// Groups calls fn once with every distinct prefix of prefixBits bits
+// (0-21) of the keys of permuted hash ph, as ChunkKeys whose V is the
+// prefix. Grouping hashes by these instead of by keys moves fewer
+// records (1 + prefixBits per chunk instead of 22, for a radius of 2),
+// and a group then finds its pairs itself (AllPairs) and keeps those
+// whose Owner's value has the group's prefix: every pair once again.
+func (p *ChunkPlan) Groups(ph uint64, prefixBits int, fn func(ChunkKey)) {
+	prefixBits = max(0, min(prefixBits, mihChunkBits))
+	shift := uint(mihChunkBits - prefixBits)
+	var seen []uint32
+	for c := range mihChunks {
+		v := chunkOf(ph, c)
+		seen = seen[:0]
+		for _, m := range p.masks[c] {
+			x := (v ^ m) >> shift
+			if !slices.Contains(seen, x) {
+				seen = append(seen, x)
+				fn(ChunkKey{C: c, V: x})
+			}
 		}
 	}
-	if first != k.C {
-		return false
-	}
-	va, vb := chunkOf(a, first), chunkOf(b, first)
-	h := p.half[first]
-	// The smallest meeting value: masks are lightest first, not in value
-	// order, so look at them all (22 for a radius of 2).
-	best, found := uint32(0), false
-	for _, m := range p.masks[first] {
-		x := va ^ m
-		if bits.OnesCount32(x^vb) <= h && (!found || x < best) {
-			best, found = x, true
-		}
-	}
-	return found && best == k.V
+}
+
+// Prefix is the prefix of prefixBits bits of key k's value, as Groups
+// gives it.
+func Prefix(k ChunkKey, prefixBits int) ChunkKey {
+	prefixBits = max(0, min(prefixBits, mihChunkBits))
+	return ChunkKey{C: k.C, V: k.V >> uint(mihChunkBits-prefixBits)}
 }

@@ -30,6 +30,36 @@ func joinByKeys(p *ChunkPlan, hs []uint64) []HashPair {
 	return out
 }
 
+// joinByGroups is the join with Groups: AllPairs within each group, the
+// pairs whose owner has the group's prefix kept.
+func joinByGroups(tb testing.TB, p *ChunkPlan, hs []uint64, prefixBits int) []HashPair {
+	tb.Helper()
+	groups := map[ChunkKey][]uint32{}
+	ph := make([]uint64, len(hs))
+	for i, h := range hs {
+		ph[i] = p.Permute(h)
+		p.Groups(ph[i], prefixBits, func(k ChunkKey) { groups[k] = append(groups[k], uint32(i)) })
+	}
+	var out []HashPair
+	for k, g := range groups {
+		sub := make([]uint64, len(g))
+		for x, i := range g {
+			sub[x] = ph[i]
+		}
+		ps, err := AllPairs(tb.Context(), sub, p.MaxDistance(), 1)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, q := range ps {
+			i, j := min(g[q.I], g[q.J]), max(g[q.I], g[q.J])
+			if o, ok := p.Owner(ph[i], ph[j]); ok && Prefix(o, prefixBits) == k {
+				out = append(out, HashPair{I: i, J: j, Distance: q.Distance})
+			}
+		}
+	}
+	return out
+}
+
 func popcount(x uint64) int {
 	n := 0
 	for ; x != 0; x &= x - 1 {
@@ -64,6 +94,13 @@ func TestChunkPlanJoinEqualsBruteForce(t *testing.T) {
 			SortPairs(want)
 			if !slices.Equal(got, want) {
 				t.Errorf("join by keys: %d pairs, brute force %d; first difference %s", len(got), len(want), firstDiff(want, got))
+			}
+			for _, pb := range []int{0, 3, 8, 21} {
+				got := joinByGroups(t, p, hs, pb)
+				SortPairs(got)
+				if !slices.Equal(got, want) {
+					t.Errorf("join by groups of %d-bit prefixes: %d pairs, brute force %d; first difference %s", pb, len(got), len(want), firstDiff(want, got))
+				}
 			}
 			if len(want) < tc.maxDist*20 {
 				t.Errorf("only %d pairs: the planted pairs are missing", len(want))
