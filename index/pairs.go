@@ -383,3 +383,31 @@ func parsePairKey(k []byte) (IDPair, error) {
 	}
 	return p, nil
 }
+
+// merge adds images (of entries need, sorted, none in c) to c, keeping
+// c's images in entry order: ties in the rescue and in match.Groups are
+// broken by position, which is then the same whether c came from the
+// pair search or from given pairs (which load fewer images).
+func (c *candidateSet) merge(need []uint32, more []*match.Image) {
+	old := c.entries
+	entries := make([]uint32, 0, len(old)+len(need))
+	images := make([]*match.Image, 0, len(old)+len(need))
+	pos := make([]int, len(old)) // old position -> new
+	i, j := 0, 0
+	for i < len(old) || j < len(need) {
+		if j >= len(need) || (i < len(old) && old[i] < need[j]) {
+			pos[i] = len(entries)
+			entries = append(entries, old[i])
+			images = append(images, c.images[i])
+			i++
+		} else {
+			entries = append(entries, need[j])
+			images = append(images, more[j])
+			j++
+		}
+	}
+	for k := range c.pairs {
+		c.pairs[k].A, c.pairs[k].B = pos[c.pairs[k].A], pos[c.pairs[k].B]
+	}
+	c.entries, c.images = entries, images
+}

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"flag"
@@ -299,12 +298,11 @@ func TestPairsGenerated(t *testing.T) {
 // TestPairsOptions: other distances and no transforms.
 func TestPairsOptions(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "index")
-	genSet(t, dir, 3000, 2)
-	for _, o := range []PairsOptions{{MaxDistance: 3}, {MaxDistance: -1, NoTransforms: true}, {MaxDistance: 12, HotKey: 100, PrefixBits: 8}} {
+	genSet(t, dir, 2000, 2)
+	for _, o := range []PairsOptions{{MaxDistance: 3}, {MaxDistance: -1, NoTransforms: true}, {MaxDistance: 12, HotKey: 400, PrefixBits: 8}} {
 		t.Run(fmt.Sprintf("d%d-nt%v-hot%d", o.MaxDistance, o.NoTransforms, o.HotKey), func(t *testing.T) {
 			checkPairsEqual(t, dir, o)
 		})
 	}
 }
 
-var _ = cmp.Compare[int]
