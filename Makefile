@@ -50,6 +50,14 @@ ifneq ($(TAGS),)
 	$(GO) test -count=1 -tags '$(TAGS)' -run 'TestVerifyStudy' ./bench/
 endif
 
+.PHONY: test-beam
+test-beam: ## the Beam module's tests on Prism (beam/, its own module; .ci/run runs it after test)
+	cd beam && $(GO) vet ./... && $(GO) test -count=1 -timeout 30m ./...
+
+.PHONY: bench-beam
+bench-beam: ## the Beam pairs step on 1,000,000 generated fingerprints against copycat's own search (long; not in CI)
+	cd beam && $(GO) test -count=1 -timeout 3h -run 'TestPairsGenerated$$' -v ./pipeline/ -gen-images 1000000
+
 .PHONY: lint
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

@@ -305,4 +305,3 @@ func TestPairsOptions(t *testing.T) {
 		})
 	}
 }
-
