@@ -67,9 +67,6 @@ func records(tb testing.TB, st *index.Store) ([]index.File, []index.Image) {
 // parts and checks the pairs and clusters against copycat's own.
 func TestCorpus(t *testing.T) {
 	root := corpus(t)
-	if testing.Short() {
-		t.Skip("the corpus scans take minutes; without -short only")
-	}
 	ctx := context.Background()
 	tmp := t.TempDir()
 	datasets := []scan.Dataset{

@@ -23,7 +23,7 @@ import (
 	"github.com/copycat-dev/copycat/match"
 )
 
-var genImages = flag.Int("gen-images", 100_000, "images of the generated set TestPairsGenerated runs on")
+var genImages = flag.Int("gen-images", 100_000, "images of the generated set TestPairsGenerated runs on (4,000 with -short)")
 
 func TestMain(m *testing.M) {
 	flag.Parse()
