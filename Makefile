@@ -51,6 +51,15 @@ ifneq ($(TAGS),)
 	$(GO) test -count=1 -tags '$(TAGS)' -run 'TestVerifyStudy' ./bench/
 endif
 
+.PHONY: test-beam
+test-beam: ## the Beam module's tests on Prism, short (beam/, its own module; .ci/run runs it after test)
+	cd beam && $(GO) vet ./... && $(GO) test -short -count=1 -timeout 30m ./...
+
+BEAM_IMAGES ?= 1000000
+.PHONY: bench-beam
+bench-beam: ## the Beam pairs step on BEAM_IMAGES (1,000,000) generated fingerprints against copycat's own search (long, Prism holds ~80 KB per image; not in CI)
+	cd beam && $(GO) test -count=1 -timeout 3h -run 'TestPairsGenerated$$' -v ./pipeline/ -gen-images $(BEAM_IMAGES)
+
 .PHONY: lint
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

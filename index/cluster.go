@@ -232,6 +232,7 @@ type ClusterStats struct {
 	VerifiedPairs  int           // of which passed verification
 	ExactGroups    int           // groups of images sharing a pixel or instance digest
 	RescuedPairs   int           // pairs the rescue pass verified (crops beyond the pHash radius)
+	ImportedPairs  int           // imported pairs used instead of the pair search (pairs.go); 0 when it ran
 	Load           time.Duration // loading the hashes
 	Join           time.Duration // finding the pairs
 	Verify         time.Duration // loading records, verifying and grouping
@@ -244,10 +245,15 @@ func (s *Store) Clusters(ctx context.Context, opts ClusterOptions) ([]Cluster, C
 	if err := s.checkOpen(false); err != nil {
 		return nil, ClusterStats{}, err
 	}
-	c, err := s.candidates(ctx, opts)
+	c, err := s.clusterCandidates(ctx, opts)
 	if err != nil {
 		return nil, ClusterStats{}, err
 	}
+	return s.clustersFrom(ctx, c, opts)
+}
+
+// clustersFrom verifies the candidate pairs of c, rescues, and groups.
+func (s *Store) clustersFrom(ctx context.Context, c *candidateSet, opts ClusterOptions) ([]Cluster, ClusterStats, error) {
 	st := c.stats
 	start := time.Now()
 	mo := opts.matchOptions()

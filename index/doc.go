@@ -58,6 +58,10 @@
 //	T<dataset ID:4><path>                      a documentation file (licence, README, card, Kaggle
 //	                                           metadata; docs.go): its size and first MiB; the key
 //	                                           with an empty path marks the documents as recorded
+//	R<a:8><b:8>                                empty value: an imported verified pair of image IDs, a < b
+//	                                           (pairs.go); "Mpairs" stamps the set: version, digest of
+//	                                           the image and min-max keys it was set on, its distance,
+//	                                           transforms option and count
 //	P<id:8>                                    the image's preview (Image.Preview): a JPEG of at most
 //	                                           96 px a side, about 1.9 KB on the corpus; deleted with
 //	                                           the image, absent for images indexed before version 4

@@ -226,7 +226,7 @@ func parseKey(k []byte) error {
 	}
 	switch k[0] {
 	case tagMeta:
-		for _, m := range [][]byte{metaVersion, metaSalt, metaNextImage, metaNextDataset} {
+		for _, m := range [][]byte{metaVersion, metaSalt, metaNextImage, metaNextDataset, metaPairs} {
 			if bytes.Equal(k, m) {
 				return nil
 			}
@@ -248,6 +248,9 @@ func parseKey(k []byte) error {
 		return err
 	case tagPreview:
 		_, err := parsePreviewKey(k)
+		return err
+	case tagPair:
+		_, err := parsePairKey(k)
 		return err
 	}
 	return fmt.Errorf("%w: unknown key tag %q", ErrCorrupt, k[0])

@@ -111,10 +111,9 @@ func (s *Store) rescue(ctx context.Context, c *candidateSet, mo match.Options) (
 	if err != nil {
 		return 0, err
 	}
-	for k, e := range need {
-		index[e] = len(c.images)
-		c.images = append(c.images, more[k])
-		c.entries = append(c.entries, e)
+	c.merge(need, more)
+	for i, e := range c.entries {
+		index[e] = i
 	}
 	coarse := make([]match.CoarseThumb, len(c.images))
 	for i, im := range c.images {

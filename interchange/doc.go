@@ -105,6 +105,13 @@
 // already holds for the dataset stay (a shard's export has only its
 // shard's documents).
 //
+// Pairs computed outside an index (the Beam pipeline's pairs step) come
+// back in the pairs table, versioned apart (PairsSchemaVersion, see
+// pairs.go): ImportPairs loads them into an index holding the images they
+// were computed on, ExportPairs writes an index's own, and WriteRecords
+// and ReadImages write and read exports without an index (the Beam
+// workers' side).
+//
 // Image IDs are not exported: they are local to an index, and Import
 // allocates new ones. Version 1 (three tables, without documents, volume
 // and preview) is refused: it was never released. Version 2 (without the

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/copycat-dev/copycat"
 )
 
 func runExport(ctx context.Context, e *env, args []string) error {
@@ -35,20 +37,27 @@ func runExport(ctx context.Context, e *env, args []string) error {
 }
 
 func runImport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "import", "[--index DIR] [--wait] [--json] EXPORT...")
+	fs := newFlagSet(e, "import", "[--index DIR] [--wait] [--json] EXPORT... | --pairs PARQUET...")
 	indexFlag := addIndexFlag(fs)
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	pairs := fs.Bool("pairs", false, "the arguments are the files of one pairs output (copycat-beam pairs): clusters, lineage and report use these pairs while the index holds the images they were computed on")
 	dirs, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(dirs) == 0 {
 		fs.Usage()
+		if *pairs {
+			return usagef("no pairs file given (the Parquet files copycat-beam pairs writes)")
+		}
 		return usagef("no export given (a folder written by copycat export --parquet)")
 	}
 	ix, err := indexFlag.open(ctx, e, false)
 	if err != nil {
 		return err
+	}
+	if *pairs {
+		return importPairs(ctx, e, ix, dirs, *asJSON)
 	}
 	sum, err := ix.Import(ctx, dirs)
 	if cerr := ix.Close(); cerr != nil && err == nil {
@@ -65,6 +74,22 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if sum.DigestsDropped > 0 {
 		fmt.Fprintf(e.stdout, "%d patient-ID digests dropped: the exports come from an index with another salt\n", sum.DigestsDropped)
 	}
+	return nil
+}
+
+func importPairs(ctx context.Context, e *env, ix *copycat.Index, paths []string, asJSON bool) error {
+	sum, err := ix.ImportPairs(ctx, paths)
+	if cerr := ix.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(e, sum)
+	}
+	fmt.Fprintf(e.stdout, "imported %d pairs (%d rows in %d files) computed at distance %d on %d images\n",
+		sum.Pairs, sum.Rows, len(sum.Files), sum.MaxDistance, sum.Images)
 	return nil
 }
 
