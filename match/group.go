@@ -64,7 +64,7 @@ func Groups(images []*Image, pairs []Pair, o Options) []Group {
 		}
 		links = append(links, p)
 	}
-	links = withinDataset(images, pairs, links)
+	links = withinDataset(images, links)
 	links = ranked(images, links)
 	slices.SortFunc(links, func(x, y Pair) int {
 		return cmp.Or(
@@ -138,8 +138,9 @@ func Groups(images []*Image, pairs []Pair, o Options) []Group {
 
 // withinDataset drops the links between two images of one dataset that
 // may be neighbouring slices of one stack rather than copies, and keeps
-// the others. pairs are all the candidate pairs, verified or not; links
-// the verified ones.
+// the others. It reads the verified links only, so that clusters made from
+// a given set of verified pairs (index.Store.ClustersOf, the Beam
+// pipeline's) equal those of the search.
 //
 // Neighbouring slices rendered alike are as close as a re-encoded copy
 // (0.5 mm apart on a real T1 volume: correlation up to 0.9989), so a
@@ -154,15 +155,15 @@ func Groups(images []*Image, pairs []Pair, o Options) []Group {
 // to both (then A and B are two steps apart, C between them); the same
 // from B's side. A part of a dataset where at least stackShare of such
 // links are chain steps holds a stack: there, as a step whose neighbour
-// was not a candidate looks like a lone pair, only near-identical links
-// stay. That is decided per component of the dataset's candidate pairs,
-// so that a stack or a sequence of similar shots does not stop the copies
-// of a photo beside it from linking.
-func withinDataset(images []*Image, pairs, links []Pair) []Pair {
+// was not verified looks like a lone pair, only near-identical links
+// stay. That is decided for the whole dataset (a slice dump) and for each
+// component of its verified links (a stack beside photos, whose copies
+// still link).
+func withinDataset(images []*Image, links []Pair) []Pair {
 	type key struct{ a, b int }
 	score := map[key]float64{}
 	near := map[int][]int{}
-	for _, p := range pairs {
+	for _, p := range links {
 		if p.A == p.B || images[p.A].Dataset != images[p.B].Dataset {
 			continue
 		}
@@ -198,38 +199,48 @@ func withinDataset(images []*Image, pairs, links []Pair) []Pair {
 		}
 		return false
 	}
-	// The pairs within a dataset fall into components: a stack is one (or
+	// The links within a dataset fall into components: a stack is one (or
 	// a few), each photo and its copies another.
 	comp := newUnionFind(len(images))
 	for k := range score {
 		comp.Union(uint32(k.a), uint32(k.b))
 	}
 	type tally struct{ links, steps int }
+	stack := func(t *tally) bool { return float64(t.steps) >= stackShare*float64(t.links) }
 	byComp := map[uint32]*tally{}
+	byDataset := map[string]*tally{}
+	count := func(m map[uint32]*tally, k uint32) *tally {
+		if m[k] == nil {
+			m[k] = &tally{}
+		}
+		return m[k]
+	}
 	step := make([]bool, len(links))
 	for i, l := range links {
-		if images[l.A].Dataset != images[l.B].Dataset || l.Result.NearIdentical() {
+		ds := images[l.A].Dataset
+		if ds != images[l.B].Dataset || l.Result.NearIdentical() {
 			continue
 		}
-		r := comp.Find(uint32(l.A))
-		t := byComp[r]
-		if t == nil {
-			t = &tally{}
-			byComp[r] = t
+		tc := count(byComp, comp.Find(uint32(l.A)))
+		td := byDataset[ds]
+		if td == nil {
+			td = &tally{}
+			byDataset[ds] = td
 		}
-		t.links++
+		tc.links++
+		td.links++
 		if chainStep(l.A, l.B, l.Result.Score) || chainStep(l.B, l.A, l.Result.Score) {
 			step[i] = true
-			t.steps++
+			tc.steps++
+			td.steps++
 		}
 	}
 	out := links[:0]
 	for i, l := range links {
-		if images[l.A].Dataset == images[l.B].Dataset && !l.Result.NearIdentical() {
-			t := byComp[comp.Find(uint32(l.A))]
-			if step[i] || float64(t.steps) >= stackShare*float64(t.links) {
-				continue
-			}
+		ds := images[l.A].Dataset
+		if ds == images[l.B].Dataset && !l.Result.NearIdentical() &&
+			(step[i] || stack(byComp[comp.Find(uint32(l.A))]) || stack(byDataset[ds])) {
+			continue
 		}
 		out = append(out, l)
 	}
@@ -237,7 +248,7 @@ func withinDataset(images []*Image, pairs, links []Pair) []Pair {
 }
 
 // stackShare is the share of chain steps among the links of a component
-// of a dataset's candidate pairs from which withinDataset takes it for a
+// of a dataset's verified links from which withinDataset takes it for a
 // slice stack.
 const stackShare = 0.25
 
