@@ -14,7 +14,7 @@ TAGS    := $(strip $(shell pkg-config --exists charls 2>/dev/null && echo charls
                    $(shell pkg-config --exists spng 2>/dev/null && echo spng) \
                    $(shell pkg-config --exists libdeflate 2>/dev/null && echo libdeflate))
 FUZZTIME ?= 10s
-CODEC_PKGS := ./ingest/... ./scan/... ./cmd/... ./lineage/...
+CODEC_PKGS := ./ingest/... ./scan/...
 DEMO_DIR ?= demo-out
 
 .DEFAULT_GOAL := help
@@ -45,15 +45,25 @@ test: ## go vet and go test -race, pure-Go build and (when libraries are install
 	$(GO) test -count=1 -run 'SIGKILLMidCompact|TestPageOut' ./index/
 ifneq ($(TAGS),)
 	$(GO) vet -tags '$(TAGS)' ./...
-	@# Only these packages decode, so only they behave differently with the C codecs.
+	@# Only these packages decode, so only they behave differently with the C codecs
+	@# (cmd and lineage decode through scan: their tagged race pass cost CI 1.5 minutes
+	@# and caught nothing scan's does not; `make test-codecs` runs them too).
 	$(GO) test -race -count=1 -tags '$(TAGS)' $(CODEC_PKGS)
 	@# The C codecs decode more of the corpus: the verification study samples other images.
 	$(GO) test -count=1 -tags '$(TAGS)' -run 'TestVerifyStudy' ./bench/
 endif
 
+.PHONY: test-codecs
+test-codecs: ## every decoding package, cmd and lineage included, with the C codecs and -race (not in CI: make test covers ingest and scan)
+	$(GO) test -race -count=1 -tags '$(TAGS)' ./ingest/... ./scan/... ./cmd/... ./lineage/...
+
 .PHONY: test-beam
-test-beam: ## the Beam module's tests on Prism, short (beam/, its own module; .ci/run runs it after test)
-	cd beam && $(GO) vet ./... && $(GO) test -short -count=1 -timeout 30m ./...
+test-beam: ## the Beam module's pipeline tests on Prism, short (beam/, its own module; .ci/run runs it after test)
+	cd beam && $(GO) vet ./pipeline/... && $(GO) test -short -count=1 -timeout 30m ./pipeline/...
+
+.PHONY: build-beam
+build-beam: ## build bin/copycat-beam (every Beam runner compiled in: 156 MB, minutes cold; not in CI)
+	cd beam && $(GO) vet ./... && $(GO) build -o ../bin/copycat-beam ./cmd/copycat-beam
 
 BEAM_IMAGES ?= 1000000
 .PHONY: bench-beam

@@ -23,7 +23,7 @@ import (
 	"github.com/copycat-dev/copycat/match"
 )
 
-var genImages = flag.Int("gen-images", 100_000, "images of the generated set TestPairsGenerated runs on (4,000 with -short)")
+var genImages = flag.Int("gen-images", 100_000, "images of the generated set TestPairsGenerated runs on (2,000 with -short)")
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -288,7 +288,7 @@ func first(s []string) []string { return s[:min(3, len(s))] }
 func TestPairsGenerated(t *testing.T) {
 	n := *genImages
 	if testing.Short() {
-		n = 4000
+		n = 2000
 	}
 	dir := filepath.Join(t.TempDir(), "index")
 	genSet(t, dir, n, 1)
