@@ -128,40 +128,16 @@ func (t *table[T]) abort() {
 // name order, then path order, then frame order, which Import relies on
 // to join files and images in one pass.
 func Export(ctx context.Context, st *index.Store, dir string) (*ExportSummary, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("export: %w", err)
-	}
-	for _, name := range []string{TableDatasets, TableFiles, TableImages, TableDocuments} {
-		p := filepath.Join(dir, name+".parquet")
-		if _, err := os.Lstat(p); err == nil {
-			return nil, fmt.Errorf("export: %s exists: export into an empty folder", p)
-		}
-	}
 	infos, err := st.Datasets(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	salt := SaltID(st.Salt())
-	dt, err := newTable[Dataset](dir, TableDatasets, salt)
+	t, err := createTables(dir, SaltID(st.Salt()))
 	if err != nil {
-		return nil, fmt.Errorf("export: %w", err)
+		return nil, err
 	}
-	defer dt.abort()
-	ft, err := newTable[File](dir, TableFiles, salt)
-	if err != nil {
-		return nil, fmt.Errorf("export: %w", err)
-	}
-	defer ft.abort()
-	it, err := newTable[Image](dir, TableImages, salt)
-	if err != nil {
-		return nil, fmt.Errorf("export: %w", err)
-	}
-	defer it.abort()
-	doct, err := newTable[Document](dir, TableDocuments, salt)
-	if err != nil {
-		return nil, fmt.Errorf("export: %w", err)
-	}
-	defer doct.abort()
+	defer t.abort()
+	dt, ft, it, doct := t.datasets, t.files, t.images, t.documents
 
 	for i := range infos {
 		docs, recorded, err := st.Documents(ctx, infos[i].Name)
@@ -198,8 +174,71 @@ func Export(ctx context.Context, st *index.Store, dir string) (*ExportSummary, e
 			}
 		}
 	}
+	return t.finish(dir)
+}
+
+// exportTables are the four tables of an export being written: Export
+// fills them from an index, WriteRecords from records made elsewhere.
+type exportTables struct {
+	datasets  *table[Dataset]
+	files     *table[File]
+	images    *table[Image]
+	documents *table[Document]
+}
+
+// createTables starts the tables of an export in folder dir, created if
+// needed; dir must not hold an export already.
+func createTables(dir, saltID string) (_ *exportTables, err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	for _, name := range []string{TableDatasets, TableFiles, TableImages, TableDocuments} {
+		p := filepath.Join(dir, name+".parquet")
+		if _, err := os.Lstat(p); err == nil {
+			return nil, fmt.Errorf("export: %s exists: export into an empty folder", p)
+		}
+	}
+	t := &exportTables{}
+	defer func() {
+		if err != nil {
+			t.abort()
+		}
+	}()
+	if t.datasets, err = newTable[Dataset](dir, TableDatasets, saltID); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	if t.files, err = newTable[File](dir, TableFiles, saltID); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	if t.images, err = newTable[Image](dir, TableImages, saltID); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	if t.documents, err = newTable[Document](dir, TableDocuments, saltID); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	return t, nil
+}
+
+// abort removes what the tables wrote, unless finish renamed it in place.
+func (t *exportTables) abort() {
+	if t.datasets != nil {
+		t.datasets.abort()
+	}
+	if t.files != nil {
+		t.files.abort()
+	}
+	if t.images != nil {
+		t.images.abort()
+	}
+	if t.documents != nil {
+		t.documents.abort()
+	}
+}
+
+// finish closes the tables and moves them to their names in dir.
+func (t *exportTables) finish(dir string) (*ExportSummary, error) {
 	sum := &ExportSummary{Dir: dir}
-	for _, c := range []func() (int64, error){dt.close, ft.close, it.close, doct.close} {
+	for _, c := range []func() (int64, error){t.datasets.close, t.files.close, t.images.close, t.documents.close} {
 		n, err := c()
 		if err != nil {
 			return nil, fmt.Errorf("export: %w", err)
@@ -207,12 +246,13 @@ func Export(ctx context.Context, st *index.Store, dir string) (*ExportSummary, e
 		sum.Bytes += n
 	}
 	var errs []error
-	for _, p := range [][2]string{{dt.tmp, dt.path}, {ft.tmp, ft.path}, {it.tmp, it.path}, {doct.tmp, doct.path}} {
+	for _, p := range [][2]string{{t.datasets.tmp, t.datasets.path}, {t.files.tmp, t.files.path},
+		{t.images.tmp, t.images.path}, {t.documents.tmp, t.documents.path}} {
 		errs = append(errs, os.Rename(p[0], p[1]))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	sum.Datasets, sum.Files, sum.Images = dt.rows, ft.rows, it.rows
+	sum.Datasets, sum.Files, sum.Images = t.datasets.rows, t.files.rows, t.images.rows
 	return sum, nil
 }

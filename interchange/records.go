@@ -41,35 +41,12 @@ type FileRecords struct {
 // none). Each dataset is written complete, with its documentation
 // recorded.
 func WriteRecords(ctx context.Context, dir, saltID string, datasets []DatasetRecords) (*ExportSummary, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("export: %w", err)
-	}
-	for _, name := range []string{TableDatasets, TableFiles, TableImages, TableDocuments} {
-		p := filepath.Join(dir, name+".parquet")
-		if _, err := os.Lstat(p); err == nil {
-			return nil, fmt.Errorf("export: %s exists: export into an empty folder", p)
-		}
-	}
-	dt, err := newTable[Dataset](dir, TableDatasets, saltID)
+	t, err := createTables(dir, saltID)
 	if err != nil {
-		return nil, fmt.Errorf("export: %w", err)
+		return nil, err
 	}
-	defer dt.abort()
-	ft, err := newTable[File](dir, TableFiles, saltID)
-	if err != nil {
-		return nil, fmt.Errorf("export: %w", err)
-	}
-	defer ft.abort()
-	it, err := newTable[Image](dir, TableImages, saltID)
-	if err != nil {
-		return nil, fmt.Errorf("export: %w", err)
-	}
-	defer it.abort()
-	doct, err := newTable[Document](dir, TableDocuments, saltID)
-	if err != nil {
-		return nil, fmt.Errorf("export: %w", err)
-	}
-	defer doct.abort()
+	defer t.abort()
+	dt, ft, it, doct := t.datasets, t.files, t.images, t.documents
 
 	datasets = slices.Clone(datasets)
 	slices.SortFunc(datasets, func(a, b DatasetRecords) int { return cmp.Compare(a.Name, b.Name) })
@@ -116,23 +93,7 @@ func WriteRecords(ctx context.Context, dir, saltID string, datasets []DatasetRec
 			}
 		}
 	}
-	sum := &ExportSummary{Dir: dir}
-	for _, c := range []func() (int64, error){dt.close, ft.close, it.close, doct.close} {
-		n, err := c()
-		if err != nil {
-			return nil, fmt.Errorf("export: %w", err)
-		}
-		sum.Bytes += n
-	}
-	var errs []error
-	for _, p := range [][2]string{{dt.tmp, dt.path}, {ft.tmp, ft.path}, {it.tmp, it.path}, {doct.tmp, doct.path}} {
-		errs = append(errs, os.Rename(p[0], p[1]))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("export: %w", err)
-	}
-	sum.Datasets, sum.Files, sum.Images = dt.rows, ft.rows, it.rows
-	return sum, nil
+	return t.finish(dir)
 }
 
 // ReadImages calls fn with every image of the export in folder dir, in
