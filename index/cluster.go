@@ -88,7 +88,14 @@ func (s *Store) candidates(ctx context.Context, opts ClusterOptions) (*candidate
 	xps, groups := exactPairs(hi)
 	st.ExactGroups = groups
 	eps = append(eps, xps...)
-	// Each pair once, lower entry first.
+	return s.loadCandidates(ctx, hi, eps, st, start)
+}
+
+// loadCandidates makes the candidate set of the entry pairs eps, found
+// since start: each pair once, lower entry first, with the records of its
+// images loaded in entry order. It fills st's CandidatePairs, Join (until
+// now) and Verify (the loading).
+func (s *Store) loadCandidates(ctx context.Context, hi *hashIndex, eps []HashPair, st ClusterStats, start time.Time) (*candidateSet, error) {
 	for i := range eps {
 		if eps[i].I > eps[i].J {
 			eps[i].I, eps[i].J = eps[i].J, eps[i].I

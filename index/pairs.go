@@ -143,27 +143,7 @@ func (s *Store) candidatesOf(ctx context.Context, pairs []IDPair) (*candidateSet
 		}
 		eps = append(eps, HashPair{I: min(i, j), J: max(i, j)})
 	}
-	slices.SortFunc(eps, func(x, y HashPair) int { return cmp.Or(cmp.Compare(x.I, y.I), cmp.Compare(x.J, y.J)) })
-	eps = slices.CompactFunc(eps, func(x, y HashPair) bool { return x.I == y.I && x.J == y.J })
-	st.CandidatePairs = len(eps)
-	st.Join = time.Since(start)
-	entries := make([]uint32, 0, 2*len(eps))
-	for _, p := range eps {
-		entries = append(entries, p.I, p.J)
-	}
-	slices.Sort(entries)
-	entries = slices.Compact(entries)
-	images, err := s.loadImages(ctx, hi, entries)
-	if err != nil {
-		return nil, err
-	}
-	c := &candidateSet{hi: hi, images: images, entries: entries, pairs: make([]match.Pair, len(eps)), stats: st}
-	for i, p := range eps {
-		a, _ := slices.BinarySearch(entries, p.I)
-		b, _ := slices.BinarySearch(entries, p.J)
-		c.pairs[i] = match.Pair{A: a, B: b}
-	}
-	return c, nil
+	return s.loadCandidates(ctx, hi, eps, st, start)
 }
 
 // clusterCandidates is the candidate set Clusters decides on: the
